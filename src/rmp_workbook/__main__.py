@@ -1,0 +1,5 @@
+"""Run the command line: ``python -m rmp_workbook``."""
+
+from rmp_workbook.cli import main
+
+main()

@@ -1,0 +1,62 @@
+"""The ``rmp`` command line: a thin layer over the library.
+
+Each command lives in its own module under ``rmp_workbook.cli`` and is imported
+only when it runs, so ``rmp --help`` starts fast (no pandas, no matplotlib).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from rmp_workbook import __version__
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module:function, one-line help shown by `rmp --help`)
+}
+"""Every command, in the order ``rmp --help`` lists them."""
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[name]
+        module, attr = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, short) for name, (_, short) in COMMANDS.items()]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rmp")
+def cli() -> None:
+    """Run a collaborative relationship's Relationship Management Plan (RMP)
+    through Excel workbooks (BS 11000 / ISO 44001).
+
+    \b
+    The monthly cycle:
+      rmp template  write each partner's workbook for the month
+      rmp validate  check the workbooks that came back, tell partners what to fix
+      rmp merge     validate, record in the ledger, reconcile, write the dashboard
+
+    \b
+    Example:
+      rmp demo ./rmp-demo
+    """
+
+
+def main() -> None:
+    """Entry point of the ``rmp`` console script."""
+    cli(prog_name="rmp")

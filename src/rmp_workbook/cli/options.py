@@ -1,0 +1,67 @@
+"""Options shared by several commands, declared once, and the error wrapper."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from rmp_workbook.findings import RmpError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_LEDGER = "rmp-ledger.sqlite"
+
+
+def json_option(fn: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text."
+    )(fn)
+
+
+def ledger_option(fn: F) -> F:
+    return click.option(
+        "--ledger",
+        default=DEFAULT_LEDGER,
+        show_default=True,
+        metavar="PATH_OR_URL",
+        help="The ledger: a SQLite file path, or a database URL such as postgresql://host/db.",
+    )(fn)
+
+
+def period_option(fn: F) -> F:
+    return click.option(
+        "--period", metavar="YYYY-MM", help="The reporting period (month), e.g. 2026-11."
+    )(fn)
+
+
+def output_option(help: str, required: bool = True) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        return click.option("-o", "--output", required=required, type=click.Path(), help=help)(fn)
+
+    return decorate
+
+
+def handle_errors(fn: F) -> F:
+    """Turn library failures into one clear line on stderr and the failure's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RmpError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))

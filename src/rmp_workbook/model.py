@@ -1,0 +1,124 @@
+"""Plain values the stages hand each other: submissions, records, the consolidated view.
+
+Nothing here reads or writes files. The reader produces :class:`Submission`;
+the ledger stores it; reconciliation and gap rules produce :class:`Consolidated`,
+which the dashboard writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rmp_workbook.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class SubmissionMeta:
+    """Who sent a workbook, for which relationship and period."""
+
+    relationship_id: str = ""
+    relationship_name: str = ""
+    partner: str = ""
+    period: str = ""
+    """``YYYY-MM``."""
+    schema_version: str = ""
+    generated_at: str = ""
+    template_id: str = ""
+
+
+@dataclass
+class Record:
+    """One typed row of a table sheet, or the fields of a form sheet."""
+
+    sheet: str
+    """The schema sheet key, e.g. ``kpis``."""
+    row: int
+    """Zero-based row index in the partner's sheet (for findings and provenance)."""
+    values: dict[str, Any]
+    """Column key -> typed value (str, int, float, datetime.date, or None)."""
+
+
+@dataclass
+class Submission:
+    """Everything read from one partner's workbook."""
+
+    path: str
+    sha256: str
+    meta: SubmissionMeta
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    """Sheet key -> valid records (rows with errors are left out)."""
+    findings: list[Finding] = field(default_factory=list)
+    received_at: dt.datetime | None = None
+    """The file's modification time: decides which of two files for one period is newer."""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Gap:
+    """One way the relationship falls short."""
+
+    area: str
+    """KPIs, SLA, Risks, Bottlenecks, Actions, Stages, Health check, Contacts, Submissions."""
+    item: str
+    partners: str
+    value: Any
+    target: Any
+    severity: str
+    """``Red`` or ``Amber``."""
+    since: str
+    """A period ``YYYY-MM`` or an ISO date."""
+    next_step: str
+    rule: str = ""
+    """The gap rule's stable code, e.g. ``kpi-below-target``."""
+
+
+@dataclass
+class Consolidated:
+    """The reconciled state of a relationship for one period: what the dashboard shows."""
+
+    relationship_id: str
+    relationship_name: str
+    period: str
+    partners: list[str]
+    """Partners that submitted for the period."""
+    expected_partners: list[str]
+    tables: dict[str, pd.DataFrame]
+    """Sheet key -> reconciled rows: the schema's column keys plus ``partners``
+    (who reported the row, comma separated) and ``source`` (whose figure was kept)."""
+    kpi_history: pd.DataFrame
+    """Columns kpi_id, kpi, unit, direction, target, amber, period, partner, actual;
+    one row per KPI, period and partner, every period in the ledger up to ``period``."""
+    sla_history: pd.DataFrame
+    """Columns service, measure, direction, target, period, partner, actual."""
+    discrepancies: pd.DataFrame
+    """Columns sheet, item, column, values (partner: value; …), reconciled, rule,
+    plus one column per partner holding its value."""
+    gaps: list[Gap]
+    submissions: pd.DataFrame
+    """Columns file, sha256, partner, period, received_at, schema_version, status."""
+    data_quality: pd.DataFrame
+    """Columns file, sheet, cell, column, code, severity, message: everything left out."""
+    restatements: pd.DataFrame
+    """Columns sheet, item, period, partner, previous, restated, file."""
+    ledger: str = ""
+    generated_at: dt.datetime | None = None
+    inputs: list[tuple[str, str]] = field(default_factory=list)
+    """(path, sha256) of every input file of the run."""
+    health_by_partner: pd.DataFrame | None = None
+    """Columns behaviour, partner, score: each partner's own health check."""
