@@ -43,6 +43,15 @@ class Finding:
     hint: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    registry: ClassVar[dict[str, type[Finding]]] = {}
+    """Every finding class by code: the docs' catalogue is generated from it."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code in Finding.registry and Finding.registry[cls.code] is not cls:
+            raise TypeError(f"finding code {cls.code!r} is used twice")
+        Finding.registry[cls.code] = cls
+
     @property
     def cell(self) -> str:
         """The A1 address, or '' when the finding is not about one cell."""

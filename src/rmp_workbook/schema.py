@@ -30,6 +30,15 @@ META_KEYS = (
 
 GUIDE_SHEET = "Guide"
 
+# Where things sit on a sheet (zero-based). Readers still match by name; these
+# are what the template writes and what a person filling by header expects.
+HEADER_ROW = 0
+"""Table sheets: the header row; data starts on the next row, in column A."""
+FORM_FIRST_ROW = 1
+"""Form sheets: row 0 holds the headers Field / Value / Help; fields start here."""
+FORM_LABEL_COL = 0
+FORM_VALUE_COL = 1
+
 
 class ColType(StrEnum):
     """What a cell holds; decides the template's validation and the reader's coercion."""
