@@ -17,6 +17,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+PROVENANCE_COLUMNS = ("_partner", "_period", "_submission_id", "_file", "_row", "_received_at")
+"""Columns the ledger adds to every record frame, beside the sheet's own column keys.
+
+A *record frame* (``Ledger.frames``) holds, for one sheet, one row per record of
+every current (not superseded) submission of a relationship up to a period:
+the schema's column keys (typed values), then ``_partner`` (the submitting
+organisation), ``_period`` (the submission's reporting period, ``YYYY-MM``),
+``_submission_id``, ``_file`` (the file name), ``_row`` (zero-based row in the
+partner's sheet) and ``_received_at`` (datetime). Reconciliation consumes them.
+"""
+
+
 @dataclass
 class SubmissionMeta:
     """Who sent a workbook, for which relationship and period."""
