@@ -113,3 +113,77 @@ class ConfigError(RmpError):
 
 class UsageError(RmpError):
     """A command was called with arguments that cannot work."""
+
+
+# Container findings: what the check before parsing reports (rmp_workbook.container).
+# The file-level ones have no sheet or cell; an error among them means no parser opens
+# the file.
+
+
+class EmptyFile(Finding):
+    code = "empty-file"
+    title = "Empty file"
+    description = "The file holds no bytes at all, often a failed download or save."
+    template = "The file is empty (0 bytes): save the workbook again and resend it."
+
+
+class NotAWorkbook(Finding):
+    code = "not-a-workbook"
+    title = "Not a workbook"
+    description = (
+        "The file is not an Excel or OpenDocument workbook (a CSV, PDF, web page, folder...)."
+    )
+    template = "This is not a workbook: {note}."
+
+
+class CorruptFile(Finding):
+    code = "corrupt-file"
+    title = "Damaged file"
+    description = "The workbook's container is damaged or incomplete, e.g. cut short in transit."
+    template = "The workbook is damaged and cannot be read: {note}. Save it again and resend it."
+
+
+class PasswordProtected(Finding):
+    code = "password-protected"
+    title = "Password-protected workbook"
+    description = "The workbook is encrypted with a password, so it cannot be read."
+    template = (
+        "The workbook is protected with a password, so it cannot be read. Please send a copy "
+        "without a password (File > Info > Protect Workbook > Encrypt with Password, clear "
+        "the password, save)."
+    )
+
+
+class TooLarge(Finding):
+    code = "too-large"
+    title = "Too large"
+    description = "The file, one of its parts or one of its sheets exceeds a configured limit."
+    template = "The workbook is too large to read safely: {note}."
+
+
+class ZipBomb(Finding):
+    code = "zip-bomb"
+    title = "Suspicious compression"
+    description = (
+        "A part of the workbook would unpack to far more than its packed size or than it "
+        "declares (a 'zip bomb'); it was refused before unpacking."
+    )
+    template = "The workbook was refused as a possible zip bomb: {note}."
+
+
+class XmlEntities(Finding):
+    code = "xml-entities"
+    title = "XML entity declarations"
+    description = (
+        "An XML part declares a DOCTYPE or entities, used by 'billion laughs' and external "
+        "entity (XXE) attacks; Excel never writes them."
+    )
+    template = "The workbook was refused: {note}. Save it again from Excel or LibreOffice."
+
+
+class MacrosFound(Finding):
+    code = "macros"
+    title = "Macros present"
+    description = "The workbook carries macros (VBA or macro sheets); they are never run or copied."
+    template = "The workbook contains macros ({note}); they were ignored: rmp never runs them."
+    severity = Severity.WARNING
