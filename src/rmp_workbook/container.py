@@ -293,15 +293,15 @@ def guess_format(head: bytes) -> str:
                 "this is an Excel 2003 XML spreadsheet; open it in Excel and save it as "
                 "Excel Workbook (.xlsx)"
             )
-        return "this is an XML file, not a workbook; save the workbook as .xlsx"
+        return "this is an XML file; save the workbook as .xlsx"
     lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
     for sep, name in ((",", "CSV"), (";", "CSV"), ("\t", "tab-separated text")):
         if len(lines) >= 1 and all(sep in ln for ln in lines[: max(1, len(lines) - 1)]):
             return (
-                f"this is a {name} file, not a workbook; open it in Excel and save it as "
+                f"this is a {name} file; open it in Excel and save it as "
                 "Excel Workbook (.xlsx), or fill in the workbook you were sent"
             )
-    return "this is a plain text file, not a workbook; fill in the .xlsx workbook you were sent"
+    return "this is a plain text file; fill in the .xlsx workbook you were sent"
 
 
 def _decode_text(data: bytes) -> str:

@@ -133,7 +133,7 @@ class NotAWorkbook(Finding):
     description = (
         "The file is not an Excel or OpenDocument workbook (a CSV, PDF, web page, folder...)."
     )
-    template = "This is not a workbook: {note}."
+    template = "Not a workbook: {note}."
 
 
 class CorruptFile(Finding):

@@ -1,0 +1,336 @@
+"""The annotated feedback copy of a partner's workbook: what to fix, in their own file.
+
+:func:`write_feedback` writes a new ``.xlsx`` next to nothing the partner sent
+(the input is never modified): every problem cell is filled red (error) or amber
+(warning) and carries a comment with the message; a ``Problems`` sheet comes first
+and lists every problem with a link to its cell.
+
+- ``.xlsx`` / ``.xlsm``: the partner's own workbook, loaded with openpyxl (which
+  uses defusedxml when it is installed) and saved as ``.xlsx``: every value,
+  table, data validation and the very hidden metadata sheet are kept; macros are
+  not copied; charts and images are not kept (openpyxl drops them).
+- ``.ods`` / ``.xls`` / ``.xlsb`` (openpyxl cannot open them), or a workbook
+  openpyxl fails on: the values of the sheets with problems, read with
+  python-calamine, annotated the same way.
+- a file that failed the container check: the ``Problems`` sheet alone.
+
+Partner text is always written as text: nothing becomes a formula or a link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from rmp_workbook.cells import a1, quote_sheet, safe_sheet_name
+from rmp_workbook.container import Limits, check_container
+from rmp_workbook.findings import Finding, Severity, UsageError
+
+FILLS = {
+    Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
+    Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),
+}
+"""Light red for errors, amber for warnings (Excel's own 'bad' and 'neutral' colours)."""
+
+PROBLEMS_SHEET = "Problems"
+PROBLEM_HEADERS = ("Severity", "Sheet", "Cell", "Column", "Value", "Problem", "How to fix", "Code")
+_WIDTHS = (10, 18, 8, 20, 28, 60, 50, 20)
+AUTHOR = "rmp"
+
+
+def feedback_path(path: str | Path, out_dir: str | Path) -> Path:
+    """Where the feedback copy goes: ``<out_dir>/<stem>.feedback.xlsx``.
+
+    A non-xlsx input keeps its type in the name (``plan-ods.feedback.xlsx``) so
+    ``plan.ods`` and ``plan.xlsx`` in one folder do not share a feedback file.
+    Characters a file system may refuse become ``_``.
+    """
+    path = Path(path)
+    stem = re.sub(r"[^\w\-. ()&+,]+", "_", path.stem).strip(" .") or "workbook"
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix and suffix != "xlsx":
+        stem = f"{stem[:100]}-{re.sub(r'[^a-z0-9]', '', suffix)[:8]}"
+    return Path(out_dir) / f"{stem[:110]}.feedback.xlsx"
+
+
+def write_feedback(
+    path: str | Path,
+    findings: Iterable[Finding],
+    out_dir: str | Path,
+    *,
+    limits: Limits | None = None,
+) -> Path:
+    """Write the annotated copy of the workbook at ``path`` into ``out_dir``; return its path.
+
+    ``findings`` are those of this file (validation's, and the container check's,
+    which are added here when missing). The file is written atomically.
+    """
+    path = Path(path)
+    limits = limits or Limits()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = feedback_path(path, out_dir)
+    if out.resolve() == path.resolve():
+        raise UsageError(f"{out}: the feedback copy would overwrite the partner's file")
+    info = check_container(path, limits)
+    problems = _dedupe([*findings, *info.findings])
+
+    copy: tuple[Workbook, dict[str, str]] | None = None
+    if info.ok and info.kind in ("xlsx", "xlsm"):
+        copy = _openpyxl_copy(path)
+    if copy is None and info.ok:
+        copy = _calamine_copy(path, problems, limits)
+    if copy is None:
+        wb = Workbook()
+        wb.remove(wb.active)
+        sheet_map: dict[str, str] = {}
+        if info.ok:
+            problems.append(
+                Finding(note="The workbook could not be copied; its problems are listed here.")
+            )
+    else:
+        wb, sheet_map = copy
+
+    titles = {ws.title for ws in wb.worksheets}
+    annotated = _annotate(wb, problems, sheet_map, limits)
+    _add_problems_sheet(wb, problems, sheet_map, titles, annotated, limits)
+    _save_atomic(wb, out)
+    return out
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.sheet, f.row, f.col, f.note, str(f.value))
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _openpyxl_copy(path: Path) -> tuple[Workbook, dict[str, str]] | None:
+    """The partner's workbook as openpyxl reads it; None when openpyxl cannot."""
+    try:
+        with warnings.catch_warnings():
+            # openpyxl says it drops extensions (x14 validations, slicers): known and accepted.
+            warnings.simplefilter("ignore", UserWarning)
+            wb = load_workbook(path, keep_vba=False, keep_links=False, rich_text=False)
+    except Exception:  # openpyxl raises many kinds on odd files; calamine gets its turn
+        return None
+    wb.template = False
+    return wb, {name: name for name in wb.sheetnames}
+
+
+def _calamine_copy(
+    path: Path, findings: list[Finding], limits: Limits
+) -> tuple[Workbook, dict[str, str]] | None:
+    """A new workbook holding the values of the sheets with problems."""
+    import python_calamine
+
+    wanted = {f.sheet for f in findings if f.sheet}
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        meta = {m.name: m for m in book.sheets_metadata}
+        wb = Workbook()
+        wb.remove(wb.active)
+        taken: set[str] = set()
+        sheet_map: dict[str, str] = {}
+        for name in book.sheet_names:
+            if name not in wanted:
+                continue
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            title = safe_sheet_name(name, taken)
+            taken.add(title)
+            sheet_map[name] = title
+            ws = wb.create_sheet(title)
+            for r, row in enumerate(rows[: limits.max_rows], start=1):
+                for c, value in enumerate(row[: limits.max_cols], start=1):
+                    if value != "" and value is not None:
+                        _set_value(ws.cell(r, c), value, limits)
+            visibility = str(getattr(meta.get(name), "visible", "")).lower()
+            if "veryhidden" in visibility:
+                ws.sheet_state = "veryHidden"
+            elif "hidden" in visibility:
+                ws.sheet_state = "hidden"
+            for col in range(1, min(len(rows[0]) if rows else 0, limits.max_cols) + 1):
+                ws.column_dimensions[_letter(col)].width = 16
+        return wb, sheet_map
+    except Exception:  # any reader failure: the Problems sheet alone still helps
+        return None
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def _clean_text(text: str, limits: Limits) -> str:
+    """Text Excel accepts in a cell: no control characters, not over the cell limit."""
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    return text[: limits.max_string]
+
+
+def _set_value(cell: Cell, value: Any, limits: Limits) -> None:
+    """Write a value; text stays text even when it starts with '=' (no formula, no link)."""
+    if isinstance(value, str):
+        cell.value = _clean_text(value, limits)
+        cell.data_type = "s"
+    elif isinstance(value, bool | int | float):
+        cell.value = value
+    elif isinstance(value, dt.datetime):
+        cell.value = value
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = "yyyy-mm-dd"
+    elif isinstance(value, dt.time):
+        cell.value = value
+        cell.number_format = "hh:mm:ss"
+    else:
+        _set_value(cell, str(value), limits)
+
+
+def _target_sheet(wb: Workbook, f: Finding, sheet_map: dict[str, str]) -> Worksheet | None:
+    """The sheet of the copy a finding points at (findings name the partner's sheet)."""
+    title = sheet_map.get(f.sheet)
+    if title and title in wb.sheetnames:
+        return wb[title]
+    return None
+
+
+def _annotate(
+    wb: Workbook, findings: list[Finding], sheet_map: dict[str, str], limits: Limits
+) -> set[int]:
+    """Fill and comment every problem cell; return the ids of findings placed on a cell."""
+    notes: dict[tuple[str, int, int], list[Finding]] = {}
+    for f in findings:
+        ws = _target_sheet(wb, f, sheet_map)
+        if ws is None or f.row is None or f.col is None:
+            continue
+        if f.row >= 1_048_576 or f.col >= 16_384:
+            continue
+        notes.setdefault((ws.title, f.row, f.col), []).append(f)
+    placed: set[int] = set()
+    for (title, row, col), group in notes.items():
+        ws = wb[title]
+        cell = _writable_cell(ws, row + 1, col + 1)
+        severity = (
+            Severity.ERROR if any(f.severity is Severity.ERROR for f in group) else Severity.WARNING
+        )
+        cell.fill = FILLS[severity]
+        text = "\n".join(f"{f.severity.upper()}: {f.message}" for f in group)
+        if cell.comment is not None:
+            text = f"{cell.comment.text}\n\n{text}"
+        text = _clean_text(text, limits)
+        comment = Comment(text, AUTHOR)
+        comment.width = 320
+        comment.height = min(60 + 15 * (len(text) // 45 + text.count("\n")), 600)
+        cell.comment = comment
+        placed.update(id(f) for f in group)
+    return placed
+
+
+def _writable_cell(ws: Worksheet, row: int, col: int) -> Cell:
+    """The cell itself, or the top-left cell of the merged range it lies in."""
+    cell = ws.cell(row, col)
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if (row, col) in {(r, c) for r, c in rng.cells}:
+                return ws.cell(rng.min_row, rng.min_col)
+    return cell  # type: ignore[return-value]
+
+
+def _problem_text(f: Finding) -> str:
+    text = f.message
+    if f.hint and text.endswith(f.hint):
+        text = text[: -len(f.hint)].rstrip()
+    return text
+
+
+def _add_problems_sheet(
+    wb: Workbook,
+    findings: list[Finding],
+    sheet_map: dict[str, str],
+    original_titles: set[str],
+    annotated: set[int],
+    limits: Limits,
+) -> None:
+    title = safe_sheet_name(PROBLEMS_SHEET, original_titles)
+    ws = wb.create_sheet(title, 0)
+    bold = Font(bold=True)
+    for c, header in enumerate(PROBLEM_HEADERS, start=1):
+        cell = ws.cell(1, c)
+        _set_value(cell, header, limits)
+        cell.font = bold
+        ws.column_dimensions[_letter(c)].width = _WIDTHS[c - 1]
+    order = {name: i for i, name in enumerate(wb.sheetnames)}
+    rows = sorted(
+        findings,
+        key=lambda f: (
+            order.get(sheet_map.get(f.sheet, ""), -1),
+            f.row if f.row is not None else -1,
+            f.col if f.col is not None else -1,
+        ),
+    )
+    wrap = Alignment(wrap_text=True, vertical="top")
+    link_font = Font(color="0563C1", underline="single")
+    for r, f in enumerate(rows, start=2):
+        cell_ref = f.cell if f.row is not None and f.col is not None else ""
+        values = (
+            str(f.severity).capitalize(),
+            f.sheet or "(whole file)",
+            cell_ref,
+            f.column,
+            "" if f.value is None else str(f.value),
+            _problem_text(f),
+            f.hint,
+            f.code,
+        )
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(r, c)
+            _set_value(cell, value, limits)
+            cell.alignment = wrap
+        ws.cell(r, 1).fill = FILLS[f.severity]
+        target = _target_sheet(wb, f, sheet_map)
+        if target is not None and target.sheet_state == "visible":
+            where = cell_ref if id(f) in annotated else "A1"
+            link_cell = ws.cell(r, 3) if cell_ref else ws.cell(r, 2)
+            link_cell.hyperlink = Hyperlink(
+                ref=link_cell.coordinate, location=f"{quote_sheet(target.title)}!{where}"
+            )
+            link_cell.font = link_font
+    if not rows:
+        _set_value(ws.cell(2, 6), "No problems found.", limits)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{a1(max(len(rows), 1), len(PROBLEM_HEADERS) - 1)}"
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet is ws
+    wb.active = 0
+
+
+def _save_atomic(wb: Workbook, out: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".~rmp-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
