@@ -106,8 +106,8 @@ def write_feedback(
         wb, sheet_map = copy
 
     titles = {ws.title for ws in wb.worksheets}
-    annotated = _annotate(wb, problems, sheet_map, limits)
-    _add_problems_sheet(wb, problems, sheet_map, titles, annotated, limits)
+    placed = _annotate(wb, problems, sheet_map, limits)
+    _add_problems_sheet(wb, problems, sheet_map, titles, placed, limits)
     _save_atomic(wb, out)
     return out
 
@@ -181,8 +181,12 @@ def _letter(col: int) -> str:
 
 
 def _clean_text(text: str, limits: Limits) -> str:
-    """Text Excel accepts in a cell: no control characters, not over the cell limit."""
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    """Text Excel accepts in a cell: control characters escaped, not over the cell limit.
+
+    XML cannot hold most control characters; Excel writes them as ``_xHHHH_``,
+    which Excel and python-calamine read back as the character itself.
+    """
+    text = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
     return text[: limits.max_string]
 
 
@@ -216,8 +220,8 @@ def _target_sheet(wb: Workbook, f: Finding, sheet_map: dict[str, str]) -> Worksh
 
 def _annotate(
     wb: Workbook, findings: list[Finding], sheet_map: dict[str, str], limits: Limits
-) -> set[int]:
-    """Fill and comment every problem cell; return the ids of findings placed on a cell."""
+) -> dict[int, str]:
+    """Fill and comment every problem cell; return where each placed finding went (by id)."""
     notes: dict[tuple[str, int, int], list[Finding]] = {}
     for f in findings:
         ws = _target_sheet(wb, f, sheet_map)
@@ -226,7 +230,7 @@ def _annotate(
         if f.row >= 1_048_576 or f.col >= 16_384:
             continue
         notes.setdefault((ws.title, f.row, f.col), []).append(f)
-    placed: set[int] = set()
+    placed: dict[int, str] = {}
     for (title, row, col), group in notes.items():
         ws = wb[title]
         cell = _writable_cell(ws, row + 1, col + 1)
@@ -242,7 +246,7 @@ def _annotate(
         comment.width = 320
         comment.height = min(60 + 15 * (len(text) // 45 + text.count("\n")), 600)
         cell.comment = comment
-        placed.update(id(f) for f in group)
+        placed.update((id(f), cell.coordinate) for f in group)
     return placed
 
 
@@ -268,7 +272,7 @@ def _add_problems_sheet(
     findings: list[Finding],
     sheet_map: dict[str, str],
     original_titles: set[str],
-    annotated: set[int],
+    placed: dict[int, str],
     limits: Limits,
 ) -> None:
     title = safe_sheet_name(PROBLEMS_SHEET, original_titles)
@@ -283,6 +287,7 @@ def _add_problems_sheet(
     rows = sorted(
         findings,
         key=lambda f: (
+            bool(f.sheet),
             order.get(sheet_map.get(f.sheet, ""), -1),
             f.row if f.row is not None else -1,
             f.col if f.col is not None else -1,
@@ -309,7 +314,7 @@ def _add_problems_sheet(
         ws.cell(r, 1).fill = FILLS[f.severity]
         target = _target_sheet(wb, f, sheet_map)
         if target is not None and target.sheet_state == "visible":
-            where = cell_ref if id(f) in annotated else "A1"
+            where = placed.get(id(f), "A1")
             link_cell = ws.cell(r, 3) if cell_ref else ws.cell(r, 2)
             link_cell.hyperlink = Hyperlink(
                 ref=link_cell.coordinate, location=f"{quote_sheet(target.title)}!{where}"
