@@ -541,6 +541,8 @@ def _reconcile_group(
                 **{p: per_partner.get(p) for p in present_partners},
             }
         )
+    if sheet.kind is SheetKind.FIXED and sheet.keys:
+        out[sheet.keys[0]] = _canonical_fixed(sheet, out[sheet.keys[0]])
     if sheet.key == "risks":
         lik, imp = out.get("likelihood"), out.get("impact")
         numbers = _is_number(lik) and _is_number(imp)
