@@ -312,10 +312,11 @@ def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
 
 
 def compared_columns(sheet: Sheet) -> tuple[str, ...]:
-    """The columns on which partners must agree: typed input columns, not keys or owner."""
+    """The columns on which partners must agree: typed input columns, not keys, owner or
+    the item's descriptive name (a KPI's name is worded as each partner likes)."""
     if sheet.key in NOT_COMPARED:
         return ()
-    skip = {*sheet.keys, *sheet.alt_keys, sheet.owner, sheet.period}
+    skip = {*sheet.keys, *sheet.alt_keys, sheet.owner, sheet.period, _LABEL_COLUMNS.get(sheet.key)}
     return tuple(c.key for c in sheet.columns if c.type in COMPARED_TYPES and c.key not in skip)
 
 
