@@ -470,3 +470,35 @@ def test_matching_keys_table_comes_from_the_schema():
             assert sheet.column(key).header in line
     assert "| Contacts | Email | Name |" in text
     assert "Likelihood, Impact" in text
+
+
+def test_table_rows_follow_the_expected_partners_order():
+    c = run(
+        combine(
+            submission(CO, NOV, risks=[risk(risk_id="R07", risk="Contoso's")]),
+            submission(NW, NOV, risks=[risk(risk_id="R02", risk="Northwind's")]),
+        ),
+        expected=(NW, CO),
+    )
+    assert list(c.tables["risks"]["risk_id"]) == ["R02", "R07"]
+
+
+def test_periods_given_as_dates_or_unpadded_months_still_match():
+    frames = combine(
+        submission(NW, NOV, kpis=[kpi(period=dt.date(2026, 11, 1), actual=91)]),
+        submission(CO, NOV, kpis=[kpi(period="2026-11", actual=91)]),
+        submission(CO, "2026-10", kpis=[kpi(period="2026-10", actual=90)]),
+        submission(NW, "2026-09", kpis=[kpi(period="2026-9", actual=89)]),
+    )
+    c = run(frames, period="2026-11")
+    assert len(c.tables["kpis"]) == 1
+    assert list(c.kpi_history["period"]) == ["2026-09", "2026-10", NOV, NOV]
+
+
+def test_tolerance_is_stated_as_people_write_it():
+    frames = combine(
+        submission(NW, NOV, kpis=[kpi(actual=100)]),
+        submission(CO, NOV, kpis=[kpi(actual=99)]),
+    )
+    [d] = discrepancies(run(frames, thresholds=Thresholds(numeric_tolerance=0.005)), "KPIs")
+    assert d["difference"] == "1.0% (tolerance 0.5%)"

@@ -154,6 +154,11 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def percent(fraction: float) -> str:
+    """0.01 -> ``1%``, 0.005 -> ``0.5%``: a tolerance as people write it."""
+    return f"{fraction * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -260,7 +265,7 @@ def _rows(
     out = []
     for rec in frame.to_dict("records"):
         sub_period = clean(rec.get("_period"))
-        sub_period = str(sub_period) if sub_period is not None else ""
+        sub_period = as_period(sub_period) if sub_period is not None else ""
         if sub_period > period:
             continue
         received = rec.get("_received_at")
@@ -269,9 +274,12 @@ def _rows(
         elif not isinstance(received, dt.datetime):
             received = None
         row = clean(rec.get("_row"))
+        values = {c.key: clean(rec.get(c.key)) for c in sheet.columns}
+        if sheet.period and values.get(sheet.period) is not None:
+            values[sheet.period] = as_period(values[sheet.period])
         out.append(
             _Row(
-                values={c.key: clean(rec.get(c.key)) for c in sheet.columns},
+                values=values,
                 partner=partners(rec.get("_partner")),
                 period=sub_period,
                 submission=str(clean(rec.get("_submission_id")) or ""),
@@ -338,7 +346,7 @@ def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ..
     so the second duplicate of one partner matches the other partner's second."""
     seen: dict[tuple[Any, ...], int] = {}
     out = []
-    for r in sorted(rows, key=lambda r: (r.partner, r.submission, r.row)):
+    for r in rows:  # callers pass each submission's rows in sheet order
         base = _key(sheet, r)
         n = seen.get((r.partner, r.submission, base), 0)
         seen[(r.partner, r.submission, base)] = n + 1
@@ -349,12 +357,22 @@ def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ..
 def _row_period(sheet: Sheet, r: _Row) -> str:
     assert sheet.period is not None
     value = r.values.get(sheet.period)
-    return str(value).strip() if value is not None else r.period
+    return as_period(value) if value is not None else r.period
+
+
+def as_period(value: Any) -> str:
+    """A period as ``YYYY-MM`` (a date, ``2026-11-01`` or ``2026-11`` alike), so periods sort."""
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value).strip()
+    found = re.match(r"^(\d{4})-(\d{1,2})(?:\D|$)", text)
+    return f"{found.group(1)}-{int(found.group(2)):02d}" if found else text
 
 
 def _latest_per_item(sheet: Sheet, rows: list[_Row], period: str) -> list[_Row]:
     """Per-period sheets: each partner's latest row of each item (key including the period)."""
     best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Row]] = {}
+    rows = sorted(rows, key=lambda r: (r.partner, r.submission, r.row))
     for key, r in _with_occurrence(sheet, rows):
         if sheet.period and r.values.get(sheet.period) is None:
             r.values[sheet.period] = r.period
@@ -475,7 +493,7 @@ def _disagree(sheet: Sheet, col: str, values: list[Any], tolerance: float) -> tu
     if col_type in NUMERIC_TYPES and all(_is_number(v) for v in values):
         rel = relative_difference(values)
         if rel > tolerance:
-            return True, f"{rel:.1%} (tolerance {tolerance:.0%})"
+            return True, f"{rel:.1%} (tolerance {percent(tolerance)})"
         return False, ""
     first = values[0]
     if all(_same(first, v, col_type) for v in values[1:]):
@@ -591,6 +609,7 @@ def consolidate(
     from rmp_workbook.gaps import find_gaps  # gaps imports this module's helpers
 
     thresholds = thresholds or Thresholds.model_validate({})
+    period = as_period(period)
     today = today or dt.date.today()
     partners = PartnerNames(expected_partners)
     rows_by_sheet = {s.key: _rows(frames.get(s.key), s, period, partners) for s in SHEETS}
