@@ -9,6 +9,7 @@ import pytest
 from frames import combine, contact, kpi, risk, row, stage, submission
 
 from rmp_workbook.config import Thresholds
+from rmp_workbook.findings import UsageError
 from rmp_workbook.model import Consolidated
 from rmp_workbook.reconcile import (
     DISCREPANCY_COLUMNS,
@@ -502,3 +503,9 @@ def test_tolerance_is_stated_as_people_write_it():
     )
     [d] = discrepancies(run(frames, thresholds=Thresholds(numeric_tolerance=0.005)), "KPIs")
     assert d["difference"] == "1.0% (tolerance 0.5%)"
+
+
+@pytest.mark.parametrize("period", ["Nov 2026", "2026-13", ""])
+def test_a_period_that_is_not_a_month_is_refused(period):
+    with pytest.raises(UsageError, match="YYYY-MM"):
+        run({}, period=period)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rmp_workbook.config import Thresholds
+from rmp_workbook.findings import UsageError
 from rmp_workbook.model import Consolidated
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
 
@@ -610,6 +611,8 @@ def consolidate(
 
     thresholds = thresholds or Thresholds.model_validate({})
     period = as_period(period)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise UsageError(f"period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
     today = today or dt.date.today()
     partners = PartnerNames(expected_partners)
     rows_by_sheet = {s.key: _rows(frames.get(s.key), s, period, partners) for s in SHEETS}
