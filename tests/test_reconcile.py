@@ -509,3 +509,38 @@ def test_tolerance_is_stated_as_people_write_it():
 def test_a_period_that_is_not_a_month_is_refused(period):
     with pytest.raises(UsageError, match="YYYY-MM"):
         run({}, period=period)
+
+
+@pytest.mark.parametrize(
+    ("owner", "named"),
+    [
+        ("Northwind", NW),
+        ("NORTHWIND LTD (operations)", NW),
+        ("contoso", CO),
+        ("NW", None),  # too short to name anyone
+        ("Fabrikam", None),
+    ],
+)
+def test_owner_names_a_partner_by_prefix_or_containment(owner, named):
+    c = run(
+        combine(
+            submission(NW, NOV, received_at=EARLY, kpis=[kpi(actual=91, owner=owner)]),
+            submission(CO, NOV, received_at=LATE, kpis=[kpi(actual=88, owner=owner)]),
+        )
+    )
+    [d] = discrepancies(c, "KPIs")
+    if named:
+        assert d["rule"] == f"Owner's figure ({named})"
+    else:
+        assert d["rule"].startswith("Most recent submission (Contoso plc")
+
+
+def test_superseded_submissions_in_the_submissions_frame_do_not_count():
+    subs = pd.DataFrame(
+        [
+            {"partner": NW, "period": NOV, "status": "superseded"},
+            {"partner": CO, "period": "2026-10", "status": "current"},
+        ]
+    )
+    c = run({}, submissions=subs)
+    assert c.partners == []
