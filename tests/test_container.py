@@ -278,3 +278,28 @@ def test_container_findings_are_registered() -> None:
         "macros",
     ):
         assert code in Finding.registry
+
+
+def test_config_limits_table(tmp_path: Path) -> None:
+    from rmp_workbook.config import load_config
+    from rmp_workbook.findings import ConfigError
+
+    good = tmp_path / "rel.toml"
+    good.write_text('id = "ACME"\nname = "Acme"\n[limits]\nmax_file_mb = 80\nmax_rows = 5000\n')
+    config = load_config(good)
+    limits = Limits.resolve(config.limits, env={})
+    assert (limits.max_file_mb, limits.max_rows, limits.max_cols) == (80, 5000, 200)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "ACME"\nname = "Acme"\n[limits]\nmax_filesize = 80\n')
+    with pytest.raises(ConfigError, match="unknown limit 'max_filesize'"):
+        load_config(bad)
+
+
+def test_file_count_limit() -> None:
+    from rmp_workbook.container import TooManyFiles, check_file_count
+
+    check_file_count(5_000)
+    with pytest.raises(TooManyFiles, match="RMP_MAX_FILES") as exc:
+        check_file_count(5_001)
+    assert exc.value.exit_code == 2
+    check_file_count(5_001, Limits(max_files=6_000))

@@ -351,3 +351,15 @@ def test_feedback_path_is_safe() -> None:
     assert feedback_path("in/plan.ODS", "out") == Path("out/plan-ods.feedback.xlsx")
     assert feedback_path("in/..\x00:*?.xlsx", "out").name == "_.feedback.xlsx"
     assert feedback_path("in/...xlsx", "out").name == "workbook.feedback.xlsx"
+
+
+def test_huge_workbook_gets_the_values_copy(made, tmp_path: Path, monkeypatch) -> None:
+    import rmp_workbook.feedback as feedback
+
+    monkeypatch.setattr(feedback, "OPENPYXL_MAX_CELLS", 10)
+    out = write_feedback(made["src"], findings_for(made["src"].name), tmp_path)
+    wb = openpyxl.load_workbook(out)
+    # The values copy holds only the sheets with problems: no Lists, no tables.
+    assert wb.sheetnames == ["Problems", "Risks", "Health check"]
+    assert not wb["Risks"].tables
+    assert "7 is not between" in wb["Risks"]["C2"].comment.text

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from rmp_workbook.findings import ConfigError
@@ -73,6 +73,22 @@ class RelationshipConfig(_Strict):
     kpis: list[KpiConfig] = []
     sla: list[SlaConfig] = []
     thresholds: Thresholds = Thresholds()
+    limits: dict[str, float] = Field(
+        default_factory=dict,
+        description="Safety limits raised for this relationship, e.g. max_file_mb = 80 "
+        "(see docs/security.md); the RMP_* environment variables win over these.",
+    )
+
+    @field_validator("limits")
+    @classmethod
+    def _known_limits(cls, value: dict[str, float]) -> dict[str, float]:
+        from rmp_workbook.container import Limits, LimitsError
+
+        try:
+            Limits.from_mapping(value)
+        except LimitsError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 def load_config(path: str | Path) -> RelationshipConfig:

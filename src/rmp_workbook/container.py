@@ -145,6 +145,20 @@ class LimitsError(RmpError):
     """A limit was set to something that is not a positive number, or does not exist."""
 
 
+class TooManyFiles(RmpError):
+    """A run was given more workbooks than ``max_files`` allows."""
+
+
+def check_file_count(count: int, limits: Limits | None = None) -> None:
+    """Refuse a validate or merge run over more than ``max_files`` workbooks."""
+    limits = limits or Limits()
+    if count > limits.max_files:
+        raise TooManyFiles(
+            f"{count:,} workbooks were given, more than one run reads. "
+            + how_to_raise("max_files", limits)
+        )
+
+
 def how_to_raise(name: str, limits: Limits | None = None) -> str:
     """The sentence every "too large" message ends with."""
     return (

@@ -50,6 +50,9 @@ PROBLEMS_SHEET = "Problems"
 PROBLEM_HEADERS = ("Severity", "Sheet", "Cell", "Column", "Value", "Problem", "How to fix", "Code")
 _WIDTHS = (10, 18, 8, 20, 28, 60, 50, 20)
 AUTHOR = "rmp"
+OPENPYXL_MAX_CELLS = 2_000_000
+"""Above this many cells (by the sheets' extents) openpyxl would need gigabytes of memory:
+such a workbook gets the values copy of its problem sheets instead."""
 
 
 def feedback_path(path: str | Path, out_dir: str | Path) -> Path:
@@ -90,7 +93,8 @@ def write_feedback(
     problems = _dedupe([*findings, *info.findings])
 
     copy: tuple[Workbook, dict[str, str]] | None = None
-    if info.ok and info.kind in ("xlsx", "xlsm"):
+    cells = sum(rows * cols for rows, cols in info.extents.values())
+    if info.ok and info.kind in ("xlsx", "xlsm") and cells <= OPENPYXL_MAX_CELLS:
         copy = _openpyxl_copy(path)
     if copy is None and info.ok:
         copy = _calamine_copy(path, problems, limits)

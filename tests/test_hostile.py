@@ -1,0 +1,195 @@
+"""Hostile files end in one line and an exit code, in bounded time and memory.
+
+The corpus is crafted at test time (tests/hostile_corpus.py). Each file runs in a
+child process so its time and peak memory are measured on their own.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import SRC
+from hostile_corpus import build_corpus, valid_xlsx
+
+from rmp_workbook.container import check_container
+from rmp_workbook.feedback import write_feedback
+from rmp_workbook.findings import RmpError
+
+SECRET = "TOP-SECRET-c0ffee"
+MAX_SECONDS = 20
+MAX_RSS_MB = 600
+
+# Runs the command in a grandchild, so RUSAGE_CHILDREN holds that one run alone.
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.monotonic()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
+seconds = time.monotonic() - start
+rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stdout.write(f"{proc.returncode} {seconds:.3f} {rss_kb}\\n")
+sys.stdout.write(proc.stdout)
+sys.stderr.write(proc.stderr)
+"""
+
+CHILD = """
+import sys
+from rmp_workbook.container import check_container
+from rmp_workbook.feedback import write_feedback
+info = check_container(sys.argv[1])
+write_feedback(sys.argv[1], [], sys.argv[2])
+for f in info.findings:
+    print(f"{f.file}: {f.severity}: {f.message}")
+sys.exit(0 if not info.findings else (2 if info.errors else 1))
+"""
+
+
+def run_measured(*args: str) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``python args`` in a child; return it, its seconds and its peak RSS in MB."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    first, _, rest = proc.stdout.partition("\n")
+    code, seconds, rss_kb = first.split()
+    child = subprocess.CompletedProcess(args, int(code), rest, proc.stderr)
+    return child, float(seconds), int(rss_kb) / 1024
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, tuple[Path, str]], Path]:
+    folder = tmp_path_factory.mktemp("hostile")
+    secret = folder / "secret.txt"
+    secret.write_text(SECRET)
+    return build_corpus(folder / "files", secret), folder
+
+
+def test_every_corpus_file_ends_in_one_line(corpus) -> None:
+    files, folder = corpus
+    for name, (path, _code) in files.items():
+        out = folder / "feedback" / name
+        proc, seconds, rss_mb = run_measured("-c", CHILD, str(path), str(out))
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 2, (name, output)
+        assert "Traceback" not in output, (name, output)
+        lines = [ln for ln in output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith(f"{path.name}: error: "), (name, lines)
+        assert seconds < MAX_SECONDS, (name, seconds)
+        assert rss_mb < MAX_RSS_MB, (name, rss_mb)
+        assert SECRET not in output
+        for written in out.rglob("*"):
+            if written.is_file():
+                with zipfile.ZipFile(written) as zf:
+                    assert not any(SECRET.encode() in zf.read(n) for n in zf.namelist())
+
+
+def test_measurement_sees_a_child_that_allocates() -> None:
+    # The RSS figure is the child's own: a child holding 200 MB shows it.
+    proc, _, rss_mb = run_measured(
+        "-c", "x = bytearray(200 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
+    )
+    assert proc.returncode == 0
+    assert 200 < rss_mb < MAX_RSS_MB
+
+
+# --------------------------------------------------------------------------- mutation fuzz
+
+JUNK = [
+    b"<",
+    b">",
+    b"&",
+    b'"',
+    b"\x00",
+    b"<!DOCTYPE x>",
+    b'<c r="ZZZ9999999"><v>1</v></c>',
+    b"&#0;",
+    b"]]>",
+    b"\xff\xfe",
+    b"99999999999999999999",
+    b'r="A0"',
+]
+
+
+def _mutate_bytes(rng: random.Random, data: bytes) -> bytes:
+    buf = bytearray(data)
+    action = rng.choice(["flip", "truncate", "splice", "zero"])
+    if action == "flip":
+        for _ in range(rng.randint(1, 20)):
+            buf[rng.randrange(len(buf))] = rng.randrange(256)
+    elif action == "truncate":
+        del buf[rng.randrange(1, len(buf)) :]
+    elif action == "splice":
+        a, b = sorted(rng.sample(range(len(buf)), 2))
+        buf[a:a] = buf[a:b]
+    else:
+        a = rng.randrange(len(buf))
+        buf[a : a + rng.randint(1, 4096)] = b"\0" * 10
+    return bytes(buf)
+
+
+def _mutate_xml(rng: random.Random, xml: bytes) -> bytes:
+    buf = bytearray(xml)
+    for _ in range(rng.randint(1, 5)):
+        action = rng.choice(["replace", "delete", "duplicate", "insert"])
+        a = rng.randrange(max(len(buf), 1))
+        n = rng.randint(1, 200)
+        if action == "replace":
+            buf[a : a + 1] = bytes([rng.randrange(256)])
+        elif action == "delete":
+            del buf[a : a + n]
+        elif action == "duplicate":
+            buf[a:a] = buf[a : a + n]
+        else:
+            buf[a:a] = rng.choice(JUNK)
+    return bytes(buf)
+
+
+def mutants(base: Path, folder: Path, count: int, seed: int) -> list[Path]:
+    rng = random.Random(seed)
+    data = base.read_bytes()
+    with zipfile.ZipFile(base) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    xml_parts = [n for n in parts if n.endswith((".xml", ".rels"))]
+    out = []
+    for i in range(count):
+        path = folder / f"mutant-{i:03d}.xlsx"
+        if rng.random() < 0.4:
+            path.write_bytes(_mutate_bytes(rng, data))
+        else:
+            victim = rng.choice(xml_parts)
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, body in parts.items():
+                    zf.writestr(name, _mutate_xml(rng, body) if name == victim else body)
+        out.append(path)
+    return out
+
+
+def test_mutation_fuzz_never_raises_unexpectedly(tmp_path: Path) -> None:
+    base = valid_xlsx(tmp_path / "base.xlsx")
+    outcomes: dict[str, int] = {}
+    start = time.monotonic()
+    for path in mutants(base, tmp_path, count=200, seed=11000):
+        try:
+            info = check_container(path)
+            out = write_feedback(path, [], tmp_path / "out")
+        except RmpError:
+            outcomes["rmp-error"] = outcomes.get("rmp-error", 0) + 1
+            continue
+        assert out.exists()
+        key = "ok" if info.ok else info.errors[0].code
+        outcomes[key] = outcomes.get(key, 0) + 1
+    assert time.monotonic() - start < 120
+    # The fuzz reaches both sides: files a parser opens, and files refused before it.
+    assert outcomes.get("ok", 0) > 10, outcomes
+    assert outcomes.get("corrupt-file", 0) > 10, outcomes
