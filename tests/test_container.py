@@ -75,7 +75,7 @@ def test_hostile_file_is_refused_with_one_line(corpus, case: str) -> None:
     assert [f.code for f in info.errors] == [code]
     message = info.errors[0].message
     assert "\n" not in message and "Traceback" not in message
-    assert info.errors[0].file == path.name
+    assert info.errors[0].file == str(path)
 
 
 def test_corpus_covers_every_case(corpus) -> None:
@@ -238,7 +238,7 @@ def test_ratio_limit_applies_past_the_grace_size(valid: Path, tmp_path: Path) ->
 
 
 def test_require_readable_raises_one_line(corpus) -> None:
-    with pytest.raises(UnreadableWorkbook, match=r"^csv\.xlsx: Not a workbook") as exc:
+    with pytest.raises(UnreadableWorkbook, match=r"csv\.xlsx: Not a workbook") as exc:
         require_readable(corpus["csv"][0])
     assert exc.value.exit_code == 2
     assert exc.value.info.errors[0].code == "not-a-workbook"

@@ -84,7 +84,7 @@ def test_every_corpus_file_ends_in_one_line(corpus) -> None:
         assert proc.returncode == 2, (name, output)
         assert "Traceback" not in output, (name, output)
         lines = [ln for ln in output.splitlines() if ln.strip()]
-        assert len(lines) == 1 and lines[0].startswith(f"{path.name}: error: "), (name, lines)
+        assert len(lines) == 1 and lines[0].startswith(f"{path}: error: "), (name, lines)
         assert seconds < MAX_SECONDS, (name, seconds)
         assert rss_mb < MAX_RSS_MB, (name, rss_mb)
         assert SECRET not in output

@@ -204,7 +204,7 @@ class UnreadableWorkbook(RmpError):
     def __init__(self, info: ContainerInfo) -> None:
         self.info = info
         first = info.errors[0]
-        super().__init__(f"{info.path.name}: {first.message}")
+        super().__init__(f"{info.path}: {first.message}")
 
 
 def require_readable(path: str | Path, limits: Limits | None = None) -> ContainerInfo:
@@ -236,7 +236,7 @@ def check_container(path: str | Path, limits: Limits | None = None) -> Container
     except _Stop as stop:
         info.findings.append(stop.finding)
     for f in info.findings:
-        f.file = f.file or path.name
+        f.file = f.file or str(path)
     return info
 
 
