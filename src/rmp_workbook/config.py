@@ -197,3 +197,13 @@ def example_config_text() -> str:
         value = info.default
         lines.append(f"{name} = {json.dumps(value) if isinstance(value, str) else value!r}")
     return "\n".join(lines) + "\n"
+
+
+def write_example_config(folder: str | Path, *, overwrite: bool = False) -> Path:
+    """Write :func:`example_config_text` to ``folder/rmp.toml``; ConfigError if it exists."""
+    path = Path(folder) / "rmp.toml"
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} already exists; edit it, or pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(example_config_text(), encoding="utf-8")
+    return path

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,7 @@ def check_period(value: str) -> str:
 
 
 def slugify(text: str) -> str:
-    """A lower-case ASCII slug for ids and file names: ``Northwind–Contoso`` -> ``northwind-contoso``."""
-    import unicodedata
-
+    """A lower-case ASCII slug for ids and file names: ``Acme & Co`` -> ``acme-co``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
@@ -768,6 +767,52 @@ class _Writer:
         ws.very_hidden()
 
 
+def template_file_name(partner: str, period: str) -> str:
+    """``Northwind Ltd``, ``2026-11`` -> ``northwind-ltd-2026-11.xlsx`` (safe on every system)."""
+    return (
+        f"{slugify(partner) or 'partner'}-{period}.xlsx" if period else f"{slugify(partner)}.xlsx"
+    )
+
+
+def write_partner_templates(
+    folder: str | os.PathLike[str],
+    config: RelationshipConfig,
+    period: str,
+    *,
+    prefill: Mapping[str, Mapping[str, Sequence[Mapping[str, object]]]] | None = None,
+    generated_at: dt.datetime | None = None,
+) -> list[Path]:
+    """One workbook per partner of ``config`` into ``folder``; return the paths in config order.
+
+    ``prefill`` maps a partner name to that partner's prefill (see :func:`write_template`).
+    """
+    if not config.partners:
+        raise UsageError("the config lists no partners: add [[relationship.partners]] entries")
+    period = check_period(period)
+    out = Path(folder)
+    written: list[Path] = []
+    taken: set[str] = set()
+    for partner in config.partners:
+        name = template_file_name(partner.name, period)
+        stem, n = name.removesuffix(".xlsx"), 2
+        while name in taken:
+            name, n = f"{stem}-{n}.xlsx", n + 1
+        taken.add(name)
+        written.append(
+            write_template(
+                out / name,
+                relationship_id=config.id,
+                relationship_name=config.name,
+                partner=partner.name,
+                period=period,
+                config=config,
+                prefill=(prefill or {}).get(partner.name),
+                generated_at=generated_at,
+            )
+        )
+    return written
+
+
 def regenerate(folder: str | os.PathLike[str]) -> list[Path]:
     """Write the committed blank template and example config into ``folder``."""
     out = Path(folder)
@@ -796,4 +841,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 if __name__ == "__main__":
     main()
 
-__all__ = ["check_period", "regenerate", "slugify", "write_template"]
+__all__ = [
+    "check_period",
+    "regenerate",
+    "slugify",
+    "template_file_name",
+    "write_partner_templates",
+    "write_template",
+]
