@@ -24,8 +24,11 @@ from rmp_workbook.schema import ColType, SheetKind
 from rmp_workbook.template import (
     INPUT_ROWS,
     TEMPLATE_GENERATED_AT,
+    check_period,
     input_message,
     regenerate,
+    slugify,
+    template_file_name,
     write_template,
 )
 
@@ -617,3 +620,24 @@ def test_libreoffice_recalculates_score_and_agrees_with_period_and_email_rules(
     assert [g is True for g in got] == [ok for _, ok in expected], list(
         zip(expected, got, strict=True)
     )
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("2026-11", True), (" 2026-01 ", True), ("2026-13", False), ("2026-1", False), ("", False)],
+)
+def test_check_period(text: str, ok: bool) -> None:
+    if ok:
+        assert check_period(text) == text.strip()
+    else:
+        with pytest.raises(UsageError):
+            check_period(text)
+
+
+def test_file_names_are_safe() -> None:
+    assert slugify("Northwind–Contoso / Ltd.") == "northwind-contoso-ltd"
+    assert template_file_name("Société Générale", "2026-11") == "societe-generale-2026-11.xlsx"
+    assert template_file_name("???", "2026-11") == "partner-2026-11.xlsx"

@@ -30,6 +30,15 @@ from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
 from rmp_workbook.schema import ColType, Column, Sheet, SheetKind
 
+__all__ = [
+    "check_period",
+    "regenerate",
+    "slugify",
+    "template_file_name",
+    "write_partner_templates",
+    "write_template",
+]
+
 INPUT_ROWS = 1000
 """How many rows below a table's header validation and unlocked cells reach."""
 
@@ -89,7 +98,9 @@ def check_period(value: str) -> str:
 
 def slugify(text: str) -> str:
     """A lower-case ASCII slug for ids and file names: ``Acme & Co`` -> ``acme-co``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    # Separate words first, so a dash or symbol with no ASCII form still splits them.
+    words = re.sub(r"[\W_]+", "-", text)
+    ascii_text = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
@@ -317,9 +328,9 @@ def _validation(col: Column, first_cell: str) -> dict[str, Any] | None:
         opts = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1}
         error = "Please type a percentage from 0% to 100%, e.g. 85%."
     elif col.type is ColType.NUMBER:
-        lo = col.minimum if col.minimum is not None else -1e15
-        hi = col.maximum if col.maximum is not None else 1e15
-        opts = {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi}
+        low = col.minimum if col.minimum is not None else -1e15
+        high = col.maximum if col.maximum is not None else 1e15
+        opts = {"validate": "decimal", "criteria": "between", "minimum": low, "maximum": high}
         error = "Please type a number only, without units or words, e.g. 91.5."
     elif col.type is ColType.DATE:
         opts = {
@@ -840,12 +851,3 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-__all__ = [
-    "check_period",
-    "regenerate",
-    "slugify",
-    "template_file_name",
-    "write_partner_templates",
-    "write_template",
-]
