@@ -395,7 +395,16 @@ def _summary(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"sheets": wb.sheetnames}
     for ws in wb.worksheets:
         cells = {
-            c.coordinate: (c.value, c.number_format, c.protection.locked)
+            c.coordinate: (
+                c.value,
+                c.number_format,
+                c.protection.locked,
+                c.alignment.horizontal,
+                c.alignment.wrap_text,
+                c.fill.fgColor.rgb,
+                c.font.b,
+                c.border.left.style,
+            )
             for row in ws.iter_rows()
             for c in row
             if c.value is not None or c.has_style

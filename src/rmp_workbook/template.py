@@ -71,6 +71,7 @@ PROTECTION = {
 _NAVY = "#1F3864"
 _BLUE = "#2F5597"
 _GREY = "#E7E6E6"
+_PALE_BLUE = "#D9E1F2"
 _LOCKED_TEXT = "#404040"
 _NUMBER_FORMATS = {
     ColType.INTEGER: "0",
@@ -384,7 +385,7 @@ def describe_type(col: Column) -> str:
     if col.type in (ColType.SCORE, ColType.INTEGER):
         return f"Whole number from {int(col.minimum or 0)} to {int(col.maximum or 0)}."
     return {
-        ColType.TEXT: "Text.",
+        ColType.TEXT: "",
         ColType.LONG_TEXT: "Text; several sentences are fine.",
         ColType.NUMBER: "A number, without units.",
         ColType.PERCENT: "A percentage from 0% to 100%.",
@@ -430,16 +431,24 @@ class _Writer:
             }
         )
 
-    def fmt(self, col: Column, *, locked: bool = False, fixed: bool = False) -> Format:
-        """The cell format of a column: number format by type, unlocked unless said otherwise."""
-        key = (col.type, locked, fixed)
+    def fmt(
+        self, col: Column, *, locked: bool = False, fixed: bool = False, boxed: bool = False
+    ) -> Format:
+        """The cell format of a column: number format by type, unlocked unless said otherwise.
+
+        ``boxed`` draws a light border and aligns left: a form's value cell, which has no
+        table around it to show where to type.
+        """
+        key = (col.type, locked, fixed, boxed)
         if key not in self._formats:
             props: dict[str, Any] = {"valign": "top", "locked": locked}
             if col.type in _NUMBER_FORMATS:
                 props["num_format"] = _NUMBER_FORMATS[col.type]
             if col.type is ColType.LONG_TEXT:
                 props["text_wrap"] = True
-            if col.type in (ColType.SCORE, ColType.FORMULA, ColType.PERIOD):
+            if boxed:
+                props.update({"border": 1, "border_color": "#BFBFBF", "align": "left"})
+            elif col.type in (ColType.SCORE, ColType.FORMULA, ColType.PERIOD):
                 props["align"] = "center"
             if locked:
                 props.update({"bg_color": _GREY, "font_color": _LOCKED_TEXT})
@@ -515,7 +524,8 @@ class _Writer:
         for i, col in enumerate(sheet.columns):
             row = schema.FORM_FIRST_ROW + i
             ws.write_string(row, schema.FORM_LABEL_COL, col.header, label)
-            self.value(ws, row, schema.FORM_VALUE_COL, col, values.get(col.key), self.fmt(col))
+            value_fmt = self.fmt(col, boxed=True)
+            self.value(ws, row, schema.FORM_VALUE_COL, col, values.get(col.key), value_fmt)
             ws.write_string(row, schema.FORM_HELP_COL, input_message(col), helpf)
             if col.type is ColType.LONG_TEXT:
                 ws.set_row(row, 60)
@@ -617,7 +627,7 @@ class _Writer:
         ws.set_column(0, 0, 2)
         ws.set_column(1, 1, 30)
         ws.set_column(2, 2, 100)
-        wrap_width = 100
+        wrap_width = 120  # characters per line of column C at the default font
 
         banner = self.plain(
             bold=True,
@@ -632,13 +642,13 @@ class _Writer:
             bold=True, font_size=13, font_color=_NAVY, bottom=2, bottom_color=_NAVY, valign="bottom"
         )
         sheet_heading = self.plain(
-            bold=True, font_size=11, font_color="#FFFFFF", bg_color=_BLUE, valign="vcenter"
+            bold=True, font_size=11, font_color=_NAVY, bg_color=_PALE_BLUE, valign="vcenter"
         )
         link = self.plain(
             bold=True,
             font_size=11,
-            font_color="#FFFFFF",
-            bg_color=_BLUE,
+            font_color="#0563C1",
+            bg_color=_PALE_BLUE,
             underline=1,
             valign="vcenter",
         )
@@ -715,7 +725,7 @@ class _Writer:
         calc = schema.Column("x", "x", ColType.FORMULA, "")
         ws.write_string(row, 1, "Header", self.header)
         para("Column headers and field names. Locked: do not change them.")
-        ws.write_string(row, 1, "Type here", self.fmt(any_input))
+        ws.write_string(row, 1, "Type here", self.fmt(any_input, boxed=True))
         para(
             "Input cells: white or banded cells in the tables, and the Value column on the "
             "Relationship sheet. They are unlocked; a message tells you what belongs there."
@@ -745,7 +755,7 @@ class _Writer:
             elif sheet.kind is SheetKind.LIST:
                 para("One row per item; add as many rows as you need under the table.")
             for col in sheet.columns:
-                text = f"{col.help} {describe_type(col)}"
+                text = f"{col.help} {describe_type(col)}".strip()
                 if col.required:
                     para(text + " Required.", lbl=col.header, lbl_fmt=required)
                 else:
