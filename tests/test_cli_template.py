@@ -216,3 +216,24 @@ def test_bad_period_in_a_real_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error:") and "Traceback" not in proc.stderr
+
+
+def test_unwritable_output_is_one_line_exit_2(tmp_path: Path, config_file: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code, text = rmp(
+        "template",
+        "--relationship",
+        "R",
+        "--partner",
+        "P",
+        "--period",
+        "2026-11",
+        "-o",
+        str(blocker / "x.xlsx"),
+    )
+    assert code == 2 and text.startswith("Error: cannot write")
+    code, text = rmp(
+        "template", "--config", str(config_file), "--all", "--period", "2026-11", "-o", str(blocker)
+    )
+    assert code == 2 and "is a file" in text

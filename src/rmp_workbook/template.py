@@ -478,7 +478,12 @@ class _Writer:
                 "category": "Relationship Management Plan",
                 "keywords": "RMP, BS 11000, ISO 44001",
                 "comments": f"Schema {schema.SCHEMA_VERSION}; template {self.meta['template_id']}.",
-                "created": self.when.replace(tzinfo=None),
+                # xlsxwriter writes the created date as UTC without converting it.
+                "created": (
+                    self.when.astimezone(dt.UTC).replace(tzinfo=None)
+                    if self.when.tzinfo
+                    else self.when
+                ),
             }
         )
         self.guide()
@@ -811,6 +816,8 @@ def write_partner_templates(
         raise UsageError("the config lists no partners: add [[relationship.partners]] entries")
     period = check_period(period)
     out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; with --all, -o names a folder")
     written: list[Path] = []
     taken: set[str] = set()
     for partner in config.partners:

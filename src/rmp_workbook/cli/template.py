@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from rmp_workbook.cli.options import handle_errors, output_option, period_option
+from rmp_workbook.findings import UsageError
 
 
 @click.command("template")
@@ -61,6 +62,24 @@ def template(
           --period 2026-11 -o northwind-2026-11.xlsx
       rmp template --config rmp.toml --all --period 2026-11 -o workbooks/
     """
+    try:
+        _template(
+            relationship_name, relationship_id, partner, period, config_path, all_partners, output
+        )
+    except OSError as exc:
+        # A folder that cannot be created, a file open in Excel, a full disk: one line, exit 2.
+        raise UsageError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+
+
+def _template(
+    relationship_name: str | None,
+    relationship_id: str | None,
+    partner: str | None,
+    period: str | None,
+    config_path: str | None,
+    all_partners: bool,
+    output: str,
+) -> None:
     from rmp_workbook.config import load_config
     from rmp_workbook.template import (
         check_period,
@@ -131,7 +150,10 @@ def init(folder: str, force: bool) -> None:
     """
     from rmp_workbook.config import write_example_config
 
-    path = write_example_config(folder, overwrite=force)
+    try:
+        path = write_example_config(folder, overwrite=force)
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {path}")
     click.echo(
         f"Next: edit it, then run rmp template --config {path} --all --period YYYY-MM -o DIR/"
