@@ -650,3 +650,28 @@ def test_file_names_are_safe() -> None:
     assert slugify("Northwind–Contoso / Ltd.") == "northwind-contoso-ltd"
     assert template_file_name("Société Générale", "2026-11") == "societe-generale-2026-11.xlsx"
     assert template_file_name("???", "2026-11") == "partner-2026-11.xlsx"
+
+
+def test_prefill_adds_rows_beyond_config_and_sets_the_period(
+    tmp_path: Path, config: RelationshipConfig
+) -> None:
+    extra = {"kpis": [{"kpi_id": "K09", "kpi": "Extra"}], "sla": [{"service": "S", "measure": "M"}]}
+    path = write_template(
+        tmp_path / "x.xlsx",
+        relationship_id="r",
+        relationship_name="R",
+        partner="Contoso plc",
+        period="2027-01",
+        config=config,
+        prefill=extra,
+        generated_at=dt.datetime(2027, 1, 2, 3, 4, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    )
+    kpis = _records(path, schema.KPIS)
+    assert [(r["KPI ID"], r["Period"]) for r in kpis][-2:] == [
+        ("K04", "2027-01"),
+        ("K09", "2027-01"),
+    ]
+    assert _records(path, schema.SLA)[-1]["Period"] == "2027-01"
+    assert _records(path, schema.CONTACTS)[0]["Name"] == "Tom Becker"  # Contoso's contact
+    created = openpyxl.load_workbook(path).properties.created
+    assert created == dt.datetime(2027, 1, 2, 1, 4)  # stored in UTC

@@ -329,8 +329,8 @@ def _validation(col: Column, first_cell: str) -> dict[str, Any] | None:
         opts = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1}
         error = "Please type a percentage from 0% to 100%, e.g. 85%."
     elif col.type is ColType.NUMBER:
-        low = col.minimum if col.minimum is not None else -1e15
-        high = col.maximum if col.maximum is not None else 1e15
+        low = col.minimum if col.minimum is not None else -(10**15)
+        high = col.maximum if col.maximum is not None else 10**15
         opts = {"validate": "decimal", "criteria": "between", "minimum": low, "maximum": high}
         error = "Please type a number only, without units or words, e.g. 91.5."
     elif col.type is ColType.DATE:
