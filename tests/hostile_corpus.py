@@ -13,41 +13,20 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-import xlsxwriter
-
-from rmp_workbook.schema import META_KEYS, META_SHEET, SHEETS
+from rmp_workbook.template import write_template
 
 MB = 1024 * 1024
 
 
 def valid_xlsx(path: Path) -> Path:
-    """A small workbook laid out like the template: every sheet's headers, one row each."""
-    try:
-        from rmp_workbook.template import write_template
-    except ImportError:
-        write_template = None
-    if write_template is not None:
-        write_template(
-            path,
-            relationship_id="ACME-2026",
-            relationship_name="Acme and Northwind",
-            partner="Northwind Ltd",
-            period="2026-11",
-        )
-        return path
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    for sheet in SHEETS:
-        ws = wb.add_worksheet(sheet.name)
-        ws.write_row(0, 0, sheet.headers)
-        for c, col in enumerate(sheet.columns):
-            if col.key in sheet.example:
-                ws.write(1, c, sheet.example[col.key])
-    meta = wb.add_worksheet(META_SHEET)
-    for r, key in enumerate(META_KEYS):
-        meta.write(r, 0, key)
-    meta.very_hidden()
-    wb.close()
-    return path
+    """A blank template, as ``rmp template`` writes it."""
+    return write_template(
+        path,
+        relationship_id="ACME-2026",
+        relationship_name="Acme and Northwind",
+        partner="Northwind Ltd",
+        period="2026-11",
+    )
 
 
 def replace_members(src: Path, dest: Path, changes: dict[str, bytes | None]) -> Path:

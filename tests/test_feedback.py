@@ -363,3 +363,91 @@ def test_huge_workbook_gets_the_values_copy(made, tmp_path: Path, monkeypatch) -
     assert wb.sheetnames == ["Problems", "Risks", "Health check"]
     assert not wb["Risks"].tables
     assert "7 is not between" in wb["Risks"]["C2"].comment.text
+
+
+@pytest.fixture(scope="module")
+def template_feedback(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from rmp_workbook.template import write_template
+
+    root = tmp_path_factory.mktemp("template")
+    src = write_template(
+        root / "northwind-2026-11.xlsx",
+        relationship_id="ACME-2026",
+        relationship_name="Acme and Northwind",
+        partner="Northwind Ltd",
+        period="2026-11",
+        prefill={
+            "risks": [
+                {"risk_id": "R01", "risk": "=cmd|' /C calc'!A0", "likelihood": 9, "impact": 2},
+            ],
+            "kpis": [{"kpi_id": "K01", "kpi": "On-time delivery", "period": "2026-11"}],
+        },
+    )
+    before = sha(src)
+    findings = [
+        OutOfRange(sheet="Risks", row=1, col=3, column="Likelihood", value=9),
+        Odd(sheet="Risks", row=1, col=1, column="Risk", value="=cmd|' /C calc'!A0"),
+        OutOfRange(sheet="KPIs", row=1, col=7, column="Actual", value=None),
+        Finding(sheet="rmp_meta", row=0, col=1, note="The metadata was changed."),
+    ]
+    out = write_feedback(src, findings, root / "out")
+    assert sha(src) == before
+    return {"src": src, "out": out}
+
+
+def test_template_copy_keeps_everything(template_feedback: dict[str, Path]) -> None:
+    src = openpyxl.load_workbook(template_feedback["src"])
+    out = openpyxl.load_workbook(template_feedback["out"])
+    assert out.sheetnames == ["Problems", *src.sheetnames]
+    for ws in src.worksheets:
+        copy = out[ws.title]
+        assert copy.sheet_state == ws.sheet_state, ws.title
+        assert list(copy.tables) == list(ws.tables), ws.title
+        assert [str(d.sqref) for d in copy.data_validations.dataValidation] == [
+            str(d.sqref) for d in ws.data_validations.dataValidation
+        ], ws.title
+        assert copy.protection.sheet == ws.protection.sheet, ws.title
+        assert copy.freeze_panes == ws.freeze_panes, ws.title
+    assert out["rmp_meta"].sheet_state == "veryHidden"
+    # Formulas are kept as formulas; openpyxl drops their cached results (Excel and
+    # LibreOffice recalculate on opening), so typed values are compared without them.
+    formulas: dict[str, set[tuple[int, int]]] = {}
+    for ws in src.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    formulas.setdefault(ws.title, set()).add((cell.row - 1, cell.column - 1))
+                    assert out[ws.title][cell.coordinate].value == cell.value
+    assert formulas["Risks"]
+    before = values(template_feedback["src"])
+    after = values(template_feedback["out"])
+    for name, rows in before.items():
+        skip = formulas.get(name, set())
+        typed = [[v for c, v in enumerate(row) if (r, c) not in skip] for r, row in enumerate(rows)]
+        copy = [
+            [v for c, v in enumerate(row) if (r, c) not in skip]
+            for r, row in enumerate(after[name])
+        ]
+        assert copy == typed, name
+
+
+def test_template_copy_annotations(template_feedback: dict[str, Path]) -> None:
+    out = openpyxl.load_workbook(template_feedback["out"])
+    risks = out["Risks"]
+    assert risks["D2"].comment is not None and "9 is not between" in risks["D2"].comment.text
+    assert risks["B2"].value == "=cmd|' /C calc'!A0" and risks["B2"].data_type == "s"
+    # Input cells stay unlocked: a fill must not lock what the partner may edit.
+    assert risks["D2"].protection.locked is False
+    assert out["KPIs"]["H2"].comment is not None
+    rows = problems_rows(out["Problems"])
+    meta_row = next(r for r in rows if r[1] == "rmp_meta")
+    # The very hidden sheet's problem is listed, without a link into a sheet no one sees.
+    assert meta_row[2] == "B1"
+    assert out["Problems"].cell(rows.index(meta_row) + 2, 3).hyperlink is None
+
+
+def test_libreoffice_opens_the_template_copy(template_feedback, tmp_path: Path, lo_convert) -> None:
+    converted = lo_convert(template_feedback["out"], "ods", tmp_path)
+    after = values(converted)
+    assert next(iter(after)) == "Problems"
+    assert _same_text(after["Risks"], values(template_feedback["src"])["Risks"])
