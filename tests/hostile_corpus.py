@@ -336,6 +336,30 @@ def xls_biff(filepass: bool = False) -> bytes:
     return bof + fp + struct.pack("<HH", 0x000A, 0)
 
 
+def xls_far_cell() -> bytes:
+    """A BIFF8 workbook stream: one sheet 'Risks' with a cell at A1 and one at IV65536."""
+
+    def record(rtype: int, body: bytes) -> bytes:
+        return struct.pack("<HH", rtype, len(body)) + body
+
+    def bof(kind: int) -> bytes:
+        return record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0, 0, 0, 0))
+
+    name = "Risks".encode("latin-1")
+    sheet = bytes([len(name), 0]) + name
+    number = struct.pack("<HHHd", 65535, 255, 0, 1.0)
+    first = struct.pack("<HHHd", 0, 0, 0, 1.0)
+    return (
+        bof(0x0005)
+        + record(0x0085, struct.pack("<IBB", 0, 0, 0) + sheet)
+        + record(0x000A, b"")
+        + bof(0x0010)
+        + record(0x0203, first)
+        + record(0x0203, number)
+        + record(0x000A, b"")
+    )
+
+
 # --------------------------------------------------------------------------- the corpus
 
 
@@ -385,6 +409,11 @@ def build_corpus(folder: Path, secret_file: Path) -> dict[str, tuple[Path, str]]
         "encrypted-xls": (
             lambda p: cfb(p, {"Workbook": xls_biff(filepass=True)}),
             "password-protected",
+            "xls",
+        ),
+        "xls-far-cell": (
+            lambda p: cfb(p, {"Workbook": xls_far_cell()}),
+            "too-large",
             "xls",
         ),
         "deflate-bomb": (lambda p: deflate_bomb(p, True), "zip-bomb", "xlsx"),

@@ -26,6 +26,7 @@ from rmp_workbook.container import (
     require_readable,
 )
 from rmp_workbook.findings import Finding, Severity
+from rmp_workbook.schema import SHEET_ORDER
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,7 @@ CASES = [
     "doctype-after-comment",
     "doctype-utf16",
     "far-cell",
+    "xls-far-cell",
     "ods-repeat-bomb",
     "ods-encrypted",
 ]
@@ -157,7 +159,7 @@ def test_small_ods_passes(tmp_path: Path) -> None:
 
     info = check_container(ods(tmp_path / "plan.ods", ODS_CELL * 3))
     assert info.ok and info.kind == "ods"
-    assert info.extents["content.xml"] == (1, 3)
+    assert info.extents["Risks"] == (1, 3)
 
 
 def test_word_and_odt_in_a_zip_are_named(tmp_path: Path) -> None:
@@ -303,3 +305,15 @@ def test_file_count_limit() -> None:
         check_file_count(5_001)
     assert exc.value.exit_code == 2
     check_file_count(5_001, Limits(max_files=6_000))
+
+
+def test_extent_messages_name_the_sheet(corpus, valid: Path) -> None:
+    assert "sheet 'Risks' has cells across 256 columns" in (
+        check_container(corpus["xls-far-cell"][0]).errors[0].message
+    )
+    assert "sheet 'Risks' has cells down to row 1,000,000" in (
+        check_container(corpus["ods-repeat-bomb"][0]).errors[0].message
+    )
+    far = check_container(corpus["far-cell"][0]).errors[0].message
+    assert "sheet 'Guide' has cells down to row 1,048,576" in far
+    assert set(check_container(valid).extents) == {*SHEET_ORDER}

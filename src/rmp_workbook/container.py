@@ -25,6 +25,7 @@ Every limit lives in :class:`Limits`; messages name the limit and how to raise i
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import re
 import struct
@@ -363,7 +364,8 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo) -> None:
                 raise _Stop(
                     PasswordProtected(note=f"part {zi.filename} is encrypted inside the zip")
                 )
-        _stream_members(path, zf, infos, limits, info)
+        sheet_names = _ooxml_sheet_names(zf, names) if info.kind != "ods" else {}
+        _stream_members(path, zf, infos, limits, info, sheet_names)
         if info.kind == "ods":
             _check_ods(zf, limits, info)
         macro_parts = tuple(
@@ -532,6 +534,7 @@ def _stream_members(
     infos: list[zipfile.ZipInfo],
     limits: Limits,
     info: ContainerInfo,
+    sheet_names: dict[str, str],
 ) -> None:
     total = 0
     for zi in infos:
@@ -589,9 +592,32 @@ def _stream_members(
                 CorruptFile(note=f"part {name} is damaged (its size or checksum does not match)")
             )
         if is_sheet:
-            info.extents[name] = (rows, cols)
-            _check_extent(name, rows, cols, limits)
+            sheet = sheet_names.get(name, name)
+            info.extents[sheet] = (rows, cols)
+            _check_extent(f"sheet {sheet!r}", rows, cols, limits)
     info.uncompressed = total
+
+
+def _ooxml_sheet_names(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Worksheet part -> sheet name, so messages name the sheet a person sees."""
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    book = _read_small(zf, "xl/workbook.xml", 1 * MB).decode("utf-8", errors="replace")
+    rels = _read_small(zf, "xl/_rels/workbook.xml.rels", 1 * MB).decode("utf-8", errors="replace")
+    targets = {}
+    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid = re.search(r'\bId="([^"]*)"', tag)
+        target = re.search(r'\bTarget="([^"]*)"', tag)
+        if rid and target:
+            t = target.group(1)
+            targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    out = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name = re.search(r'\bname="([^"]*)"', tag)
+        rid = re.search(r'\br:id="([^"]*)"', tag) or re.search(r'\b\w+:id="([^"]*)"', tag)
+        if name and rid and rid.group(1) in targets:
+            out[targets[rid.group(1)]] = html.unescape(name.group(1))
+    return out
 
 
 def _col_number(letters: bytes) -> int:
@@ -677,11 +703,19 @@ def _check_ods(zf: zipfile.ZipFile, limits: Limits, info: ContainerInfo) -> None
     # Repeated rows and cells are how .ods says "the same 1,000,000 times": a dense
     # reader multiplies them out, so count the span of non-empty cells.
     parser = expat.ParserCreate(namespace_separator="}")
-    state = {"row": 0, "rows": 0, "cols": 0, "col": 0, "row_repeat": 1, "depth": 0}
+    state = {"row": 0, "rows": 0, "cols": 0, "col": 0, "row_repeat": 1}
+    table = [""]
+
+    def close_table() -> None:
+        if table[0]:
+            info.extents[table[0]] = (state["rows"], state["cols"])
+            _check_extent(f"sheet {table[0]!r}", state["rows"], state["cols"], limits)
 
     def start(name: str, attrs: dict[str, str]) -> None:
         if name == _ODS_NS + "}table":
-            state["row"] = 0
+            close_table()
+            table[0] = attrs.get(_ODS_NS + "}name", "") or f"#{len(info.extents) + 1}"
+            state.update(row=0, rows=0, cols=0, col=0, row_repeat=1)
         elif name == _ODS_NS + "}table-row":
             state["row_repeat"] = _int(attrs.get(_ODS_NS + "}number-rows-repeated"), 1)
             state["col"] = 0
@@ -702,12 +736,11 @@ def _check_ods(zf: zipfile.ZipFile, limits: Limits, info: ContainerInfo) -> None
         with zf.open("content.xml") as fh:
             while chunk := fh.read(_CHUNK):
                 parser.Parse(chunk, False)
-                _check_extent("content.xml", state["rows"], state["cols"], limits)
+                _check_extent(f"sheet {table[0]!r}", state["rows"], state["cols"], limits)
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise _Stop(CorruptFile(note=f"content.xml is not well-formed XML ({exc})")) from None
-    info.extents["content.xml"] = (state["rows"], state["cols"])
-    _check_extent("content.xml", state["rows"], state["cols"], limits)
+    close_table()
 
 
 def _int(text: str | None, default: int) -> int:
@@ -844,6 +877,15 @@ def _check_cfb(path: Path, limits: Limits, info: ContainerInfo) -> None:
             raise _Stop(CorruptFile(note="the .xls workbook stream is damaged")) from None
         if _xls_has_filepass(head):
             raise _Stop(PasswordProtected(note="the .xls file is encrypted"))
+        try:
+            stream = cfb.head("Workbook" if "Workbook" in names else "Book", limit=len(data))
+        except (ValueError, struct.error, IndexError):
+            raise _Stop(CorruptFile(note="the .xls workbook stream is damaged")) from None
+        names_in_order = _xls_sheet_names(stream)
+        for n, (rows, cols) in enumerate(_xls_extents(stream)):
+            sheet = names_in_order[n] if n < len(names_in_order) else f"#{n + 1}"
+            info.extents[sheet] = (rows, cols)
+            _check_extent(f"sheet {sheet!r}", rows, cols, limits)
         macro = sorted(n for n in names if n in ("_VBA_PROJECT_CUR", "VBA", "_VBA_PROJECT"))
         if macro:
             info.has_macros = True
@@ -855,6 +897,71 @@ def _check_cfb(path: Path, limits: Limits, info: ContainerInfo) -> None:
     if "PowerPoint Document" in names:
         raise _Stop(NotAWorkbook(note="this is a PowerPoint file (.ppt); send the workbook"))
     raise _Stop(NotAWorkbook(note="this is an Office compound file with no workbook inside"))
+
+
+# BIFF8 records that place one cell: row and column are their first two 16-bit fields.
+_XLS_CELL_RECORDS = frozenset(
+    {0x0006, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x0406, 0x00D6}
+)
+_XLS_MULTI_RECORDS = frozenset({0x00BD, 0x00BE})
+"""MULRK and MULBLANK: row, first column, ..., last column in the final 16 bits."""
+_XLS_DIMENSIONS = 0x0200
+_XLS_BOF = 0x0809
+
+
+def _xls_extents(stream: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) each worksheet substream spans, from its cells and DIMENSIONS.
+
+    A reader builds a dense grid from these: two cells at A1 and IV65536 in a 6 KB
+    file cost more than a gigabyte, so they are measured before any reader runs.
+    """
+    extents: list[tuple[int, int]] = []
+    rows = cols = 0
+    pos, end = 0, len(stream)
+    unpack = struct.unpack_from
+    while pos + 4 <= end:
+        rtype, length = unpack("<HH", stream, pos)
+        body = pos + 4
+        if rtype == _XLS_BOF:
+            if pos:
+                extents.append((rows, cols))
+            rows = cols = 0
+        elif rtype in _XLS_CELL_RECORDS and length >= 4 and body + 4 <= end:
+            row, col = unpack("<HH", stream, body)
+            rows, cols = max(rows, row + 1), max(cols, col + 1)
+        elif rtype in _XLS_MULTI_RECORDS and length >= 6 and body + length <= end:
+            row = unpack("<H", stream, body)[0]
+            last = unpack("<H", stream, body + length - 2)[0]
+            rows, cols = max(rows, row + 1), max(cols, last + 1)
+        elif rtype == _XLS_DIMENSIONS and length >= 14 and body + 14 <= end:
+            _, row_end, _, col_end = unpack("<IIHH", stream, body)
+            rows, cols = max(rows, row_end), max(cols, col_end)
+        pos = body + length
+    if pos:
+        extents.append((rows, cols))
+    # The first substream is the workbook globals, not a sheet.
+    return extents[1:] if len(extents) > 1 else []
+
+
+def _xls_sheet_names(stream: bytes) -> list[str]:
+    """Sheet names from the BOUNDSHEET records of the globals substream, in order."""
+    names = []
+    pos = 0
+    while pos + 4 <= len(stream):
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4 : pos + 4 + length]
+        if rtype == 0x000A:  # EOF of the globals
+            break
+        if rtype == 0x0085 and len(body) >= 8:
+            count, flags = body[6], body[7]
+            raw = body[8:]
+            names.append(
+                raw[: count * 2].decode("utf-16-le", "replace")
+                if flags & 1
+                else raw[:count].decode("latin-1")
+            )
+        pos += 4 + length
+    return names
 
 
 def _xls_has_filepass(head: bytes) -> bool:
