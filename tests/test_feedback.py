@@ -451,3 +451,12 @@ def test_libreoffice_opens_the_template_copy(template_feedback, tmp_path: Path, 
     after = values(converted)
     assert next(iter(after)) == "Problems"
     assert _same_text(after["Risks"], values(template_feedback["src"])["Risks"])
+
+
+def test_sheet_names_match_forgivingly(made, tmp_path: Path) -> None:
+    finding = OutOfRange(sheet="health CHECK", row=1, col=1, column="Score", value=9)
+    out = write_feedback(made["src"], [finding], tmp_path)
+    wb = openpyxl.load_workbook(out)
+    assert "9 is not between" in wb["Health check"]["B2"].comment.text
+    [link] = [c.hyperlink for row in wb["Problems"].iter_rows() for c in row if c.hyperlink]
+    assert link.location == "'Health check'!B2"

@@ -146,7 +146,7 @@ def _calamine_copy(
     """A new workbook holding the values of the sheets with problems."""
     import python_calamine
 
-    wanted = {f.sheet for f in findings if f.sheet}
+    wanted = {_loose(f.sheet) for f in findings if f.sheet}
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         meta = {m.name: m for m in book.sheets_metadata}
@@ -155,7 +155,7 @@ def _calamine_copy(
         taken: set[str] = set()
         sheet_map: dict[str, str] = {}
         for name in book.sheet_names:
-            if name not in wanted:
+            if _loose(name) not in wanted:
                 continue
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             title = safe_sheet_name(name, taken)
@@ -217,9 +217,17 @@ def _set_value(cell: Cell, value: Any, limits: Limits) -> None:
 def _target_sheet(wb: Workbook, f: Finding, sheet_map: dict[str, str]) -> Worksheet | None:
     """The sheet of the copy a finding points at (findings name the partner's sheet)."""
     title = sheet_map.get(f.sheet)
+    if title is None and f.sheet:
+        # The reader matches sheet names forgivingly ("risks " is Risks); so does this.
+        wanted = _loose(f.sheet)
+        title = next((t for name, t in sheet_map.items() if _loose(name) == wanted), None)
     if title and title in wb.sheetnames:
         return wb[title]
     return None
+
+
+def _loose(name: str) -> str:
+    return re.sub(r"[\s_]+", "", name.casefold()).rstrip("*")
 
 
 def _annotate(
