@@ -1,0 +1,243 @@
+"""Test helpers: write a template, fill it through openpyxl as a person would.
+
+``make_template`` uses ``rmp_workbook.template.write_template`` when it exists and
+otherwise lays the workbook out the way the template does (header in row 0 from
+column A on table sheets; the Relationship form as Field / Value / Help; the very
+hidden metadata sheet). ``fill`` then types values into cells by header, finds a
+FIXED sheet's row by its item, and can append rows below the Excel table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from rmp_workbook.models import norm
+from rmp_workbook.schema import (
+    GUIDE_SHEET,
+    META_SHEET,
+    SCHEMA_VERSION,
+    SHEETS,
+    ColType,
+    SheetKind,
+)
+
+RELATIONSHIP_ID = "NW-CT-2026"
+RELATIONSHIP_NAME = "Northwind–Contoso"
+PARTNER = "Northwind Ltd"
+PERIOD = "2026-11"
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+def make_template(
+    path: Path,
+    *,
+    relationship_id: str = RELATIONSHIP_ID,
+    relationship_name: str = RELATIONSHIP_NAME,
+    partner: str = PARTNER,
+    period: str = PERIOD,
+) -> Path:
+    """A blank workbook for one partner and period, as ``rmp template`` writes it."""
+    try:
+        from rmp_workbook.template import write_template  # type: ignore[attr-defined]
+    except ImportError:
+        return _layout_template(
+            path,
+            relationship_id=relationship_id,
+            relationship_name=relationship_name,
+            partner=partner,
+            period=period,
+        )
+    return Path(
+        write_template(
+            path,
+            relationship_id=relationship_id,
+            relationship_name=relationship_name,
+            partner=partner,
+            period=period,
+            generated_at=dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC),
+        )
+    )
+
+
+def _layout_template(
+    path: Path, *, relationship_id: str, relationship_name: str, partner: str, period: str
+) -> Path:
+    import xlsxwriter
+
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    wb = xlsxwriter.Workbook(str(path), options)
+    wb.add_worksheet(GUIDE_SHEET).write(0, 0, "How to fill in this workbook")
+    identity = {
+        "relationship_id": relationship_id,
+        "relationship_name": relationship_name,
+        "partner": partner,
+        "period": period,
+    }
+    for sheet in SHEETS:
+        ws = wb.add_worksheet(sheet.name)
+        if sheet.kind is SheetKind.FORM:
+            ws.write_row(0, 0, ["Field", "Value", "Help"])
+            for i, col in enumerate(sheet.columns, start=1):
+                ws.write_row(i, 0, [col.header, identity.get(col.key, ""), col.help])
+            continue
+        n = len(sheet.fixed_rows) or 5
+        columns = []
+        for col in sheet.columns:
+            spec: dict[str, Any] = {"header": col.header}
+            if col.type is ColType.FORMULA and col.formula:
+                expr = col.formula
+                for other in sheet.columns:
+                    expr = expr.replace("{" + other.key + "}", f"[@[{other.header}]]")
+                spec["formula"] = f'=IF(COUNT({expr.replace("*", ",")})=2,{expr},"")'
+            columns.append(spec)
+        ws.add_table(
+            0, 0, n, len(sheet.columns) - 1, {"name": sheet.table_name, "columns": columns}
+        )
+        for r, item in enumerate(sheet.fixed_rows, start=1):
+            ws.write(r, 0, item)
+    meta = wb.add_worksheet(META_SHEET)
+    values = {
+        "schema_version": SCHEMA_VERSION,
+        **identity,
+        "generated_at": "2026-11-01T09:00:00+00:00",
+        "template_id": "test",
+    }
+    for r, (k, v) in enumerate(values.items()):
+        meta.write_row(r, 0, [k, v])
+    meta.very_hidden()
+    wb.close()
+    return path
+
+
+def _header_cols(ws: Any) -> dict[str, int]:
+    """Normalised header -> 1-based column of a table sheet (header in row 1)."""
+    return {norm(str(c.value)): c.column for c in ws[1] if c.value is not None}
+
+
+def _table_end(ws: Any) -> int:
+    """The last row (1-based) of the sheet's Excel table, or of its used range."""
+    for table in ws.tables.values():
+        return openpyxl.utils.cell.range_boundaries(table.ref)[3]
+    return ws.max_row
+
+
+def fill(
+    template: Path,
+    out: Path,
+    *,
+    form: Mapping[str, Any] | None = None,
+    rows: Mapping[str, Rows] | None = None,
+    appended: Mapping[str, Rows] | None = None,
+    remove_sheets: Sequence[str] = (),
+) -> Path:
+    """Type values into a copy of ``template`` as a person would, by header, and save ``out``.
+
+    ``form``: Relationship label -> value. ``rows``: sheet name -> rows (header -> value)
+    typed into the table from its first data row (FIXED sheets: into the row of the item in
+    the first column). ``appended``: rows typed below the Excel table.
+    """
+    wb = openpyxl.load_workbook(template)
+    if form:
+        ws = wb["Relationship"]
+        labels = {norm(str(ws.cell(r, 1).value)): r for r in range(1, ws.max_row + 1)}
+        for label, value in form.items():
+            ws.cell(labels[norm(label)], 2).value = value
+    for name, sheet_rows in (rows or {}).items():
+        ws = wb[name]
+        cols = _header_cols(ws)
+        sheet = next(s for s in SHEETS if s.name == name)
+        next_row = 2
+        for values in sheet_rows:
+            if sheet.kind is SheetKind.FIXED:
+                first = sheet.columns[0].header
+                target = next(
+                    r
+                    for r in range(2, ws.max_row + 1)
+                    if str(ws.cell(r, 1).value) == str(values[first])
+                )
+            else:
+                target = next_row
+                next_row += 1
+            for header, value in values.items():
+                ws.cell(target, cols[norm(header)]).value = value
+    for name, sheet_rows in (appended or {}).items():
+        ws = wb[name]
+        cols = _header_cols(ws)
+        row = max(_table_end(ws), ws.max_row) + 2  # one blank row, then the person's rows
+        for values in sheet_rows:
+            for header, value in values.items():
+                ws.cell(row, cols[norm(header)]).value = value
+            row += 1
+    for name in remove_sheets:
+        del wb[name]
+    wb.save(out)
+    return out
+
+
+GOOD_FORM = {"Prepared by": "Aisha Khan", "Prepared on": dt.datetime(2026, 11, 28)}
+
+GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
+    "Stages": [
+        {"Stage": "Awareness", "Status": "Complete", "Progress %": 1, "Owner": "A. Khan"},
+        {"Stage": "Working together", "Status": "In progress", "Progress %": 0.6,
+         "Target date": dt.datetime(2027, 3, 31)},
+    ],
+    "Contacts": [
+        {"Name": "Aisha Khan", "Organisation": "Northwind Ltd", "Role": "Relationship manager",
+         "Email": "aisha.khan@northwind.example", "Phone": "+44 20 7946 0000",
+         "Escalation level": 1},
+    ],
+    "KPIs": [
+        {"KPI ID": "K01", "KPI": "On-time delivery", "Unit": "%", "Direction": "Higher is better",
+         "Target": 95, "Amber threshold": 90, "Period": "2026-11", "Actual": 91.5,
+         "Owner": "Northwind Ltd"},
+        {"KPI ID": "K02", "KPI": "Invoices paid", "Unit": "count", "Direction": "Higher is better",
+         "Target": 1200, "Period": "2026-10", "Actual": 1250},
+    ],
+    "SLA": [
+        {"Service": "Help desk", "Measure": "First response (hours)", "Target": 4,
+         "Direction": "At most", "Period": "2026-11", "Actual": 3.5, "Owner": "Northwind Ltd"},
+    ],
+    "Risks": [
+        {"Risk ID": "R01", "Risk": "Key engineer leaves", "Category": "People", "Likelihood": 3,
+         "Impact": 4, "Owner": "Northwind Ltd", "Status": "Open",
+         "Raised on": dt.datetime(2026, 9, 1)},
+        {"Risk ID": "R02", "Risk": "Currency swings", "Likelihood": 2, "Impact": 3,
+         "Status": "Mitigating"},
+    ],
+    "Bottlenecks": [
+        {"Bottleneck ID": "B01", "Problem": "Slow approvals", "Raised on": dt.datetime(2026, 10, 2),
+         "Impact": "High", "Status": "Open"},
+    ],
+    "Successes": [
+        {"Date": dt.datetime(2026, 11, 12), "Success": "First joint bid won",
+         "Value created": "£120k"},
+    ],
+    "Testimonials": [
+        {"Date": dt.datetime(2026, 11, 20), "From": "J. Doe", "Testimonial": "A pleasure.",
+         "May be shared": "Yes"},
+    ],
+    "Health check": [
+        {"Behaviour": "Trust", "Score": 4, "Comment": "Open books"},
+        {"Behaviour": "Openness", "Score": 3},
+    ],
+    "Actions": [
+        {"Action ID": "A01", "Area": "Risk planning", "Action": "Review the risk register",
+         "Owner": "A. Khan", "Due": dt.datetime(2026, 12, 15), "Status": "Open"},
+    ],
+}  # fmt: skip
+
+GOOD_APPENDED: dict[str, list[dict[str, Any]]] = {
+    "Risks": [{"Risk ID": "R03", "Risk": "Supplier insolvency", "Likelihood": 1, "Impact": 5}],
+}
+
+
+def fill_good(template: Path, out: Path) -> Path:
+    """A correctly filled workbook, one row appended below the Risks table."""
+    return fill(template, out, form=GOOD_FORM, rows=GOOD_ROWS, appended=GOOD_APPENDED)
