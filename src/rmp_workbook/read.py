@@ -307,13 +307,65 @@ _REF_ATTR = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
-def _error_cells(path: Path, sheet_names: list[str]) -> dict[str, dict[tuple[int, int], str]]:
-    """Cells holding an error value (``t="e"``) in an .xlsx/.xlsm: calamine reads them as blank."""
+ErrorCells = dict[str, dict[tuple[int, int], str]]
+
+
+def _error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+    """Cells showing an error (#DIV/0! …): calamine reads them as blank, so look in the XML."""
+    if not zipfile.is_zipfile(path):
+        return {}
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    if "xl/workbook.xml" in names:
+        return _xlsx_error_cells(path, sheet_names)
+    if "content.xml" in names:
+        return _ods_error_cells(path, sheet_names)
+    return {}
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+
+
+def _ods_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+    """Error cells of an .ods (``calcext:value-type="error"``), by zero-based (row, col)."""
+    from defusedxml.ElementTree import iterparse
+
+    out: ErrorCells = {}
+    wanted = set(sheet_names)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if b'value-type="error"' not in zf.read("content.xml"):
+                return {}
+            with zf.open("content.xml") as fh:
+                table = None
+                row = col = 0
+                for event, el in iterparse(fh, events=("start", "end")):
+                    tag = el.tag
+                    if event == "start":
+                        if tag == f"{_ODS_TABLE}table":
+                            table, row = el.get(f"{_ODS_TABLE}name"), 0
+                        elif tag == f"{_ODS_TABLE}table-row":
+                            col = 0
+                        continue
+                    if tag == f"{_ODS_TABLE}table-row":
+                        row += int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+                        el.clear()
+                    elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
+                        if table in wanted and el.get(f"{_ODS_CALCEXT}value-type") == "error":
+                            text = "".join(el.itertext()).strip() or "#ERROR"
+                            out.setdefault(table, {})[(row, col)] = text
+                        col += int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
+        return out
+    return out
+
+
+def _xlsx_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+    """Cells holding an error value (``t="e"``) in an .xlsx/.xlsm."""
     from rmp_workbook.cells import col_index
 
-    if path.suffix.lower() not in (".xlsx", ".xlsm") or not zipfile.is_zipfile(path):
-        return {}
-    out: dict[str, dict[tuple[int, int], str]] = {}
+    out: ErrorCells = {}
     try:
         with zipfile.ZipFile(path) as zf:
             targets = _sheet_parts(zf)

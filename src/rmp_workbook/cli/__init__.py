@@ -14,6 +14,14 @@ from rmp_workbook import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:function, one-line help shown by `rmp --help`)
+    "validate": (
+        "rmp_workbook.cli.validate:validate",
+        "Check partners' workbooks and say what to fix.",
+    ),
+    "schema": (
+        "rmp_workbook.cli.schema:schema",
+        "Print the workbook schema (JSON Schema or markdown).",
+    ),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 
