@@ -185,6 +185,7 @@ GOOD_FORM = {"Prepared by": "Aisha Khan", "Prepared on": dt.datetime(2026, 11, 2
 GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
     "Stages": [
         {"Stage": "Awareness", "Status": "Complete", "Progress %": 1, "Owner": "A. Khan"},
+        {"Stage": "Knowledge", "Status": "in  progress", "Progress %": "91 %"},
         {"Stage": "Working together", "Status": "In progress", "Progress %": 0.6,
          "Target date": dt.datetime(2027, 3, 31)},
     ],
@@ -198,7 +199,7 @@ GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
          "Target": 95, "Amber threshold": 90, "Period": "2026-11", "Actual": 91.5,
          "Owner": "Northwind Ltd"},
         {"KPI ID": "K02", "KPI": "Invoices paid", "Unit": "count", "Direction": "Higher is better",
-         "Target": 1200, "Period": "2026-10", "Actual": 1250},
+         "Target": 1200, "Period": "2026-10", "Actual": "1,250"},
     ],
     "SLA": [
         {"Service": "Help desk", "Measure": "First response (hours)", "Target": 4,
@@ -238,6 +239,48 @@ GOOD_APPENDED: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def find_row(path: Path, sheet: str, header: str, value: Any) -> int:
+    """The 1-based row of ``sheet`` whose ``header`` column holds ``value`` (openpyxl)."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    col = _header_cols(ws)[norm(header)]
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, col).value == value)
+
+
 def fill_good(template: Path, out: Path) -> Path:
     """A correctly filled workbook, one row appended below the Risks table."""
     return fill(template, out, form=GOOD_FORM, rows=GOOD_ROWS, appended=GOOD_APPENDED)
+
+
+def set_error_cells(path: Path, errors: Mapping[str, Mapping[str, str]]) -> Path:
+    """Give formula cells the cached error value Excel saves (``t="e"``), in place.
+
+    openpyxl writes formulas without results; Excel stores ``=1/0`` as
+    ``<c r="H3" t="e"><f>1/0</f><v>#DIV/0!</v></c>``. ``errors``: sheet -> cell -> error.
+    """
+    import re
+    import shutil
+    import zipfile
+
+    from rmp_workbook.read import _sheet_parts
+
+    tmp = path.with_suffix(".tmp" + path.suffix)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        parts = _sheet_parts(src)
+        patch = {parts[sheet]: cells for sheet, cells in errors.items()}
+        for item in src.infolist():
+            data = src.read(item.filename)
+            for ref, code in patch.get(item.filename, {}).items():
+                cell = re.compile(rf'<c r="{ref}"([^>]*?)>(<f>[^<]*</f>)(<v>[^<]*</v>|<v ?/>)?</c>')
+                data, n = cell.subn(
+                    lambda m, code=code: (
+                        f'<c r="{ref}"{m.group(1)} t="e">{m.group(2)}<v>{code}</v></c>'.replace(
+                            ' t="str"', ""
+                        )
+                    ),
+                    data.decode(),
+                )
+                assert n == 1, f"no formula in {ref} of {item.filename}"
+                data = data.encode()
+            dst.writestr(item, data)
+    shutil.move(tmp, path)
+    return path
