@@ -272,7 +272,7 @@ def set_error_cells(path: Path, errors: Mapping[str, Mapping[str, str]]) -> Path
             for ref, code in patch.get(item.filename, {}).items():
                 cell = re.compile(rf'<c r="{ref}"([^>]*?)>(<f>[^<]*</f>)(<v>[^<]*</v>|<v ?/>)?</c>')
                 data, n = cell.subn(
-                    lambda m, code=code: (
+                    lambda m, code=code, ref=ref: (
                         f'<c r="{ref}"{m.group(1)} t="e">{m.group(2)}<v>{code}</v></c>'.replace(
                             ' t="str"', ""
                         )

@@ -24,6 +24,8 @@ from rmp_workbook.models import (
 )
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType
 
+D = dt.date(2026, 11, 5)
+
 
 def _code(fn: Any, *args: Any, **kw: Any) -> str:
     with pytest.raises(PydanticCustomError) as info:
@@ -70,22 +72,19 @@ def test_score_hint_names_the_scale() -> None:
 )  # fmt: skip
 def test_percent(given: Any, expected: float, guessed: bool) -> None:
     class Info:
-        context: dict[str, Any] = {}
+        def __init__(self) -> None:
+            self.context: dict[str, Any] = {}
 
     info = Info()
-    info.context = {}
     assert to_percent(given, info, column="progress") == pytest.approx(expected)  # type: ignore[arg-type]
     assert bool(info.context.get("guesses")) is guessed
 
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [(dt.datetime(2026, 11, 5, 10, 30), dt.date(2026, 11, 5)), (dt.date(2026, 11, 5), dt.date(2026, 11, 5)),
-     (46331, dt.date(2026, 11, 5)), (46331.0, dt.date(2026, 11, 5)), ("46331", dt.date(2026, 11, 5)),
-     ("2026-11-05", dt.date(2026, 11, 5)), ("2026-11-05T10:00:00", dt.date(2026, 11, 5)),
-     ("2026-11-05 10:00", dt.date(2026, 11, 5)), ("05/11/2026", dt.date(2026, 11, 5)),
-     ("5.11.2026", dt.date(2026, 11, 5)), ("5 Nov 2026", dt.date(2026, 11, 5)),
-     ("5 November 2026", dt.date(2026, 11, 5)), ("", None)],
+    [(dt.datetime(2026, 11, 5, 10, 30), D), (D, D), (46331, D), (46331.0, D), ("46331", D),
+     ("2026-11-05", D), ("2026-11-05T10:00:00", D), ("2026-11-05 10:00", D), ("05/11/2026", D),
+     ("5.11.2026", D), ("5 Nov 2026", D), ("5 November 2026", D), ("", None)],
 )  # fmt: skip
 def test_dates(given: Any, expected: Any) -> None:
     assert to_date(given) == expected
