@@ -284,3 +284,42 @@ def set_error_cells(path: Path, errors: Mapping[str, Mapping[str, str]]) -> Path
             dst.writestr(item, data)
     shutil.move(tmp, path)
     return path
+
+
+BAD_FORM = {"Partner organisation": "Contoso Ltd", "Reporting period": "2026-10"}
+
+BAD_ROWS: dict[str, list[dict[str, Any]]] = {
+    "Risks": [
+        {"Risk ID": "R01", "Risk": "Fine", "Likelihood": 2, "Impact": 2},
+        {"Risk ID": "R02", "Risk": "Word for a number", "Likelihood": "high", "Impact": 3},
+        {"Risk ID": "R03", "Risk": "Impact too big", "Likelihood": 2, "Impact": 7},
+        {"Risk ID": "R04", "Risk": "Odd status", "Likelihood": 2, "Impact": 2, "Status": "Pending"},
+        {"Risk ID": "R05", "Likelihood": 2, "Impact": 2},
+        {"Risk ID": "R01", "Risk": "Same ID again", "Likelihood": 1, "Impact": 1},
+    ],
+    "KPIs": [
+        {"KPI ID": "K01", "Unit": "%", "Target": 95, "Period": "2026-11", "Actual": 0.91},
+        {"KPI ID": "K02", "Period": "2027-01", "Actual": 5},
+        {"KPI ID": "K03", "Period": "2026-11", "Actual": "=1/0"},
+        {"KPI ID": "K04", "Period": "Nov 2026", "Actual": "about 5"},
+    ],
+    "Contacts": [
+        {"Name": "Aisha Khan", "Email": "aisha at northwind", "Escalation level": 2.5},
+    ],
+    "Health check": [{"Behaviour": "Trust", "Score": 6}],
+    "Stages": [{"Stage": "Awareness", "Progress %": 60}],
+    "Testimonials": [
+        {"Date": "05/11/2026", "From": "J. Doe", "Testimonial": "Good", "May be shared": "maybe"}
+    ],
+}
+
+BAD_APPENDED: dict[str, list[dict[str, Any]]] = {
+    "Risks": [{"Risk ID": "R06", "Risk": "Bad date", "Likelihood": 1, "Impact": 1,
+               "Raised on": "31/02/2026"}],
+}  # fmt: skip
+
+
+def fill_bad(template: Path, out: Path) -> Path:
+    """A workbook with one bad cell of each kind (see BAD_ROWS), as Excel would save it."""
+    fill(template, out, form=BAD_FORM, rows=BAD_ROWS, appended=BAD_APPENDED)
+    return set_error_cells(out, {"KPIs": {"H4": "#DIV/0!"}})

@@ -243,6 +243,8 @@ def _at(
     **kw: Any,
 ) -> Finding:  # fmt: skip
     r, c = raw_row.cells.get(col.key, (raw_row.row, None))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # calamine reads every number as a float; show 7, not 7.0
     return cls(
         file=file, sheet=rs.name, row=r, col=c, column=rs.headers.get(col.key, col.header),
         value=value, **kw,

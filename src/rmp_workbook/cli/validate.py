@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,10 +10,6 @@ import click
 from rmp_workbook.cli.options import echo_json, handle_errors, json_option
 from rmp_workbook.findings import Finding, Severity
 from rmp_workbook.validate import FileResult, Report, validate_paths
-
-ReportHook = Callable[[Report], None]
-REPORT_HOOKS: list[ReportHook] = []
-"""Functions called with the Report after validation (e.g. writing annotated copies)."""
 
 
 def _style(text: str, **kw: Any) -> str:
@@ -69,11 +64,12 @@ def format_report(report: Report) -> str:
     for path in report.no_input:
         lines.append(f"{path}: " + _style("no workbook to check here", fg="red"))
     s = report.summary()
+    unreadable = f", {s['unreadable']} unreadable" if s["unreadable"] else ""
+    skipped = f", {s['skipped']} skipped" if s["skipped"] else ""
     lines.append(
         f"{s['files']} file{'s' * (s['files'] != 1)} checked: {s['valid']} valid, "
-        f"{s['invalid']} with errors ({s['errors']} errors, {s['warnings']} warnings)"
-        + (f", {s['skipped']} skipped" if s["skipped"] else "")
-        + "."
+        f"{s['invalid'] - s['unreadable']} with errors{unreadable}{skipped} "
+        f"({s['errors']} errors, {s['warnings']} warnings)."
     )
     return "\n".join(lines)
 
@@ -106,10 +102,9 @@ def validate(paths: tuple[str, ...], relationship_id: str | None, as_json: bool)
       rmp validate northwind-2026-11.xlsx --json > problems.json
     """
     report = validate_paths(paths, relationship_id=relationship_id)
+    # Anything else done with the findings (annotated copies for partners) takes `report` here.
     if as_json:
         echo_json(report.to_dict())
     else:
         click.echo(format_report(report))
-    for hook in REPORT_HOOKS:
-        hook(report)
     sys.exit(report.exit_code)
