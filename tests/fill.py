@@ -1,10 +1,9 @@
 """Test helpers: write a template, fill it through openpyxl as a person would.
 
-``make_template`` uses ``rmp_workbook.template.write_template`` when it exists and
-otherwise lays the workbook out the way the template does (header in row 0 from
-column A on table sheets; the Relationship form as Field / Value / Help; the very
-hidden metadata sheet). ``fill`` then types values into cells by header, finds a
-FIXED sheet's row by its item, and can append rows below the Excel table.
+``make_template`` writes the real template (``rmp_workbook.template.write_template``);
+``fill`` then types values into cells by header as a person would, finds a FIXED
+sheet's row by its item, and can append rows below the Excel table. ``fill_good`` and
+``fill_bad`` give a correct workbook and one with a bad cell of each kind.
 """
 
 from __future__ import annotations
@@ -17,14 +16,8 @@ from typing import Any
 import openpyxl
 
 from rmp_workbook.models import norm
-from rmp_workbook.schema import (
-    GUIDE_SHEET,
-    META_SHEET,
-    SCHEMA_VERSION,
-    SHEETS,
-    ColType,
-    SheetKind,
-)
+from rmp_workbook.schema import SHEETS, SheetKind
+from rmp_workbook.template import write_template
 
 RELATIONSHIP_ID = "NW-CT-2026"
 RELATIONSHIP_NAME = "Northwind–Contoso"
@@ -42,77 +35,15 @@ def make_template(
     partner: str = PARTNER,
     period: str = PERIOD,
 ) -> Path:
-    """A blank workbook for one partner and period, as ``rmp template`` writes it."""
-    try:
-        from rmp_workbook.template import write_template  # type: ignore[attr-defined]
-    except ImportError:
-        return _layout_template(
-            path,
-            relationship_id=relationship_id,
-            relationship_name=relationship_name,
-            partner=partner,
-            period=period,
-        )
-    return Path(
-        write_template(
-            path,
-            relationship_id=relationship_id,
-            relationship_name=relationship_name,
-            partner=partner,
-            period=period,
-            generated_at=dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC),
-        )
+    """A blank workbook for one partner and period, written by ``rmp template``'s writer."""
+    return write_template(
+        path,
+        relationship_id=relationship_id,
+        relationship_name=relationship_name,
+        partner=partner,
+        period=period,
+        generated_at=dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC),
     )
-
-
-def _layout_template(
-    path: Path, *, relationship_id: str, relationship_name: str, partner: str, period: str
-) -> Path:
-    import xlsxwriter
-
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    wb = xlsxwriter.Workbook(str(path), options)
-    wb.add_worksheet(GUIDE_SHEET).write(0, 0, "How to fill in this workbook")
-    identity = {
-        "relationship_id": relationship_id,
-        "relationship_name": relationship_name,
-        "partner": partner,
-        "period": period,
-    }
-    for sheet in SHEETS:
-        ws = wb.add_worksheet(sheet.name)
-        if sheet.kind is SheetKind.FORM:
-            ws.write_row(0, 0, ["Field", "Value", "Help"])
-            for i, col in enumerate(sheet.columns, start=1):
-                ws.write_row(i, 0, [col.header, identity.get(col.key, ""), col.help])
-            continue
-        n = len(sheet.fixed_rows) or 5
-        columns = []
-        for col in sheet.columns:
-            spec: dict[str, Any] = {"header": col.header}
-            if col.type is ColType.FORMULA and col.formula:
-                expr = col.formula
-                for other in sheet.columns:
-                    expr = expr.replace("{" + other.key + "}", f"[@[{other.header}]]")
-                spec["formula"] = f'=IF(COUNT({expr.replace("*", ",")})=2,{expr},"")'
-            columns.append(spec)
-        ws.add_table(
-            0, 0, n, len(sheet.columns) - 1, {"name": sheet.table_name, "columns": columns}
-        )
-        for r, item in enumerate(sheet.fixed_rows, start=1):
-            ws.write(r, 0, item)
-    meta = wb.add_worksheet(META_SHEET)
-    values = {
-        "schema_version": SCHEMA_VERSION,
-        **identity,
-        "generated_at": "2026-11-01T09:00:00+00:00",
-        "template_id": "test",
-    }
-    for r, (k, v) in enumerate(values.items()):
-        meta.write_row(r, 0, [k, v])
-    meta.very_hidden()
-    wb.close()
-    return path
 
 
 def _header_cols(ws: Any) -> dict[str, int]:
