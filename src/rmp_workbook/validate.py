@@ -222,18 +222,18 @@ def validate_sheet(
         findings.extend(row_findings)
         if any(f.severity is Severity.ERROR for f in row_findings):
             continue
-        key = _row_key(sheet, typed)
-        if key is not None and key in seen:
+        row_key = _row_key(sheet, typed)
+        if row_key is not None and row_key in seen:
             first = sheet.keys[0] if typed.get(sheet.keys[0]) is not None else sheet.alt_keys[0]
             col = sheet.column(first)
             findings.append(
                 _at(DuplicateKey, rs, raw_row, col, file, raw_row.values.get(first),
-                    note=f"first on row {seen[key] + 1}",
+                    note=f"first on row {seen[row_key] + 1}",
                     hint="Give each row its own key, or delete the repeated row.")
             )  # fmt: skip
             continue
-        if key is not None:
-            seen[key] = raw_row.row
+        if row_key is not None:
+            seen[row_key] = raw_row.row
         records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
     return records, findings
 
@@ -377,6 +377,8 @@ def _guess_kpi_percent(
 
 def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
     keys = sheet.keys
+    if not keys:
+        return None
     if any(typed.get(k) is None for k in keys) and sheet.alt_keys:
         keys = sheet.alt_keys
     parts = [typed.get(k) for k in keys]
