@@ -31,7 +31,7 @@ from rmp_workbook.schema import META_SHEET, SCHEMA, SCHEMA_VERSION, STAGES
 
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict[str, Path]:
-    """A good workbook filled through openpyxl, and LibreOffice's .xlsx and .ods of it."""
+    """A good workbook filled through openpyxl, and LibreOffice's .xlsx, .ods and .xls of it."""
     tmp = tmp_path_factory.mktemp("read")
     template = make_template(tmp / "template.xlsx")
     good = fill_good(template, tmp / "good.xlsx")
@@ -40,6 +40,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict[str, P
         "openpyxl": good,
         "lo-xlsx": convert(soffice, good, "xlsx:Calc MS Excel 2007 XML", tmp / "lo"),
         "lo-ods": convert(soffice, good, "ods", tmp / "lo"),
+        "lo-xls": convert(soffice, good, "xls", tmp / "lo"),
     }
 
 
@@ -80,7 +81,7 @@ def test_every_row_typed_as_filled(books: dict[str, Path]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["lo-xlsx", "lo-ods"])
+@pytest.mark.parametrize("kind", ["lo-xlsx", "lo-ods", "lo-xls"])
 def test_libreoffice_copies_give_identical_typed_rows(books: dict[str, Path], kind: str) -> None:
     expected = _typed(books["openpyxl"])
     assert _typed(books[kind]) == expected

@@ -23,6 +23,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict[str, P
         "good": fill_good(template, tmp / "good.xlsx"),
         "bad": bad,
         "bad-ods": convert(soffice, bad, "ods", tmp / "lo"),
+        "bad-lo-xlsx": convert(soffice, bad, "xlsx:Calc MS Excel 2007 XML", tmp / "lo"),
     }
 
 
@@ -49,7 +50,7 @@ def _expected(bad: Path) -> set[tuple[str, str, str]]:
     }
 
 
-@pytest.mark.parametrize("kind", ["bad", "bad-ods"])
+@pytest.mark.parametrize("kind", ["bad", "bad-ods", "bad-lo-xlsx"])
 def test_each_bad_cell_at_its_address(books: dict[str, Path], kind: str) -> None:
     report = validate_paths([books[kind]])
     rows = report.flatten(("sheet", "cell", "code"))
