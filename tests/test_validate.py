@@ -158,3 +158,26 @@ def test_formula_evaluation() -> None:
 def test_every_finding_code_is_documented_and_unique() -> None:
     for code, cls in Finding.registry.items():
         assert code == cls.code and cls.title and cls.description
+
+
+def test_prefilled_kpis_need_their_actual(tmp_path: Path) -> None:
+    """A KPI pre-filled from the config with Actual left blank must be completed."""
+    from fill import fill
+    from openpyxl import load_workbook
+
+    from rmp_workbook.config import load_config
+    from rmp_workbook.template import write_template
+
+    config = load_config(Path(__file__).parent.parent / "workbook_templates" / "rmp.toml")
+    partner = config.partners[0].name
+    path = write_template(tmp_path / "pre.xlsx", relationship_id=config.id,
+                          relationship_name=config.name, partner=partner, period="2026-11",
+                          config=config)  # fmt: skip
+    kpis = [k for k in config.kpis]
+    found = validate_paths([path]).flatten(("sheet", "cell", "code"))
+    assert found == [("KPIs", f"H{i + 2}", "required") for i in range(len(kpis))]
+    ws = load_workbook(path)["KPIs"]
+    filled = [{"KPI ID": ws.cell(r, 1).value, "Actual": "95%"} for r in range(2, len(kpis) + 2)]
+    done = fill(path, tmp_path / "done.xlsx", rows={"KPIs": filled})
+    sub = read_workbook(done)
+    assert sub.valid and [r.values["actual"] for r in sub.records["kpis"]] == [95.0] * len(kpis)
