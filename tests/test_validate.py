@@ -77,7 +77,8 @@ def test_findings_say_what_to_fix(books: dict[str, Path]) -> None:
     assert (likelihood.column, likelihood.value, likelihood.severity) == (
         "Likelihood", "high", Severity.ERROR
     )  # fmt: skip
-    assert "whole number from 1 to 5" in likelihood.message and "4" in likelihood.message
+    assert "whole number from 1 to 5" in likelihood.message and "is 4" in likelihood.message
+    assert "4 = major" in found[("Risks", "E4")].message, "the hint recalls the scale"
     assert "Open, Mitigating, Closed" in found[("Risks", "I5")].message
     assert found[("KPIs", "H2")].severity is Severity.WARNING
     assert "91%" in found[("KPIs", "H2")].message

@@ -143,7 +143,7 @@ def _integer_hint(value: Any, column: Column | None) -> str:
         return "Type a whole number."
     lo, hi = column.minimum, column.maximum
     span = f" from {_show(lo)} to {_show(hi)}" if lo is not None and hi is not None else ""
-    hint = f"{column.header} must be a whole number{span}; {_show(value)!r} is not one."
+    hint = f"Type a whole number{span}."
     word = str(value).strip().casefold()
     meanings = {
         m.group(2).strip().casefold(): int(m.group(1)) for m in _HELP_SCALE.finditer(column.help)

@@ -278,10 +278,7 @@ def _hint(err: Any, col: Column) -> str:
     if "hint" in ctx:
         return str(ctx["hint"])
     if err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        kind = "a whole number" if col.type in (ColType.INTEGER, ColType.SCORE) else "a number"
-        if col.type is ColType.PERCENT:
-            return f"{col.header} must be a percentage from 0% to 100%."
-        return f"{col.header} must be {kind} {_range_text(col)}."
+        return col.help  # the column's help says what the numbers mean
     if err["type"] == "literal_error":
         return f"Pick one of: {', '.join(col.choices)}."
     return col.help
