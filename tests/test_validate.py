@@ -9,8 +9,9 @@ from conftest import convert
 from fill import fill_bad, fill_good, find_row, make_template
 
 from rmp_workbook.findings import Finding, Severity
-from rmp_workbook.read import read_workbook
-from rmp_workbook.validate import evaluate, validate_paths
+from rmp_workbook.read import RawRow, RawSheet, read_workbook
+from rmp_workbook.schema import SCHEMA
+from rmp_workbook.validate import evaluate, validate_paths, validate_sheet
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +183,77 @@ def test_prefilled_kpis_need_their_actual(tmp_path: Path) -> None:
     done = fill(path, tmp_path / "done.xlsx", rows={"KPIs": filled})
     sub = read_workbook(done)
     assert sub.valid and [r.values["actual"] for r in sub.records["kpis"]] == [95.0] * len(kpis)
+
+
+def _raw(sheet_key: str, *rows: dict[str, object]) -> RawSheet:
+    """An in-memory sheet laid out as the template does: header in row 0, data from row 1."""
+    sheet = SCHEMA[sheet_key]
+    cols = {c.key: i for i, c in enumerate(sheet.columns)}
+    rs = RawSheet(sheet=sheet, name=sheet.name, headers={c.key: c.header for c in sheet.columns})
+    for r, values in enumerate(rows, start=1):
+        full = {k: values.get(k) for k in cols}
+        rs.rows.append(RawRow(row=r, values=full, cells={k: (r, c) for k, c in cols.items()}))
+    return rs
+
+
+def _codes(found: list[Finding]) -> list[tuple[str, str]]:
+    return [(f.cell, f.code) for f in found]
+
+
+def test_fixed_item_renamed_is_not_in_list_and_case_is_forgiven() -> None:
+    records, found = validate_sheet(
+        _raw("stages", {"stage": "awareness ", "status": "Complete"},
+             {"stage": "Awareness stage", "status": "Complete"})
+    )  # fmt: skip
+    assert [r.values["stage"] for r in records] == ["Awareness"]
+    assert _codes(found) == [("A3", "not-in-list")]
+
+
+def test_contacts_without_email_are_keyed_by_name() -> None:
+    records, found = validate_sheet(
+        _raw("contacts", {"name": "Aisha Khan"}, {"name": "aisha  khan"},
+             {"name": "Aisha Khan", "email": "a@x.example"})
+    )  # fmt: skip
+    assert _codes(found) == [("A3", "duplicate-key")]
+    assert len(records) == 2
+
+
+def test_kpi_periods_keyed_with_the_id() -> None:
+    records, found = validate_sheet(
+        _raw("kpis", {"kpi_id": "K01", "period": "2026-10", "actual": 1},
+             {"kpi_id": "K01", "period": "Nov 2026", "actual": 2},
+             {"kpi_id": "k01", "period": 46327.0, "actual": 3}),
+        period="2026-11",
+    )  # fmt: skip
+    assert [r.values["period"] for r in records] == ["2026-10", "2026-11"]
+    assert _codes(found) == [("A4", "duplicate-key")]
+
+
+@pytest.mark.parametrize(
+    ("unit", "target", "actual", "read", "guessed"),
+    [("%", 95, 0.91, 91, True), ("%", 0.95, 0.91, 0.91, False), ("days", 95, 0.5, 0.5, False),
+     ("%", 95, 91, 91, False), ("%", 95, "91%", 91, False)],
+)  # fmt: skip
+def test_kpi_percent_guess(unit: str, target: float, actual: object, read: float,
+                           guessed: bool) -> None:  # fmt: skip
+    records, found = validate_sheet(
+        _raw("kpis", {"kpi_id": "K01", "unit": unit, "target": target, "period": "2026-11",
+                      "actual": actual})
+    )  # fmt: skip
+    assert records[0].values["actual"] == pytest.approx(read)
+    assert _codes(found) == ([("H2", "guessed-percent")] if guessed else [])
+
+
+def test_error_text_and_libreoffice_error_codes_are_formula_errors() -> None:
+    _, found = validate_sheet(
+        _raw("risks", {"risk_id": "R01", "risk": "x", "likelihood": "#REF!", "impact": "Err:502"})
+    )
+    assert _codes(found) == [("D2", "formula-error"), ("E2", "formula-error")]
+
+
+def test_public_api() -> None:
+    import rmp_workbook
+    import rmp_workbook.read
+
+    assert rmp_workbook.read_workbook is rmp_workbook.read.read_workbook
+    assert rmp_workbook.validate_paths is validate_paths
