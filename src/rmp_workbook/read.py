@@ -114,18 +114,23 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
 
 
 def _open_reason(path: Path, exc: Exception) -> str:
-    name = type(exc).__name__
-    if "Password" in name:
+    """Why calamine could not open a file, in words a relationship manager can act on."""
+    if "Password" in type(exc).__name__:
         return "it is protected with a password; save a copy without a password"
     with path.open("rb") as fh:
-        head = fh.read(8)
+        head = fh.read(512)
     if head.startswith(b"PK"):
-        return "it is a zip archive but not a spreadsheet calamine can read"
+        return "it is a zip archive but not a spreadsheet, or a damaged one"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "it is an old Office file that cannot be read (encrypted or not a workbook)"
-    return f"it is not a spreadsheet (.xlsx, .xlsm, .xls or .ods) ({name}: {exc})".replace(
-        "\n", " "
-    )
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return "it is encrypted (protected with a password); save a copy without a password"
+        return "it is an old Office file that is not a readable workbook"
+    if b"\0" not in head:
+        kind = (
+            "a web page" if head.lstrip().lower().startswith((b"<!doctype", b"<html")) else "text"
+        )
+        return f"it is {kind}, not a spreadsheet; open it in Excel and save it as .xlsx"
+    return f"it is not a spreadsheet (.xlsx, .xlsm, .xls or .ods): {type(exc).__name__}"
 
 
 def file_identity(path: Path) -> tuple[str, dt.datetime | None]:

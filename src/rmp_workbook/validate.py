@@ -486,10 +486,9 @@ class Report:
         return {"files": [f.to_dict() for f in self.files], "summary": self.summary()}
 
 
-def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path], list[str]]:
-    """(files to check, skipped files, paths with nothing to check); folders sorted, flat."""
-    check: list[Path] = []
-    skipped: list[Path] = []
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, bool]], list[str]]:
+    """([(file, skip?)] in order, paths with nothing to check); folders sorted by name, flat."""
+    files: list[tuple[Path, bool]] = []
     empty: list[str] = []
     for given in paths:
         path = Path(given)
@@ -498,21 +497,21 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path], l
             for child in sorted(path.iterdir(), key=lambda p: p.name):
                 if not child.is_file():
                     continue
-                if _LOCK.match(child.name) or child.suffix.lower() not in WORKBOOK_SUFFIXES:
-                    skipped.append(child)
-                else:
-                    check.append(child)
-                    found = True
+                skip = (
+                    bool(_LOCK.match(child.name)) or child.suffix.lower() not in WORKBOOK_SUFFIXES
+                )
+                files.append((child, skip))
+                found = found or not skip
             if not found:
                 empty.append(str(path))
         elif path.is_file() and _LOCK.match(path.name):
-            skipped.append(path)
+            files.append((path, True))
             empty.append(str(path))
         elif path.is_file():
-            check.append(path)
+            files.append((path, False))
         else:
             empty.append(str(path))
-    return check, skipped, empty
+    return files, empty
 
 
 def _skip_reason(path: Path) -> str:
@@ -535,11 +534,12 @@ def validate_file(path: str | Path, *, relationship_id: str | None = None) -> Fi
 
 def validate_paths(paths: Iterable[str | Path], *, relationship_id: str | None = None) -> Report:
     """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files."""
-    check, skipped, empty = expand_paths(paths)
+    files, empty = expand_paths(paths)
     report = Report(no_input=empty)
-    for path in skipped:
-        finding = SkippedFile(file=str(path), note=_skip_reason(path))
-        report.files.append(FileResult(str(path), findings=[finding], skipped=True))
-    for path in check:
-        report.files.append(validate_file(path, relationship_id=relationship_id))
+    for path, skip in files:
+        if skip:
+            finding = SkippedFile(file=str(path), note=_skip_reason(path))
+            report.files.append(FileResult(str(path), findings=[finding], skipped=True))
+        else:
+            report.files.append(validate_file(path, relationship_id=relationship_id))
     return report
