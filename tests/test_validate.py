@@ -141,7 +141,7 @@ def test_internal_error_is_one_finding(
     def boom(path: object, **kw: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(read, "read_workbook", boom)
+    monkeypatch.setattr(read, "read_raw", boom)
     report = validate_paths([books["good"]])
     (finding,) = report.findings
     assert finding.code == "internal-error" and report.exit_code == 2

@@ -397,6 +397,8 @@ class FileResult:
     submission: Submission | None = None
     findings: list[Finding] = field(default_factory=list)
     skipped: bool = False
+    readable: bool = True
+    """False when the file could not be read as an RMP workbook at all (exit code 2)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -413,7 +415,7 @@ class FileResult:
     @property
     def fatal(self) -> bool:
         """The file is not a readable RMP workbook (or rmp failed on it)."""
-        return any(getattr(f, "fatal", False) for f in self.findings)
+        return not self.skipped and not self.readable
 
     def to_dict(self) -> dict[str, Any]:
         meta = self.submission.meta if self.submission else None
@@ -522,14 +524,16 @@ def _skip_reason(path: Path) -> str:
 
 def validate_file(path: str | Path, *, relationship_id: str | None = None) -> FileResult:
     """Validate one file; an unexpected failure becomes an ``internal-error`` finding."""
-    from rmp_workbook.read import read_workbook
+    from rmp_workbook.read import read_raw
 
     try:
-        sub = read_workbook(path, relationship_id=relationship_id)
+        raw = read_raw(path)
+        sub = validate_raw(raw, relationship_id=relationship_id)
     except Exception as exc:  # one bad file must not stop the run
         reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-        return FileResult(str(path), findings=[InternalError(file=str(path), note=reason)])
-    return FileResult(str(path), submission=sub, findings=sub.findings)
+        finding = InternalError(file=str(path), note=reason)
+        return FileResult(str(path), findings=[finding], readable=False)
+    return FileResult(str(path), submission=sub, findings=sub.findings, readable=raw.readable)
 
 
 def validate_paths(paths: Iterable[str | Path], *, relationship_id: str | None = None) -> Report:

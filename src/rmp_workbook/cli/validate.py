@@ -31,9 +31,9 @@ def format_file(result: FileResult) -> list[str]:
         return [
             f"{result.path}: " + _style("skipped", fg="yellow") + f" ({result.findings[0].note})"
         ]
-    fatal = [f for f in result.findings if getattr(f, "fatal", False)]
-    if fatal:
-        return [f"{result.path}: " + _style(fatal[0].message, fg="red", bold=True)]
+    if result.fatal:
+        reason = "; ".join(f.message for f in result.errors) or "it cannot be read"
+        return [f"{result.path}: " + _style(reason, fg="red", bold=True)]
     who = ""
     if sub is not None and (sub.meta.partner or sub.meta.period):
         who = f" ({sub.meta.partner or '?'}, {sub.meta.period or '?'})"
