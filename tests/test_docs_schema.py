@@ -81,3 +81,17 @@ def test_validate_page_documents_every_json_field(tmp_path: Path) -> None:
 def test_pages_are_linked_from_readme(page: str) -> None:
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     assert f"docs/{page}" in readme
+
+
+def test_validate_page_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (DOCS / "validate.md").read_text(encoding="utf-8")
+    code = re.search(r"## From Python\n\n```python\n(.*?)```", text, re.S)
+    assert code is not None
+    folder = tmp_path / "returned" / "2026-11"
+    folder.mkdir(parents=True)
+    fill_bad(make_template(tmp_path / "t.xlsx"), folder / "northwind-2026-11.xlsx")
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(code.group(1), scope)
+    assert ("Risks", "E4", "out-of-range") in scope["problems"]  # type: ignore[operator]
+    assert [r["risk_id"] for r in scope["risks"]] == ["R01"]  # type: ignore[attr-defined]
