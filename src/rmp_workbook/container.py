@@ -41,7 +41,7 @@ from rmp_workbook.findings import (
     CorruptFile,
     EmptyFile,
     Finding,
-    MacrosFound,
+    Macros,
     NotAWorkbook,
     PasswordProtected,
     RmpError,
@@ -382,7 +382,7 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo) -> None:
         if macro_parts:
             info.has_macros = True
             info.macro_parts = macro_parts
-            info.findings.append(MacrosFound(note=", ".join(macro_parts)))
+            info.findings.append(Macros(note=", ".join(macro_parts)))
 
 
 def _check_declared_sizes(
@@ -890,7 +890,7 @@ def _check_cfb(path: Path, limits: Limits, info: ContainerInfo) -> None:
         if macro:
             info.has_macros = True
             info.macro_parts = tuple(macro)
-            info.findings.append(MacrosFound(note=", ".join(macro)))
+            info.findings.append(Macros(note=", ".join(macro)))
         return
     if "WordDocument" in names:
         raise _Stop(NotAWorkbook(note="this is a Word document (.doc); send the workbook"))
