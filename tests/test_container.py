@@ -240,7 +240,9 @@ def test_ratio_limit_applies_past_the_grace_size(valid: Path, tmp_path: Path) ->
 
 
 def test_require_readable_raises_one_line(corpus) -> None:
-    with pytest.raises(UnreadableWorkbook, match=r"csv\.xlsx: Not a workbook") as exc:
+    with pytest.raises(
+        UnreadableWorkbook, match=r"csv\.xlsx: This file is not an RMP workbook: this is a CSV file"
+    ) as exc:
         require_readable(corpus["csv"][0])
     assert exc.value.exit_code == 2
     assert exc.value.info.errors[0].code == "not-a-workbook"

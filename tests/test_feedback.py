@@ -33,6 +33,10 @@ class Odd(Finding):
     severity = Severity.WARNING
 
 
+# Test-only kinds stay out of the registry, so the docs' finding catalogue ignores them.
+for _kind in (OutOfRange, Odd):
+    Finding.registry.pop(_kind.code)
+
 FORMULA_TEXT = '=HYPERLINK("http://evil.example","click")'
 
 

@@ -138,7 +138,7 @@ def test_internal_error_is_one_finding(
 ) -> None:
     import rmp_workbook.read as read
 
-    def boom(path: object, **kw: object) -> None:
+    def boom(path: object, *args: object, **kw: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(read, "read_raw", boom)

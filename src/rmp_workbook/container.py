@@ -299,7 +299,7 @@ def guess_format(head: bytes) -> str:
     low = text.lstrip().lower()
     if low.startswith(("<!doctype html", "<html")) or "<html" in low[:512]:
         return (
-            "this is a web page (HTML) saved with a spreadsheet name; open it in Excel "
+            "this is a web page (HTML), not a spreadsheet; open it in Excel "
             "and save it as Excel Workbook (.xlsx)"
         )
     if low.startswith("<?xml") or low.startswith("<"):
@@ -313,10 +313,10 @@ def guess_format(head: bytes) -> str:
     for sep, name in ((",", "CSV"), (";", "CSV"), ("\t", "tab-separated text")):
         if len(lines) >= 1 and all(sep in ln for ln in lines[: max(1, len(lines) - 1)]):
             return (
-                f"this is a {name} file; open it in Excel and save it as "
+                f"this is a {name} file, not a spreadsheet; open it in Excel and save it as "
                 "Excel Workbook (.xlsx), or fill in the workbook you were sent"
             )
-    return "this is a plain text file; fill in the .xlsx workbook you were sent"
+    return "this is a plain text file, not a spreadsheet; fill in the .xlsx workbook you were sent"
 
 
 def _decode_text(data: bytes) -> str:
@@ -382,7 +382,9 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo) -> None:
         if macro_parts:
             info.has_macros = True
             info.macro_parts = macro_parts
-            info.findings.append(Macros(note=", ".join(macro_parts)))
+            info.findings.append(
+                Macros(note=", ".join(macro_parts), hint="rmp never runs or copies them.")
+            )
 
 
 def _check_declared_sizes(
@@ -890,7 +892,9 @@ def _check_cfb(path: Path, limits: Limits, info: ContainerInfo) -> None:
         if macro:
             info.has_macros = True
             info.macro_parts = tuple(macro)
-            info.findings.append(Macros(note=", ".join(macro)))
+            info.findings.append(
+                Macros(note=", ".join(macro), hint="rmp never runs or copies them.")
+            )
         return
     if "WordDocument" in names:
         raise _Stop(NotAWorkbook(note="this is a Word document (.doc); send the workbook"))

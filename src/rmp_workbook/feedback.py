@@ -27,7 +27,7 @@ import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
@@ -39,6 +39,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rmp_workbook.cells import a1, quote_sheet, safe_sheet_name
 from rmp_workbook.container import Limits, check_container
 from rmp_workbook.findings import Finding, Severity, UsageError
+
+if TYPE_CHECKING:
+    from rmp_workbook.validate import Report
 
 FILLS = {
     Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
@@ -351,3 +354,19 @@ def _save_atomic(wb: Workbook, out: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_report_feedback(
+    report: Report, out_dir: str | Path, *, limits: Limits | None = None
+) -> list[Path]:
+    """A feedback copy for every checked file of a validation report that has problems.
+
+    Files without findings and skipped files (lock files, other files) get none.
+    Returns the paths written, in the report's order.
+    """
+    written = []
+    for result in report.files:
+        if result.skipped or not result.findings:
+            continue
+        written.append(write_feedback(result.path, result.findings, out_dir, limits=limits))
+    return written

@@ -27,6 +27,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
+from rmp_workbook.container import Limits, check_container
 from rmp_workbook.findings import (
     Finding,
     Macros,
@@ -55,6 +56,11 @@ HEADER_SCAN_ROWS = 10
 
 class WorkbookOpenError(Exception):
     """The file cannot be opened as a spreadsheet; the message says why in plain words."""
+
+    def __init__(self, reason: str, finding: Finding | None = None) -> None:
+        super().__init__(reason)
+        self.finding = finding
+        """The container check's finding (zip-bomb, password-protected...), when it refused."""
 
 
 class CellError(str):
@@ -98,9 +104,22 @@ class RawWorkbook:
     readable: bool = True
 
 
-def open_workbook(path: str | Path) -> CalamineWorkbook:
-    """Open a spreadsheet file; WorkbookOpenError says why it cannot be read."""
+def open_workbook(
+    path: str | Path, limits: Limits | None = None, notes: list[Finding] | None = None
+) -> CalamineWorkbook:
+    """Open a spreadsheet file; WorkbookOpenError says why it cannot be read.
+
+    The container check runs first (:func:`rmp_workbook.container.check_container`):
+    a file it refuses never reaches python-calamine. Its warnings (macros) are added
+    to ``notes``. ``limits`` default to :meth:`Limits.from_env`.
+    """
     path = Path(path)
+    info = check_container(path, limits or Limits.from_env())
+    if not info.ok:
+        first = info.errors[0]
+        raise WorkbookOpenError(first.message, finding=first)
+    if notes is not None:
+        notes.extend(info.findings)
     try:
         if path.stat().st_size == 0:
             raise WorkbookOpenError("the file is empty")
@@ -143,17 +162,21 @@ def file_identity(path: Path) -> tuple[str, dt.datetime | None]:
     return digest.hexdigest(), mtime
 
 
-def read_raw(path: str | Path) -> RawWorkbook:
+def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
     """The raw rows of the schema's sheets, and findings about the workbook's layout."""
     path = Path(path)
-    sha, mtime = file_identity(path)
+    try:
+        sha, mtime = file_identity(path)
+    except OSError:  # a folder or a missing file: open_workbook says so in words
+        sha, mtime = "", None
     raw = RawWorkbook(path=path, sha256=sha, received_at=mtime)
     file = str(path)
+    notes: list[Finding] = []
     try:
-        book = open_workbook(path)
+        book = open_workbook(path, limits, notes)
     except WorkbookOpenError as exc:
         raw.readable = False
-        raw.findings.append(NotAWorkbook(file=file, note=str(exc)))
+        raw.findings.append(exc.finding or NotAWorkbook(file=file, note=str(exc)))
         return raw
     try:
         names = {norm(n): n for n in reversed(book.sheet_names)}
@@ -182,15 +205,18 @@ def read_raw(path: str | Path) -> RawWorkbook:
             raw.findings.extend(_missing_findings(rs, file))
     finally:
         book.close()
-    raw.findings.extend(macro_findings(path))
+    # The reader's own macro finding names the VBA modules; the container's covers .xls.
+    raw.findings.extend(macro_findings(path) or [f for f in notes if f.code == Macros.code])
     return raw
 
 
-def read_workbook(path: str | Path, *, relationship_id: str | None = None) -> Submission:
+def read_workbook(
+    path: str | Path, *, relationship_id: str | None = None, limits: Limits | None = None
+) -> Submission:
     """Read and validate one workbook: typed records, findings, identity, sha256, mtime."""
     from rmp_workbook.validate import validate_raw
 
-    return validate_raw(read_raw(path), relationship_id=relationship_id)
+    return validate_raw(read_raw(path, limits), relationship_id=relationship_id)
 
 
 # --- Sheets ------------------------------------------------------------------------------------

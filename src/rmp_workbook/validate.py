@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from rmp_workbook.container import Limits, check_file_count
 from rmp_workbook.findings import (
     DuplicateKey,
     Finding,
@@ -522,12 +523,14 @@ def _skip_reason(path: Path) -> str:
     return f"{path.name} is not a spreadsheet (.xlsx, .xlsm, .xls, .ods)"
 
 
-def validate_file(path: str | Path, *, relationship_id: str | None = None) -> FileResult:
+def validate_file(
+    path: str | Path, *, relationship_id: str | None = None, limits: Limits | None = None
+) -> FileResult:
     """Validate one file; an unexpected failure becomes an ``internal-error`` finding."""
     from rmp_workbook.read import read_raw
 
     try:
-        raw = read_raw(path)
+        raw = read_raw(path, limits)
         sub = validate_raw(raw, relationship_id=relationship_id)
     except Exception as exc:  # one bad file must not stop the run
         reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
@@ -536,14 +539,25 @@ def validate_file(path: str | Path, *, relationship_id: str | None = None) -> Fi
     return FileResult(str(path), submission=sub, findings=sub.findings, readable=raw.readable)
 
 
-def validate_paths(paths: Iterable[str | Path], *, relationship_id: str | None = None) -> Report:
-    """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files."""
+def validate_paths(
+    paths: Iterable[str | Path],
+    *,
+    relationship_id: str | None = None,
+    limits: Limits | None = None,
+) -> Report:
+    """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files.
+
+    ``limits`` bound what is read (default: :meth:`Limits.from_env`); more than
+    ``max_files`` workbooks raise :class:`~rmp_workbook.container.TooManyFiles`.
+    """
+    limits = limits or Limits.from_env()
     files, empty = expand_paths(paths)
+    check_file_count(sum(not skip for _, skip in files), limits)
     report = Report(no_input=empty)
     for path, skip in files:
         if skip:
             finding = SkippedFile(file=str(path), note=_skip_reason(path))
             report.files.append(FileResult(str(path), findings=[finding], skipped=True))
         else:
-            report.files.append(validate_file(path, relationship_id=relationship_id))
+            report.files.append(validate_file(path, relationship_id=relationship_id, limits=limits))
     return report

@@ -82,9 +82,19 @@ def format_report(report: Report) -> str:
     metavar="ID",
     help="The relationship ID every workbook must carry (finding wrong-relationship otherwise).",
 )
+@click.option(
+    "--feedback",
+    "feedback_dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write an annotated copy of each workbook with problems into DIR "
+    "(<name>.feedback.xlsx: problem cells highlighted and commented, a Problems sheet first).",
+)
 @json_option
 @handle_errors
-def validate(paths: tuple[str, ...], relationship_id: str | None, as_json: bool) -> None:
+def validate(
+    paths: tuple[str, ...], relationship_id: str | None, feedback_dir: str | None, as_json: bool
+) -> None:
     """Check partners' workbooks and say exactly what to fix: file, sheet, cell.
 
     FILE_OR_DIR are workbooks (.xlsx, .xlsm, .xls, .ods) or folders of them
@@ -100,11 +110,18 @@ def validate(paths: tuple[str, ...], relationship_id: str | None, as_json: bool)
     Example:
       rmp validate returned/2026-11/ --relationship NW-CT-2026
       rmp validate northwind-2026-11.xlsx --json > problems.json
+      rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
     report = validate_paths(paths, relationship_id=relationship_id)
-    # Anything else done with the findings (annotated copies for partners) takes `report` here.
+    written = []
+    if feedback_dir:
+        from rmp_workbook.feedback import write_report_feedback  # openpyxl only when asked
+
+        written = write_report_feedback(report, feedback_dir)
     if as_json:
-        echo_json(report.to_dict())
+        echo_json({**report.to_dict(), "feedback": [str(p) for p in written]})
     else:
         click.echo(format_report(report))
+        for path in written:
+            click.echo(f"Feedback for the partner: {path}")
     sys.exit(report.exit_code)
