@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from rmp_workbook.container import Limits, check_container
 from rmp_workbook.findings import (
+    CorruptFile,
     Finding,
     Macros,
     MissingColumn,
@@ -203,6 +204,13 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
                 rs = _read_table(sheet, name, grid)
             raw.sheets[sheet.key] = rs
             raw.findings.extend(_missing_findings(rs, file))
+    except CalamineError as exc:
+        # A part the container check passed can still be broken XML deeper inside.
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raw.readable = False
+        raw.sheets.clear()
+        raw.findings = [CorruptFile(file=file, note=f"a sheet cannot be read ({reason})")]
+        return raw
     finally:
         book.close()
     # The reader's own macro finding names the VBA modules; the container's covers .xls.
