@@ -113,3 +113,11 @@ class ConfigError(RmpError):
 
 class UsageError(RmpError):
     """A command was called with arguments that cannot work."""
+
+
+class LedgerError(RmpError):
+    """The ledger cannot be opened, migrated or written (nothing was changed)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another run holds the ledger's write lock for longer than the wait allowed."""

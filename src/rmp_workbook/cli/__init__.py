@@ -14,6 +14,7 @@ from rmp_workbook import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:function, one-line help shown by `rmp --help`)
+    "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 
