@@ -55,6 +55,20 @@ from rmp_workbook.schema import SHEETS, ColType, Sheet
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = [
+    "LEDGER_VERSION",
+    "Duplicate",
+    "HistoryReport",
+    "Ledger",
+    "RecordResult",
+    "RecordedSubmission",
+    "Restatement",
+    "Supersession",
+    "build_metadata",
+    "kpi_history",
+    "record_table_name",
+]
+
 LEDGER_VERSION = 1
 """The ledger's own table layout version (not the workbook's schema version)."""
 
@@ -601,12 +615,12 @@ class Ledger:
         """The submission's record rows, coerced to the ledger's column types."""
         meta = sub.meta
         name = PurePath(sub.path).name or sub.path
-        for label, value in (
+        for label, given in (
             ("relationship ID", meta.relationship_id),
             ("partner", meta.partner),
             ("sha256", sub.sha256),
         ):
-            if not value or not str(value).strip():
+            if not given or not str(given).strip():
                 raise LedgerError(f"{name}: cannot record a workbook without its {label}")
         if not _PERIOD.match(meta.period or ""):
             raise LedgerError(f"{name}: cannot record a workbook whose period is {meta.period!r}")
@@ -703,11 +717,11 @@ class Ledger:
                 .join(subs_t, subs_t.c.id == rt.c.submission_id)
                 .where(subs_t.c.relationship_id.in_(rel_ids), subs_t.c.status == CURRENT)
             )
-            for r in conn.execute(q).mappings():
-                key = tuple(r[k] for k in sheet.keys)
-                values = {k: r[k] for k in compared[sheet.key]}
-                figures.setdefault((r["relationship_id"], sheet.key, r["partner"], key), []).append(
-                    (r["id"], values)
+            for m in conn.execute(q).mappings():
+                key = tuple(m[k] for k in sheet.keys)
+                values = {k: m[k] for k in compared[sheet.key]}
+                figures.setdefault((m["relationship_id"], sheet.key, m["partner"], key), []).append(
+                    (m["id"], values)
                 )
 
         record_rows: dict[str, list[dict[str, Any]]] = {s.key: [] for s in self.sheets}
@@ -845,10 +859,11 @@ class Ledger:
                 .where(subs_t.c.id == upd["old"])
                 .values(status=SUPERSEDED, superseded_by=upd["new"])
             )
-        for st in result.recorded:
-            st.status = CURRENT if states[st.id].current else SUPERSEDED
-            if st.status == SUPERSEDED and st.superseded_by is None:
-                st.superseded_by = next(u["new"] for u in superseded_updates if u["old"] == st.id)
+        # A workbook of this run may have been superseded by a later one of the same run.
+        for rec in result.recorded:
+            rec.status = CURRENT if states[rec.id].current else SUPERSEDED
+            if rec.status == SUPERSEDED and rec.superseded_by is None:
+                rec.superseded_by = next(u["new"] for u in superseded_updates if u["old"] == rec.id)
 
     def _restatements(
         self,
@@ -1327,21 +1342,6 @@ def _fmt(value: Any) -> str:
 def _short(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-
-
-__all__ = [
-    "LEDGER_VERSION",
-    "Duplicate",
-    "HistoryReport",
-    "Ledger",
-    "RecordResult",
-    "RecordedSubmission",
-    "Restatement",
-    "Supersession",
-    "build_metadata",
-    "kpi_history",
-    "record_table_name",
-]
 
 
 @dataclass
