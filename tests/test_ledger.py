@@ -415,6 +415,34 @@ def test_restated_past_figure_is_recorded_and_shown(ledger: Ledger) -> None:
     assert ledger.history(REL, "K01", NORTH)["restated"].tolist() == [2, 0, 0]
 
 
+def test_a_superseded_workbooks_restatements_leave_the_current_view(ledger: Ledger) -> None:
+    ledger.record([make_submission(NORTH, "2026-10", kpis=[kpi("K01", "2026-10", 88.0)])])
+    v1 = make_submission(
+        NORTH, "2026-11", kpis=[kpi("K01", "2026-10", 90.0)], received_at=at(2), salt="v1"
+    )
+    assert [r.restated for r in ledger.record([v1]).restatements] == [90.0]
+    # The correction of November no longer restates October: October's own figure is back.
+    v2 = make_submission(
+        NORTH, "2026-11", kpis=[kpi("K01", "2026-11", 91.0)], received_at=at(5), salt="v2"
+    )
+    result = ledger.record([v2])
+    assert not result.restatements and len(result.superseded) == 1
+    assert ledger.restatements_frame(REL).empty
+    assert len(ledger.restatements_frame(REL, current_only=False)) == 1
+    hist = ledger.history(REL, "K01")
+    assert hist[["period", "actual", "file", "restated"]].values.tolist() == [
+        ["2026-10", 88.0, "northwind-2026-10.xlsx", 0],
+        ["2026-11", 91.0, "northwind-2026-11v2.xlsx", 0],
+    ]
+    # A third version restating October again is measured against October's own figure.
+    v3 = make_submission(
+        NORTH, "2026-11", kpis=[kpi("K01", "2026-10", 89.0)], received_at=at(6), salt="v3"
+    )
+    (r,) = ledger.record([v3]).restatements
+    assert (r.previous, r.restated, r.previous_file) == (88.0, 89.0, "northwind-2026-10.xlsx")
+    assert ledger.restatements_frame(REL)["restated"].tolist() == [89.0]
+
+
 def test_other_partners_figures_are_never_restatements(ledger: Ledger) -> None:
     ledger.record([make_submission(NORTH, "2026-10", kpis=[kpi("K01", "2026-10", 88.0)])])
     result = ledger.record(

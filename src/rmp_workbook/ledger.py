@@ -1024,8 +1024,13 @@ class Ledger:
         sheet: str | None = None,
         item: str | None = None,
         partner: str | None = None,
+        current_only: bool = True,
     ) -> pd.DataFrame:
         """Every restatement recorded by submissions for periods up to ``period``.
+
+        With ``current_only`` (the default) restatements made by a workbook that was
+        itself superseded later are left out: the workbook that replaced it made its
+        own restatements when it was recorded.
 
         Columns sheet, item, column, period (of the figure), partner, previous,
         restated, previous_file, file, previous_submission_id, submission_id,
@@ -1060,6 +1065,8 @@ class Ledger:
         )
         if period is not None:
             q = q.where(new.c.period <= period)
+        if current_only:
+            q = q.where(new.c.status == CURRENT)
         if sheet is not None:
             q = q.where(rs.c.sheet == sheet)
         if item is not None:
