@@ -590,6 +590,20 @@ def test_opening_with_a_newer_schema_adds_the_missing_column(ledger_url: str) ->
         assert [m["note"] for m in led.migrations()] == notes
 
 
+def test_a_sheet_added_to_the_schema_gets_its_table(ledger_url: str) -> None:
+    from sqlalchemy import inspect
+
+    without = tuple(s for s in SHEETS if s.key != "successes")
+    with Ledger(ledger_url, sheets=without) as led:
+        assert "rec_successes" not in inspect(led.engine).get_table_names()
+        led.record([make_submission()])
+    with Ledger(ledger_url) as led:
+        assert led.migrations()[-1]["note"] == "added tables rec_successes"
+        extra = {"successes": [{"date": dt.date(2026, 11, 3), "success": "Joint bid won"}]}
+        led.record([make_submission(CONTOSO, extra=extra)])
+        assert led.frames(REL)["successes"]["success"].tolist() == ["Joint bid won"]
+
+
 def test_a_ledger_from_a_newer_rmp_is_refused(ledger: Ledger, ledger_url: str) -> None:
     from sqlalchemy import insert
 
@@ -608,12 +622,31 @@ def test_missing_or_foreign_sqlite_files_fail_clearly(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite").exists()
     not_db = tmp_path / "book.xlsx"
     not_db.write_bytes(b"PK\x03\x04 this is a zip, not a database" * 40)
-    with pytest.raises(LedgerError, match=r"book\.xlsx: .*file is not a database"):
+    with pytest.raises(
+        LedgerError, match=r"book\.xlsx: cannot open the ledger: file is not a database"
+    ):
         Ledger(not_db)
     with pytest.raises(LedgerError, match="folder"):
         Ledger(tmp_path / "no-such-dir" / "l.sqlite")
     with pytest.raises(LedgerError, match="SQLite file path or a postgresql"):
         Ledger("mysql://u@h/db")
+
+
+def test_postgresql_urls_without_driver_use_psycopg(postgres_database: str) -> None:
+    plain = postgres_database.replace("postgresql+psycopg://", "postgresql://")
+    with Ledger(plain) as led:
+        assert led.engine.dialect.driver == "psycopg"
+        assert led.record([make_submission()]).changed
+        assert led.url.startswith("postgresql+psycopg://postgres@/")
+
+
+def test_an_unreachable_server_fails_in_one_clear_line(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises(LedgerError) as caught:
+        Ledger(f"postgresql://rmp@/rmp?host={tmp_path}")
+    message = str(caught.value)
+    assert message.startswith(f"postgresql+psycopg://rmp@/rmp?host={tmp_path}: cannot open")
+    assert "No such file or directory" in message and "\n" not in message
 
 
 def test_sqlite_ledger_uses_wal(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from sqlalchemy import (
     Column,
@@ -453,7 +454,8 @@ class Ledger:
         self.metadata = build_metadata(self.sheets)
         self.tables = self.metadata.tables
         # What messages and reports name: the file for SQLite, the URL without password.
-        self.url = str(path) if path is not None else url.render_as_string(hide_password=True)
+        self.url = str(path) if path is not None else unquote(url.render_as_string(True))
+        self._doing = "cannot open the ledger: "
         if path is not None:
             if not create and not path.exists():
                 raise LedgerError(f"{path}: no ledger there (run `rmp merge` first)")
@@ -471,7 +473,8 @@ class Ledger:
             raise
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            raise LedgerError(f"{self.url}: cannot open the ledger: {_short(exc)}") from None
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+        self._doing = ""
 
     # -- connection -------------------------------------------------------
 
@@ -524,9 +527,9 @@ class Ledger:
                     f"{self.url}: another run is writing to the ledger; waited "
                     f"{self.busy_timeout:g} s. Try again when it has finished."
                 ) from None
-            raise LedgerError(f"{self.url}: {_short(exc)}") from None
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
         except DBAPIError as exc:
-            raise LedgerError(f"{self.url}: {_short(exc)}") from None
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -534,7 +537,7 @@ class Ledger:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except DBAPIError as exc:
-            raise LedgerError(f"{self.url}: {_short(exc)}") from None
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
