@@ -738,3 +738,79 @@ def test_two_hundred_workbooks_record_in_a_few_seconds(tmp_path: Path) -> None:
         assert len(result.recorded) == 200
         assert led.counts()["rec_risks"] == 200 * 120
     assert elapsed < 5.0, f"recording {rows} rows took {elapsed:.1f} s"
+
+
+# -- hand-over to reconciliation ---------------------------------------------------
+
+
+def test_reconciliation_takes_the_restated_figure_from_the_ledger(ledger: Ledger) -> None:
+    from rmp_workbook.reconcile import consolidate
+
+    def sub(partner: str, period: str, *figures: tuple[str, float], day: int) -> Submission:
+        kpis = [kpi("K01", p, v) for p, v in figures]
+        return make_submission(partner, period, kpis=kpis, received_at=at(day, int(period[5:])))
+
+    ledger.record(
+        [
+            sub(NORTH, "2026-10", ("2026-10", 88.0), day=2),
+            sub(CONTOSO, "2026-10", ("2026-10", 90.0), day=3),
+            sub(NORTH, "2026-11", ("2026-10", 90.0), ("2026-11", 91.0), day=2),
+            sub(CONTOSO, "2026-11", ("2026-11", 91.0), day=3),
+        ]
+    )
+    view = consolidate(
+        ledger.frames(REL, "2026-11"),
+        relationship_id=REL,
+        relationship_name="Acme supply",
+        period="2026-11",
+        expected_partners=[NORTH, CONTOSO],
+        submissions=ledger.submissions_frame(REL, "2026-11"),
+        restatements=ledger.restatements_frame(REL, "2026-11"),
+        data_quality=ledger.findings_frame(REL, "2026-11"),
+    )
+    hist = view.kpi_history
+    october = hist[(hist["kpi_id"] == "K01") & (hist["period"] == "2026-10")]
+    assert sorted(zip(october["partner"], october["actual"], strict=True)) == [
+        (CONTOSO, 90.0),
+        (NORTH, 90.0),
+    ]
+    assert view.restatements[
+        ["item", "period", "partner", "previous", "restated"]
+    ].values.tolist() == [["K01", "2026-10", NORTH, 88.0, 90.0]]
+    kpis = view.tables["kpis"]
+    assert kpis[kpis["kpi_id"] == "K01"]["actual"].tolist() == [91.0]
+    assert sorted(view.partners) == sorted([NORTH, CONTOSO])
+
+
+def test_prefill_rows_write_next_months_workbook(tmp_path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    from rmp_workbook.template import write_template
+
+    with Ledger(tmp_path / "l.sqlite") as led:
+        led.record([make_submission(NORTH, "2026-11")])
+        prefill = led.prefill_rows(REL, NORTH, "2026-12")
+    out = write_template(
+        tmp_path / "northwind-2026-12.xlsx",
+        relationship_id=REL,
+        relationship_name="Acme supply",
+        partner=NORTH,
+        period="2026-12",
+        prefill=prefill,
+    )
+    book = CalamineWorkbook.from_path(str(out))
+
+    def table(name: str) -> list[dict[str, Any]]:
+        rows = book.get_sheet_by_name(name).to_python()
+        header = rows[0]
+        return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v != "" for v in r)]
+
+    kpis = table("KPIs")
+    assert [(r["KPI ID"], r["Period"], r["Actual"]) for r in kpis] == [
+        ("K01", "2026-12", ""),
+        ("K02", "2026-12", ""),
+    ]
+    assert kpis[0]["Target"] == 95
+    assert [r["Risk ID"] for r in table("Risks")] == ["R01"]
+    assert [r["Action ID"] for r in table("Actions")] == ["A01"]
+    assert [r["Email"] for r in table("Contacts")] == ["aisha@example.com"]
