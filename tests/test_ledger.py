@@ -443,6 +443,15 @@ def test_a_superseded_workbooks_restatements_leave_the_current_view(ledger: Ledg
     assert ledger.restatements_frame(REL)["restated"].tolist() == [89.0]
 
 
+def test_a_relationship_name_given_later_fills_a_blank_one(ledger: Ledger) -> None:
+    first = make_submission()
+    first.meta.relationship_name = ""
+    ledger.record([first])
+    assert ledger.relationships()["name"].tolist() == [""]
+    ledger.record([make_submission(CONTOSO)])
+    assert ledger.relationships()["name"].tolist() == ["Acme supply"]
+
+
 def test_other_partners_figures_are_never_restatements(ledger: Ledger) -> None:
     ledger.record([make_submission(NORTH, "2026-10", kpis=[kpi("K01", "2026-10", 88.0)])])
     result = ledger.record(
@@ -541,6 +550,8 @@ def test_second_writer_waits_then_fails_clearly_or_proceeds(
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
+        # Readers are not blocked by a writer.
+        assert ledger.submissions_frame(REL).empty and ledger.history(REL).empty
         impatient = Ledger(ledger_url, busy_timeout=0.5)
         t0 = time.monotonic()
         with pytest.raises(

@@ -747,6 +747,13 @@ class Ledger:
             if rel not in known_rels:
                 known_rels[rel] = meta.relationship_name
                 new_rels.append({"id": rel, "name": meta.relationship_name, "created_at": now})
+            elif not known_rels[rel] and meta.relationship_name:
+                # The first workbook left the name blank: take the first one given.
+                known_rels[rel] = meta.relationship_name
+                rel_t = t["relationships"]
+                conn.execute(
+                    update(rel_t).where(rel_t.c.id == rel).values(name=meta.relationship_name)
+                )
             if (rel, partner) not in known_partners:
                 known_partners.add((rel, partner))
                 new_partners.append(
