@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -641,6 +642,9 @@ def test_missing_or_foreign_sqlite_files_fail_clearly(tmp_path: Path) -> None:
         Ledger(tmp_path / "no-such-dir" / "l.sqlite")
     with pytest.raises(LedgerError, match="SQLite file path or a postgresql"):
         Ledger("mysql://u@h/db")
+    if importlib.util.find_spec("psycopg2") is None:
+        with pytest.raises(LedgerError, match=r"driver is not installed \(psycopg2\)"):
+            Ledger("postgresql+psycopg2://u@h/db")
 
 
 def test_postgresql_urls_without_driver_use_psycopg(postgres_database: str) -> None:

@@ -462,7 +462,13 @@ class Ledger:
             if not path.parent.is_dir():
                 raise LedgerError(f"{path}: the folder {path.parent} does not exist")
         self.dialect_name = url.get_backend_name()
-        self.engine = self._make_engine(url)
+        try:
+            self.engine = self._make_engine(url)
+        except ImportError as exc:
+            raise LedgerError(
+                f"{self.url}: the database driver is not installed ({exc.name}); "
+                "for PostgreSQL: pip install 'rmp-workbook[postgres]'"
+            ) from None
         self._coercers = {
             s.key: [(c.key, c.type, _coercer(c.type)) for c in s.columns] for s in self.sheets
         }
