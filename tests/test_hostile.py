@@ -216,3 +216,18 @@ def test_broken_xml_deep_in_a_sheet_is_a_corrupt_file(tmp_path: Path) -> None:
     assert [f.code for f in sub.findings] == ["corrupt-file"]
     assert "a sheet cannot be read" in sub.findings[0].message
     assert not sub.valid and sub.records == {}
+
+
+def test_a_workbook_named_for_another_format_is_read_by_its_content(
+    tmp_path: Path, lo_convert
+) -> None:
+    base = valid_xlsx(tmp_path / "src" / "plan.xlsx")
+    expected = [f.code for f in read_workbook(base).findings]
+    ods = lo_convert(base, "ods", tmp_path / "ods")
+    for real, named in ((base, "plan-xlsx.xls"), (ods, "plan-ods.xlsx")):
+        wrong = tmp_path / named
+        wrong.write_bytes(real.read_bytes())
+        sub = read_workbook(wrong)
+        assert sub.meta.partner == "Northwind Ltd", named
+        assert "not-a-workbook" not in [f.code for f in sub.findings], named
+    assert [f.code for f in read_workbook(tmp_path / "plan-xlsx.xls").findings] == expected

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -124,6 +125,10 @@ def open_workbook(
     try:
         if path.stat().st_size == 0:
             raise WorkbookOpenError("the file is empty")
+        if path.suffix.lower().lstrip(".") != info.kind:
+            # Named for another format (an .xlsx saved as "plan.xls"): calamine picks its
+            # reader by name from a path, by content from bytes (bounded by max_file_mb).
+            return CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         return CalamineWorkbook.from_path(str(path))
     except WorkbookOpenError:
         raise
