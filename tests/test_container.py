@@ -319,3 +319,17 @@ def test_extent_messages_name_the_sheet(corpus, valid: Path) -> None:
     far = check_container(corpus["far-cell"][0]).errors[0].message
     assert "sheet 'Guide' has cells down to row 1,048,576" in far
     assert set(check_container(valid).extents) == {*SHEET_ORDER}
+
+
+def test_binary_workbook_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.xlsb"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.bin"/></Relationships>',
+        )
+        zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    [error] = check_container(path).errors
+    assert error.code == "not-a-workbook" and ".xlsb" in error.message

@@ -179,7 +179,7 @@ class ContainerInfo:
 
     path: Path
     kind: str = ""
-    """``xlsx``, ``xlsm``, ``xlsb``, ``ods`` or ``xls``; '' when the file is not a workbook."""
+    """``xlsx``, ``xlsm``, ``ods`` or ``xls``; '' when the file is not a workbook rmp reads."""
     size: int = 0
     has_macros: bool = False
     macro_parts: tuple[str, ...] = ()
@@ -433,7 +433,13 @@ def _ooxml_or_ods_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
         raise _Stop(NotAWorkbook(note=f"this is {what}; send the workbook (.xlsx)"))
     target = _office_document_target(zf, names)
     if target in names and target.endswith(".bin"):
-        return "xlsb"
+        # Binary sheets cannot be measured before a reader allocates them: not accepted.
+        raise _Stop(
+            NotAWorkbook(
+                note="this is an Excel binary workbook (.xlsb), which rmp does not read; "
+                "open it in Excel and save it as Excel Workbook (.xlsx)"
+            )
+        )
     if target in names and target.endswith("workbook.xml"):
         types = ""
         if "[Content_Types].xml" in names:

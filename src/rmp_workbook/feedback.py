@@ -9,7 +9,7 @@ and lists every problem with a link to its cell.
   uses defusedxml when it is installed) and saved as ``.xlsx``: every value,
   table, data validation and the very hidden metadata sheet are kept; macros are
   not copied; charts and images are not kept (openpyxl drops them).
-- ``.ods`` / ``.xls`` / ``.xlsb`` (openpyxl cannot open them), or a workbook
+- ``.ods`` / ``.xls`` (openpyxl cannot open them), or a workbook
   openpyxl fails on: the values of the sheets with problems, read with
   python-calamine, annotated the same way.
 - a file that failed the container check: the ``Problems`` sheet alone.
