@@ -1,50 +1,25 @@
-"""A realistic sample relationship, and workbooks filled in the way people fill them.
+"""The sample relationship's story: who the partners are and what they write each month.
 
 Three organisations run one collaborative relationship: an SME supplier
 (Northwind Components Ltd), its customer (Contoso Engineering plc) and a
 logistics partner (Fabrikam Logistics). :func:`build_relationship` makes, from a
-fixed seed, what each partner writes in its monthly workbook, with the awkward
-things real months bring: partners disagreeing on a figure, an SLA breach, a
-perception gap, a testimonial that may not be shared, a figure restated later,
-a late and then resubmitted file, and text that looks like a formula.
-
-:func:`fill_workbook` types rows into a template with openpyxl as a person
-would (dates as dates, some percentages as ``"91%"`` text, some numbers as
-``"1,250"``, some rows pasted below the table). :func:`write_sample` writes the
-whole sample folder (``python -m rmp_workbook.sample sample_data/``) and
-:func:`fill_many` writes many large workbooks for the benchmark.
-
-Data generation is pure; only the ``fill``/``write`` functions touch files.
+fixed seed, every workbook they send, with the awkward things real months bring:
+partners disagreeing on a figure, an SLA breach, a perception gap, a testimonial
+that may not be shared, a figure restated later, a late and then resubmitted
+file, and text that looks like a formula. Pure: no files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
 import random
 import re
-import sys
-import tempfile
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from rmp_workbook.config import KpiConfig, PartnerConfig, RelationshipConfig, SlaConfig
-from rmp_workbook.schema import (
-    BEHAVIOURS,
-    HEADER_ROW,
-    META_SHEET,
-    RELATIONSHIP,
-    SCHEMA,
-    STAGES,
-    ColType,
-    Column,
-    Sheet,
-    SheetKind,
-)
+from rmp_workbook.schema import BEHAVIOURS, STAGES
 
 Style = Literal["tidy", "messy"]
 Rows = dict[str, list[dict[str, Any]]]
@@ -323,7 +298,7 @@ class SampleRelationship:
 # ---------------------------------------------------------------------------
 
 
-def _config(partners: int) -> RelationshipConfig:
+def make_config(partners: int) -> RelationshipConfig:
     roles = _roles(partners)
     name = [o.name for o in ORGS]
     supplier, customer, logistics = (name[roles[r]] for r in (SUPPLIER, CUSTOMER, LOGISTICS))
@@ -392,7 +367,7 @@ def config_toml(config: RelationshipConfig) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _trend(rng: random.Random, n: int, start: float, end: float, digits: int) -> list[float]:
+def trend(rng: random.Random, n: int, start: float, end: float, digits: int) -> list[float]:
     """A trend with noise small enough that it never turns the wrong way twice running."""
     step = (end - start) / max(1, n - 1)
     wobble = abs(step) * 0.5
@@ -400,16 +375,16 @@ def _trend(rng: random.Random, n: int, start: float, end: float, digits: int) ->
 
 
 def _kpi_truth(rng: random.Random, n: int) -> dict[str, list[float]]:
-    k02 = _trend(rng, n - 3, 2.6, 1.8, 1)
+    k02 = trend(rng, n - 3, 2.6, 1.8, 1)
     for _ in range(3):  # defects climb three months running: the worsening KPI
         k02.append(round(k02[-1] + rng.uniform(0.45, 0.65), 1))
-    savings = _trend(rng, n, 8000, 17000, -2)
+    savings = trend(rng, n, 8000, 17000, -2)
     return {
-        "K01": _trend(rng, n, 91.0, 95.5, 1),
+        "K01": trend(rng, n, 91.0, 95.5, 1),
         "K02": k02,
-        "K03": _trend(rng, n, 97.0, 99.0, 1),
+        "K03": trend(rng, n, 97.0, 99.0, 1),
         "K04": [float(round(v / 50) * 50) for v in savings],
-        "K05": _trend(rng, n, 14.0, 10.5, 1),
+        "K05": trend(rng, n, 14.0, 10.5, 1),
     }
 
 
@@ -638,7 +613,7 @@ def build_relationship(
             f"periods must be at least 4 (a KPI worsens 3 months running), got {periods}"
         )
     rng = random.Random(seed)
-    config = _config(partners)
+    config = make_config(partners)
     orgs = ORGS[:partners]
     roles = _roles(partners)
     name_of = {role: orgs[idx].name for role, idx in roles.items()}
@@ -1049,395 +1024,3 @@ def build_relationship(
 def _find(workbooks: Sequence[SampleWorkbook], partner: str, period: str) -> SampleWorkbook:
     found = [w for w in workbooks if w.partner == partner and w.period == period]
     return max(found, key=lambda w: w.received_at)
-
-
-# ---------------------------------------------------------------------------
-# Filling a template as a person would
-# ---------------------------------------------------------------------------
-
-_INERT_LEADS = ("=", "+", "-", "@")
-"""A cell starting with one of these is typed with a leading apostrophe: text, not a formula."""
-
-
-def _norm(text: object) -> str:
-    return re.sub(r"\s+", " ", str(text or "")).strip().rstrip("*").strip().casefold()
-
-
-def _key_text(value: object) -> str:
-    """A key value as the template and the reader compare it (trimmed, case-blind)."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()[:10]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value if value is not None else "").strip().lower()
-
-
-def _number_text(value: float) -> str:
-    """A number as someone pastes it from an e-mail: ``1,250`` or ``2.4``."""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return f"{value:g}"
-
-
-class _Typist:
-    """Puts values into cells the way a person does; ``messy`` pastes some as text."""
-
-    def __init__(self, style: Style, rng: random.Random) -> None:
-        if style not in ("tidy", "messy"):
-            raise ValueError(f"style must be 'tidy' or 'messy', got {style!r}")
-        self.messy = style == "messy"
-        self.rng = rng
-
-    def _chance(self, p: float) -> bool:
-        return self.messy and self.rng.random() < p
-
-    def put(self, cell: Any, value: object, col: Column, *, unit: str = "") -> None:
-        if value is None or value == "":
-            cell.value = None
-            return
-        if cell.value not in (None, "") and _key_text(cell.value) == _key_text(value):
-            return  # pre-filled by the template: left as it is
-        if isinstance(value, dt.datetime | dt.date):
-            cell.value = value  # typed as a date: Excel stores a serial with the column's format
-            return
-        if isinstance(value, bool):
-            cell.value = "Yes" if value else "No"
-            return
-        if isinstance(value, int | float):
-            if col.type is ColType.PERCENT and self._chance(0.3):
-                self._text(cell, f"{value * 100:g}%")
-            elif col.key == "actual" and unit == "%" and self._chance(0.35):
-                self._text(cell, f"{value:g}%")
-            elif col.type in (ColType.NUMBER, ColType.INTEGER) and self._chance(0.15):
-                self._text(cell, _number_text(float(value)))
-            else:
-                cell.value = value
-            return
-        self._text(cell, str(value))
-
-    @staticmethod
-    def _text(cell: Any, text: str) -> None:
-        cell.value = text
-        if text.startswith(_INERT_LEADS):
-            # What Excel stores for '=HYPERLINK(…): a string with the quote prefix, never a formula.
-            cell.data_type = "s"
-            cell.quotePrefix = True
-
-
-def _header_map(ws: Any, sheet: Sheet) -> dict[str, int]:
-    """Column key -> 1-based column index, found by header text on the header row."""
-    found = {
-        _norm(c.value): c.column
-        for c in ws[HEADER_ROW + 1]
-        if c.value is not None and str(c.value).strip()
-    }
-    out = {}
-    for col in sheet.columns:
-        if _norm(col.header) in found:
-            out[col.key] = found[_norm(col.header)]
-    return out
-
-
-def _table(ws: Any, sheet: Sheet) -> Any:
-    tables = ws.tables
-    if sheet.table_name in tables:
-        return tables[sheet.table_name]
-    return next(iter(tables.values()), None)
-
-
-def _split_ref(ref: str) -> tuple[str, int, str, int]:
-    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", ref)
-    if not m:
-        raise ValueError(f"not a table range: {ref!r}")
-    return m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-
-
-def _a1_formula(sheet: Sheet, col: Column, cols: Mapping[str, int], row: int) -> str:
-    """The calculated column's formula in plain A1 form, as a person types it below a table."""
-    from openpyxl.utils import get_column_letter
-
-    assert col.formula is not None
-    keys = list(dict.fromkeys(re.findall(r"\{(\w+)\}", col.formula)))
-    cell = {k: f"{get_column_letter(cols[k])}{row}" for k in keys}
-    expr = re.sub(r"\{(\w+)\}", lambda m: cell[m.group(1)], col.formula)
-    blanks = ",".join(f'{cell[k]}=""' for k in keys)
-    return f'=IF(OR({blanks}),"",{expr})'
-
-
-def _fill_form(ws: Any, values: Mapping[str, Any], typist: _Typist) -> None:
-    from rmp_workbook.schema import FORM_FIRST_ROW, FORM_LABEL_COL, FORM_VALUE_COL
-
-    rows = {
-        _norm(ws.cell(r, FORM_LABEL_COL + 1).value): r
-        for r in range(FORM_FIRST_ROW + 1, ws.max_row + 1)
-    }
-    for col in RELATIONSHIP.columns:
-        if col.key not in values:
-            continue
-        r = rows.get(_norm(col.header))
-        if r is None:
-            raise ValueError(f"{ws.title}: no field labelled {col.header!r}")
-        cell = ws.cell(r, FORM_VALUE_COL + 1)
-        typist.put(cell, values[col.key], col)
-
-
-def _fill_fixed(ws: Any, sheet: Sheet, rows: Sequence[Mapping[str, Any]], typist: _Typist) -> None:
-    cols = _header_map(ws, sheet)
-    first = sheet.columns[0]
-    where = {
-        _norm(ws.cell(r, cols[first.key]).value): r
-        for r in range(HEADER_ROW + 2, ws.max_row + 1)
-        if ws.cell(r, cols[first.key]).value
-    }
-    for row in rows:
-        r = where.get(_norm(row.get(first.key)))
-        if r is None:
-            raise ValueError(f"{sheet.name}: no row for {row.get(first.key)!r}")
-        for col in sheet.input_columns[1:]:
-            if col.key in row and col.key in cols:
-                typist.put(ws.cell(r, cols[col.key]), row[col.key], col)
-
-
-def _fill_list(
-    ws: Any, sheet: Sheet, rows: Sequence[Mapping[str, Any]], typist: _Typist, rng: random.Random
-) -> None:
-    from copy import copy
-
-    cols = _header_map(ws, sheet)
-    missing = [c.header for c in sheet.columns if c.key not in cols]
-    if missing:
-        raise ValueError(f"{sheet.name}: no column headed {', '.join(missing)}")
-    table = _table(ws, sheet)
-    if table is None:
-        first_col, top, last_col, last = "A", HEADER_ROW + 1, "A", HEADER_ROW + 2
-    else:
-        first_col, top, last_col, last = _split_ref(table.ref)
-    inputs = [c for c in sheet.columns if c.is_input]
-    style_row = top + 1
-
-    def blank(r: int) -> bool:
-        return all(ws.cell(r, cols[c.key]).value in (None, "") for c in inputs)
-
-    def key_of(values: Mapping[str, Any]) -> tuple[str, ...]:
-        return tuple(_key_text(values.get(k)) for k in sheet.keys)
-
-    existing: dict[tuple[str, ...], int] = {}
-    for r in range(top + 1, last + 1):
-        if not blank(r):
-            existing.setdefault(tuple(_key_text(ws.cell(r, cols[k]).value) for k in sheet.keys), r)
-    used: set[int] = set()
-    free = [r for r in range(top + 1, last + 1) if blank(r)]
-    next_row = last + 1
-    placed: list[int] = []
-    for row in rows:
-        r = existing.get(key_of(row)) if sheet.keys else None
-        if r is None or r in used:
-            if free:
-                r = free.pop(0)
-            else:
-                r, next_row = next_row, next_row + 1
-        used.add(r)
-        placed.append(r)
-        fresh = r > last
-        for col in sheet.columns:
-            cell = ws.cell(r, cols[col.key])
-            if fresh:
-                cell._style = copy(ws.cell(style_row, cols[col.key])._style)
-            if not col.is_input:
-                # The template's calculated column stays; a new row gets the formula typed in.
-                if fresh or cell.value in (None, ""):
-                    cell.value = _a1_formula(sheet, col, cols, r)
-                continue
-            if col.key in row:
-                typist.put(cell, row[col.key], col, unit=str(row.get("unit") or ""))
-    # Rows the template offered but this person does not need are deleted.
-    for r in range(top + 1, last + 1):
-        if r not in used and not blank(r):
-            for col in inputs:
-                ws.cell(r, cols[col.key]).value = None
-    if table is None:
-        return
-    appended = [r for r in placed if r > last]
-    new_last = max([last, *appended])
-    if appended and typist.messy and len(appended) >= 2 and rng.random() < 0.5:
-        # Pasted below the table: Excel does not stretch the table over pasted rows.
-        new_last = max(last, appended[-1] - rng.choice((1, 2)))
-    ref = f"{first_col}{top}:{last_col}{new_last}"
-    table.ref = ref
-    if table.autoFilter is not None:
-        table.autoFilter.ref = ref
-
-
-def _patch_meta(wb: Any, meta: Mapping[str, object]) -> None:
-    ws = wb[META_SHEET]
-    rows = {str(ws.cell(r, 1).value or ""): r for r in range(1, ws.max_row + 1)}
-    for key, value in meta.items():
-        r = rows.get(key)
-        if r is None:
-            r = ws.max_row + 1
-            ws.cell(r, 1).value = key
-        ws.cell(r, 2).value = str(value)
-
-
-_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
-
-
-def _save_frozen(wb: Any, path: Path, saved_at: dt.datetime) -> None:
-    """Save so the same content gives the same bytes: fixed zip times and document times."""
-    buf = io.BytesIO()
-    wb.save(buf)
-    stamp = saved_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
-                    data,
-                )
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(out.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def fill_workbook(
-    template_path: str | os.PathLike[str] | io.BytesIO,
-    rows: Mapping[str, Sequence[Mapping[str, Any]]],
-    out_path: str | os.PathLike[str],
-    *,
-    relationship: Mapping[str, Any] | None = None,
-    style: Style = "tidy",
-    seed: int | str = 0,
-    saved_at: dt.datetime | None = None,
-    saved_by: str = "",
-    meta: Mapping[str, object] | None = None,
-) -> Path:
-    """Type ``rows`` (sheet key -> rows of column key -> value) into a template; return the path.
-
-    The Relationship form is filled by label, fixed sheets by their first-column item,
-    list sheets by header into the table's rows, then below it (the table grows over
-    the new rows, except, in the ``messy`` style, a row or two pasted under it). A
-    row whose key matches a pre-filled row completes that row. ``messy`` also pastes
-    some numbers as text (``"1,250"``, ``"91%"``). Text starting with ``=`` stays
-    text. ``seed`` and ``saved_at`` make the file reproducible byte for byte.
-    ``meta`` overwrites values of the hidden metadata sheet (for bulk copies).
-    """
-    import openpyxl
-
-    out = Path(out_path)
-    rng = random.Random(f"{seed}|{out.name}")
-    typist = _Typist(style, rng)
-    wb = openpyxl.load_workbook(template_path)
-    if relationship:
-        _fill_form(wb[RELATIONSHIP.name], relationship, typist)
-    for key, sheet_rows in rows.items():
-        sheet = SCHEMA[key]
-        if sheet.kind is SheetKind.FORM:
-            if sheet_rows:
-                _fill_form(wb[sheet.name], sheet_rows[0], typist)
-        elif sheet.kind is SheetKind.FIXED:
-            _fill_fixed(wb[sheet.name], sheet, sheet_rows, typist)
-        else:
-            _fill_list(wb[sheet.name], sheet, sheet_rows, typist, rng)
-    if meta:
-        _patch_meta(wb, meta)
-    when = (saved_at or dt.datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
-    wb.properties.modified = when
-    if saved_by:
-        wb.properties.lastModifiedBy = saved_by
-    _save_frozen(wb, out, saved_at or dt.datetime.now(UTC))
-    return out
-
-
-# ---------------------------------------------------------------------------
-# The sample folder
-# ---------------------------------------------------------------------------
-
-
-def _template_time(period: str) -> dt.datetime:
-    """When the relationship manager sends the month's templates: two days before month end."""
-    return dt.datetime.combine(month_end(period) - dt.timedelta(days=2), dt.time(7), tzinfo=UTC)
-
-
-def set_arrival_times(out_dir: str | os.PathLike[str], sample: SampleRelationship) -> None:
-    """Give each workbook in ``out_dir`` the modification time of its arrival.
-
-    Git does not keep file times; call this after a checkout so that the newer of
-    two files for one partner and period is the resubmission.
-    """
-    for wb in sample.workbooks:
-        path = Path(out_dir) / wb.file_name
-        if path.exists():
-            stamp = wb.received_at.timestamp()
-            os.utime(path, (stamp, stamp))
-
-
-def write_sample(out_dir: str | os.PathLike[str], seed: int = 2026) -> list[Path]:
-    """Write ``rmp.toml`` and every partner's filled workbook; return the paths, config first.
-
-    Workbooks are named ``<partner-slug>_<YYYY-MM>.xlsx`` (a resubmission adds ``_v2``)
-    and carry the time they arrived as their modification time.
-    """
-    from rmp_workbook.template import write_template
-
-    sample = build_relationship(seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    config_path = out / "rmp.toml"
-    config_path.write_text(config_toml(sample.config), encoding="utf-8")
-    paths = [config_path]
-    with tempfile.TemporaryDirectory() as tmp:
-        for wb in sample.workbooks:
-            template = Path(tmp) / f"{slug(wb.partner)}_{wb.period}.xlsx"
-            if not template.exists():
-                write_template(
-                    template,
-                    relationship_id=sample.config.id,
-                    relationship_name=sample.config.name,
-                    partner=wb.partner,
-                    period=wb.period,
-                    config=sample.config,
-                    generated_at=_template_time(wb.period),
-                )
-            paths.append(
-                fill_workbook(
-                    template,
-                    wb.rows,
-                    out / wb.file_name,
-                    relationship=wb.relationship,
-                    style=wb.style,
-                    seed=seed,
-                    saved_at=wb.received_at,
-                    saved_by=str(wb.relationship.get("prepared_by", "")),
-                )
-            )
-    set_arrival_times(out, sample)
-    return paths
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m rmp_workbook.sample OUT_DIR [SEED]``: regenerate the sample folder."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") or len(args) > 2:
-        print("usage: python -m rmp_workbook.sample OUT_DIR [SEED]", file=sys.stderr)
-        raise SystemExit(0 if args and args[0] in ("-h", "--help") else 2)
-    seed = int(args[1]) if len(args) > 1 else 2026
-    paths = write_sample(args[0], seed)
-    size = sum(p.stat().st_size for p in paths)
-    print(f"wrote {len(paths)} files ({size / 1024:.0f} KB) to {args[0]}")
-
-
-if __name__ == "__main__":
-    main()
