@@ -210,6 +210,10 @@ def test_contacts_one_without_email(rel: SampleRelationship) -> None:
         (p, r["name"]) for p, b in books.items() for r in b.rows["contacts"] if not r["email"]
     ]
     assert missing == [rel.scenario.contact_without_email]
+    no_sponsor = [
+        p for p, b in books.items() if all(r["escalation_level"] < 3 for r in b.rows["contacts"])
+    ]
+    assert no_sponsor == list(rel.scenario.no_executive_sponsor) == ["Fabrikam Logistics"]
     for partner, book in books.items():
         assert {r["organisation"] for r in book.rows["contacts"]} == {partner}
         assert all(str(r["phone"]).startswith("+44 ") for r in book.rows["contacts"])

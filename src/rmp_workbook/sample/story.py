@@ -256,6 +256,8 @@ class Scenario:
     stage_overdue: tuple[str, dt.date]
     contact_without_email: tuple[str, str]
     """(partner, contact name)."""
+    no_executive_sponsor: tuple[str, ...]
+    """Partners listing no escalation-level-3 contact."""
     perception_gap: tuple[str, dict[str, int]]
     """(behaviour, partner -> score) in the last period."""
     long_open_bottleneck: tuple[str, dt.date]
@@ -1000,6 +1002,7 @@ def build_relationship(
             },
         ),
         stage_overdue=(_OVERDUE_STAGE, _when(_STAGE_PLAN[_OVERDUE_STAGE][6], plist)),
+        no_executive_sponsor=tuple(o.name for o in orgs if all(c.level < 3 for c in o.contacts)),
         contact_without_email=(name_of[LOGISTICS], "Kasia Nowak")
         if partners > 2
         else (name_of[SUPPLIER], ""),
