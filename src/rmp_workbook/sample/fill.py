@@ -211,12 +211,13 @@ def _fill_list(
     next_row = last + 1
     placed: list[int] = []
     for row in rows:
-        r = existing.get(key_of(row)) if sheet.keys else None
-        if r is None or r in used:
-            if free:
-                r = free.pop(0)
-            else:
-                r, next_row = next_row, next_row + 1
+        match = existing.get(key_of(row)) if sheet.keys else None
+        if match is not None and match not in used:
+            r = match
+        elif free:
+            r = free.pop(0)
+        else:
+            r, next_row = next_row, next_row + 1
         used.add(r)
         placed.append(r)
         fresh = r > last
