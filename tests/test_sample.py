@@ -564,3 +564,27 @@ def test_fill_many_is_reproducible(tmp_path: Path) -> None:
     a = fill_many(tmp_path / "a", 2, seed=9, periods=6)
     b = fill_many(tmp_path / "b", 2, seed=9, periods=6)
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+# --- the project's own reader -------------------------------------------------------------
+
+
+def test_every_sample_file_reads_back_valid_with_the_typed_values(
+    rel: SampleRelationship, sample_dir: Path
+) -> None:
+    from rmp_workbook.read import read_workbook
+
+    for book in rel.workbooks:
+        sub = read_workbook(sample_dir / book.file_name, relationship_id=rel.config.id)
+        assert sub.valid and sub.findings == [], (book.file_name, sub.findings)
+        assert (sub.meta.partner, sub.meta.period) == (book.partner, book.period)
+        for key, rows in book.rows.items():
+            got = [r.values for r in sub.records[key]]
+            assert len(got) == len(rows), (book.file_name, key)
+            for want, have in zip(rows, got, strict=True):
+                wrong = {
+                    c: (v, have.get(c)) for c, v in want.items() if not same(meant(v), have.get(c))
+                }
+                assert wrong == {}, (book.file_name, key)
+        form = sub.records["relationship"][0].values
+        assert {c: form.get(c) for c in book.relationship} == book.relationship
