@@ -588,3 +588,82 @@ def test_every_sample_file_reads_back_valid_with_the_typed_values(
                 assert wrong == {}, (book.file_name, key)
         form = sub.records["relationship"][0].values
         assert {c: form.get(c) for c in book.relationship} == book.relationship
+
+
+@pytest.fixture(scope="module")
+def submissions(rel: SampleRelationship, sample_dir: Path) -> dict[str, Any]:
+    from rmp_workbook.read import read_workbook
+
+    return {
+        w.file_name: read_workbook(sample_dir / w.file_name, relationship_id=rel.config.id)
+        for w in rel.workbooks
+    }
+
+
+def consolidated(rel: SampleRelationship, submissions: dict[str, Any], period: str) -> Any:
+    """Reconcile the current workbooks up to ``period``, as ``rmp merge`` would."""
+    from frames import combine, submission
+
+    from rmp_workbook.reconcile import consolidate
+
+    subs = []
+    for w in rel.workbooks:
+        if w.period > period or rel.current(w.partner, w.period) is not w:
+            continue  # a superseded file, or a later month
+        sheets = {
+            key: [r.values for r in records]
+            for key, records in submissions[w.file_name].records.items()
+        }
+        subs.append(
+            submission(
+                w.partner,
+                w.period,
+                received_at=w.received_at.replace(tzinfo=None),
+                file=w.file_name,
+                **sheets,
+            )
+        )
+    return consolidate(
+        combine(*subs),
+        relationship_id=rel.config.id,
+        relationship_name=rel.config.name,
+        period=period,
+        expected_partners=rel.partners,
+        thresholds=rel.config.thresholds,
+        today=month_end(period) + dt.timedelta(days=10),
+    )
+
+
+def test_reconciling_the_sample_finds_what_it_promises(
+    rel: SampleRelationship, submissions: dict[str, Any]
+) -> None:
+    scenario = rel.scenario
+    last = consolidated(rel, submissions, rel.periods[-1])
+    gaps = {(g.rule, g.item.split(" ")[0]) for g in last.gaps}
+    assert ("kpi-worsening", scenario.worsening_kpi[0]) in gaps
+    assert ("risk-high-score", scenario.high_risk[0]) in gaps
+    assert ("risk-review-overdue", scenario.risk_review_overdue[0]) in gaps
+    assert ("action-overdue", scenario.overdue_action[0]) in gaps
+    assert ("bottleneck-open-too-long", scenario.long_open_bottleneck[0]) in gaps
+    rules = {g.rule: g for g in last.gaps}
+    assert scenario.stage_overdue[0] in rules["stage-overdue"].item
+    assert scenario.perception_gap[0] in rules["health-perception-gap"].item
+    assert "contacts-no-escalation" in rules
+    assert "submission-missing" not in rules
+    disputed = {
+        (d["sheet"], d["item"].split(" ")[0]) for d in last.discrepancies.to_dict("records")
+    }
+    assert ("Risks", scenario.risk_disagreement[0]) in disputed
+    assert any(sheet == "Stages" for sheet, _ in disputed)
+    partner, kpi_id, period, _, restated, _ = scenario.restatement
+    history = last.kpi_history
+    kept = history[
+        (history.kpi_id == kpi_id) & (history.period == period) & (history.partner == partner)
+    ]
+    assert kept.actual.tolist() == [restated]
+
+    october = consolidated(rel, submissions, scenario.kpi_disagreement[1])
+    breaches = [g.item for g in october.gaps if g.rule == "sla-breach"]
+    assert breaches == [f"{scenario.sla_breach[0]} / {scenario.sla_breach[1]}"]
+    kpi_rows = october.discrepancies[october.discrepancies.sheet == "KPIs"]
+    assert [i.split(" ")[0] for i in kpi_rows.item] == [scenario.kpi_disagreement[0]]
