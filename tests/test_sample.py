@@ -667,3 +667,30 @@ def test_reconciling_the_sample_finds_what_it_promises(
     assert breaches == [f"{scenario.sla_breach[0]} / {scenario.sla_breach[1]}"]
     kpi_rows = october.discrepancies[october.discrepancies.sheet == "KPIs"]
     assert [i.split(" ")[0] for i in kpi_rows.item] == [scenario.kpi_disagreement[0]]
+
+
+def test_ledger_sees_the_resubmission_and_the_restatement(
+    rel: SampleRelationship, sample_dir: Path, tmp_path: Path
+) -> None:
+    """Recorded newest file first, the file times still make the resubmission win."""
+    from rmp_workbook.ledger import Ledger
+    from rmp_workbook.read import read_workbook
+
+    partner, period, first, second = rel.scenario.late_file
+    paths = sorted(sample_dir.glob("*.xlsx"), key=lambda p: p.name, reverse=True)
+    assert paths.index(sample_dir / second) < paths.index(sample_dir / first)
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        result = ledger.record([read_workbook(p, relationship_id=rel.config.id) for p in paths])
+        assert [(s.partner, s.period, s.old_file, s.new_file) for s in result.superseded] == [
+            (partner, period, first, second)
+        ]
+        current = ledger.submissions_frame(rel.config.id, period)
+        status = dict(zip(current.file, current.status, strict=True))
+        assert status[second] == "current" and status[first] == "superseded"
+        who, kpi_id, when, previous, restated, file_name = rel.scenario.restatement
+        found = [
+            (r.partner, r.period, r.previous, r.restated, r.file)
+            for r in result.restatements
+            if r.item.startswith(kpi_id)
+        ]
+        assert found == [(who, when, previous, restated, file_name)]
