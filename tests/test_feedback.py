@@ -464,3 +464,13 @@ def test_sheet_names_match_forgivingly(made, tmp_path: Path) -> None:
     assert "9 is not between" in wb["Health check"]["B2"].comment.text
     [link] = [c.hyperlink for row in wb["Problems"].iter_rows() for c in row if c.hyperlink]
     assert link.location == "'Health check'!B2"
+
+
+def test_macro_warning_listed_once(made: dict[str, Path], tmp_path: Path) -> None:
+    from rmp_workbook.read import read_workbook
+
+    src = with_macros(tmp_path / "plan.xlsm", made["src"])
+    sub = read_workbook(src)
+    out = write_feedback(src, sub.findings, tmp_path / "out")
+    rows = problems_rows(openpyxl.load_workbook(out)["Problems"])
+    assert [r[7] for r in rows].count("macros") == 1

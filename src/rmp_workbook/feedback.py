@@ -82,18 +82,22 @@ def write_feedback(
 ) -> Path:
     """Write the annotated copy of the workbook at ``path`` into ``out_dir``; return its path.
 
-    ``findings`` are those of this file (validation's, and the container check's,
-    which are added here when missing). The file is written atomically.
+    ``findings`` are those of this file (validation's; the container check's are
+    added when no finding of their code is given). ``limits`` default to
+    :meth:`Limits.from_env`. The file is written atomically.
     """
     path = Path(path)
-    limits = limits or Limits()
+    limits = limits or Limits.from_env()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = feedback_path(path, out_dir)
     if out.resolve() == path.resolve():
         raise UsageError(f"{out}: the feedback copy would overwrite the partner's file")
     info = check_container(path, limits)
-    problems = _dedupe([*findings, *info.findings])
+    given = list(findings)
+    # The reader reports the container's findings in its own words (macros name modules).
+    known = {f.code for f in given}
+    problems = _dedupe([*given, *(f for f in info.findings if f.code not in known)])
 
     copy: tuple[Workbook, dict[str, str]] | None = None
     cells = sum(rows * cols for rows, cols in info.extents.values())
