@@ -333,3 +333,8 @@ def test_binary_workbook_is_refused(tmp_path: Path) -> None:
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
     [error] = check_container(path).errors
     assert error.code == "not-a-workbook" and ".xlsb" in error.message
+
+
+def test_bad_environment_limit_names_the_variable() -> None:
+    with pytest.raises(LimitsError, match="environment variable RMP_MAX_FILE_MB: .*number"):
+        Limits.from_env({"RMP_MAX_FILE_MB": "abc"})

@@ -127,12 +127,15 @@ class Limits:
     def from_env(cls, env: Mapping[str, str] | None = None, base: Limits | None = None) -> Limits:
         """Limits from ``RMP_MAX_FILE_MB`` and friends, over ``base`` (default: the defaults)."""
         env = os.environ if env is None else env
-        values = {
-            name: env[_ENV_PREFIX + name.upper()]
-            for name in cls.names()
-            if _ENV_PREFIX + name.upper() in env
-        }
-        return cls.from_mapping(values, base)
+        limits = base or cls()
+        for name in cls.names():
+            var = _ENV_PREFIX + name.upper()
+            if var in env:
+                try:
+                    limits = cls.from_mapping({name: env[var]}, limits)
+                except LimitsError as exc:
+                    raise LimitsError(f"environment variable {var}: {exc}") from None
+        return limits
 
     @classmethod
     def resolve(
