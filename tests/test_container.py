@@ -336,5 +336,5 @@ def test_binary_workbook_is_refused(tmp_path: Path) -> None:
 
 
 def test_bad_environment_limit_names_the_variable() -> None:
-    with pytest.raises(LimitsError, match="environment variable RMP_MAX_FILE_MB: .*number"):
+    with pytest.raises(LimitsError, match=r"environment variable RMP_MAX_FILE_MB: .*number"):
         Limits.from_env({"RMP_MAX_FILE_MB": "abc"})
