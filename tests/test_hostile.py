@@ -231,3 +231,20 @@ def test_a_workbook_named_for_another_format_is_read_by_its_content(
         assert sub.meta.partner == "Northwind Ltd", named
         assert "not-a-workbook" not in [f.code for f in sub.findings], named
     assert [f.code for f in read_workbook(tmp_path / "plan-xlsx.xls").findings] == expected
+
+
+def test_workbook_with_macros_is_read_and_warned(tmp_path: Path) -> None:
+    from hostile_corpus import with_macros
+
+    src = with_macros(tmp_path / "plan.xlsm", valid_xlsx(tmp_path / "plan.xlsx"))
+    out = tmp_path / "feedback"
+    proc, seconds, rss_mb = run_measured(
+        "-m", "rmp_workbook", "validate", "--feedback", str(out), str(src)
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode in (0, 1), output
+    assert "[macros]" in proc.stdout and "xl/vbaProject.bin" in proc.stdout
+    assert "Traceback" not in output
+    assert seconds < MAX_SECONDS and rss_mb < MAX_RSS_MB
+    with zipfile.ZipFile(out / "plan-xlsm.feedback.xlsx") as zf:
+        assert not [n for n in zf.namelist() if "vba" in n.lower()]
