@@ -765,6 +765,8 @@ def _int(text: str | None, default: int) -> int:
 
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAX_DIRECTORY_SECTORS = 4096
+"""A workbook's compound file has a few dozen directory entries; this allows 16,000+."""
 _ENDOFCHAIN = 0xFFFFFFFE
 _FREESECT = 0xFFFFFFFF
 
@@ -794,8 +796,10 @@ class _Cfb:
             ids = struct.unpack(f"<{self.sector // 4}I", block)
             fat_sectors += [s for s in ids[:-1] if s < self.n_sectors]
             difat = ids[-1]
+        # Enough FAT sectors to map every sector of the file; a file claiming more is lying.
+        needed = self.n_sectors // (self.sector // 4) + 1
         fat: list[int] = []
-        for s in fat_sectors[:n_fat] if n_fat else fat_sectors:
+        for s in (fat_sectors[:n_fat] if n_fat else fat_sectors)[:needed]:
             fat += struct.unpack(f"<{self.sector // 4}I", self._sector(s))
         self.fat = fat
         self.entries = self._directory()
@@ -824,7 +828,9 @@ class _Cfb:
 
     def _directory(self) -> list[tuple[str, int, int, int]]:
         entries = []
-        for s in self._chain(self.first_dir):
+        for n, s in enumerate(self._chain(self.first_dir)):
+            if n >= _MAX_DIRECTORY_SECTORS:
+                raise ValueError("the directory is implausibly long")
             block = self._sector(s)
             for off in range(0, self.sector, 128):
                 raw = block[off : off + 128]
