@@ -338,3 +338,13 @@ def test_binary_workbook_is_refused(tmp_path: Path) -> None:
 def test_bad_environment_limit_names_the_variable() -> None:
     with pytest.raises(LimitsError, match=r"environment variable RMP_MAX_FILE_MB: .*number"):
         Limits.from_env({"RMP_MAX_FILE_MB": "abc"})
+
+
+def test_public_api_names() -> None:
+    import rmp_workbook
+    from rmp_workbook import container, feedback
+
+    assert rmp_workbook.check_container is container.check_container
+    assert rmp_workbook.Limits is container.Limits
+    assert rmp_workbook.write_feedback is feedback.write_feedback
+    assert {"check_container", "Limits", "write_feedback"} <= set(rmp_workbook.__all__)

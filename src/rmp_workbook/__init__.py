@@ -16,6 +16,9 @@ _LAZY = {
     "validate_paths": "rmp_workbook.validate",
     "Report": "rmp_workbook.validate",
     "workbook_json_schema": "rmp_workbook.models",
+    "check_container": "rmp_workbook.container",
+    "Limits": "rmp_workbook.container",
+    "write_feedback": "rmp_workbook.feedback",
 }
 
 
@@ -33,11 +36,14 @@ __all__ = [
     "SHEETS",
     "ColType",
     "Column",
+    "Limits",
     "Report",
     "Sheet",
     "SheetKind",
     "__version__",
+    "check_container",
     "read_workbook",
     "validate_paths",
     "workbook_json_schema",
+    "write_feedback",
 ]
