@@ -566,7 +566,10 @@ class _Writer:
                 )
         if self.health_series:
             charts.append(self._radar_chart())
-        charts.append(self._stage_chart())
+        if any(progress is not None for _, _, progress in self.stages):
+            charts.append(self._stage_chart())
+        if not charts:
+            ws.write_string(3, 0, "No figures reported yet.", f(italic=True))
         for i, chart in enumerate(charts):
             ws.insert_chart(3 + (i // 2) * 16, (i % 2) * 8, chart, {"x_offset": 4, "y_offset": 4})
         # Two rows of charts per printed page, never a chart cut in half.
