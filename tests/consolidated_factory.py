@@ -135,6 +135,7 @@ def _tables() -> dict[str, pd.DataFrame]:
         }
         for kid, name, unit, direction, target, amber, actuals in KPIS
         for i, period in enumerate(PERIODS)
+        if period == PERIOD  # reconciliation keeps the period's rows; history is separate
     ]
     sla = [
         {
@@ -148,6 +149,7 @@ def _tables() -> dict[str, pd.DataFrame]:
         }
         for service, measure, direction, target, actuals in SLAS
         for i, period in enumerate(PERIODS)
+        if period == PERIOD
     ]
     risks = [
         ("R01", "Key engineer leaves the joint team", "People", 3, 4, "Open"),
@@ -339,6 +341,7 @@ def _discrepancies() -> pd.DataFrame:
             "values": "Northwind Ltd: 91.5; Contoso Services: 88; Fabrikam Co-op: 91.5",
             "reconciled": 91.5,
             "rule": "owner-wins",
+            "difference": 0.0398,
             PARTNERS[0]: 91.5,
             PARTNERS[1]: 88.0,
             PARTNERS[2]: 91.5,
@@ -350,6 +353,7 @@ def _discrepancies() -> pd.DataFrame:
             "values": "Northwind Ltd: 4; Contoso Services: 3",
             "reconciled": 4,
             "rule": "owner-wins",
+            "difference": 0.25,
             PARTNERS[0]: 4,
             PARTNERS[1]: 3,
             PARTNERS[2]: None,
@@ -361,6 +365,7 @@ def _discrepancies() -> pd.DataFrame:
             "values": f"Contoso Services: {FORMULA_LIKE[3]}; Northwind Ltd: share forecast",
             "reconciled": FORMULA_LIKE[3],
             "rule": "owner-wins",
+            "difference": None,
             PARTNERS[0]: "share forecast",
             PARTNERS[1]: FORMULA_LIKE[3],
             PARTNERS[2]: None,

@@ -91,3 +91,13 @@ def test_health_has_a_series_per_partner_and_the_joint_view():
     c = make_consolidated()
     c.health_by_partner = pd.DataFrame()
     assert summary.health(c)[1] == ["Joint"]
+
+
+def test_earlier_periods_follow_the_partner_whose_figure_was_kept():
+    c = make_consolidated()
+    k01 = next(t for t in summary.kpi_tiles(c) if t.key == "K01")
+    source = c.tables["kpis"].query("kpi_id == 'K01'")["source"].iloc[0]
+    hist = c.kpi_history[(c.kpi_history["kpi_id"] == "K01") & (c.kpi_history["partner"] == source)]
+    assert k01.actuals == pytest.approx(hist["actual"].tolist())
+    # Contoso's lower figures never leak into the kept trend.
+    assert k01.actuals[3] != pytest.approx(k01.by_partner[PARTNERS[1]][3])

@@ -824,6 +824,7 @@ _DISCREPANCY_HEADERS = {
     "values": ("Values (partner: value)", 44.0),
     "reconciled": ("Reconciled", 14.0),
     "rule": ("Rule", 16.0),
+    "difference": ("Difference", 12.0),
 }
 _SUBMISSION_HEADERS = {
     "file": ("File", 30.0),

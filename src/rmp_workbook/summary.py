@@ -162,15 +162,24 @@ def _tile(
     actuals: list[float | None] = []
     targets: list[float | None] = []
     by_partner: dict[str, list[float | None]] = {p: [] for p in partners}
+    # Reconciliation keeps one partner's figure (``source``) for the current period; earlier
+    # periods follow the same partner, so the trend does not jump between partners.
+    source = next((text(r.get("source")) for r in reversed(recon.values()) if r.get("source")), "")
     for period in all_periods:
         group = by_period.get(period)
         rec = recon.get(period)
         values = [num(v) for v in group["actual"]] if group is not None else []
         values = [v for v in values if v is not None]
+        kept = None
+        if group is not None and source:
+            mine = [num(v) for v in group[group["partner"] == source]["actual"]]
+            kept = next((v for v in reversed(mine) if v is not None), None)
         if rec is not None and num(rec.get("actual")) is not None:
             actuals.append(num(rec.get("actual")))
+        elif kept is not None:
+            actuals.append(kept)
         else:
-            # Without a reconciled row, the partners' mean stands in.
+            # Nobody's figure was kept: the partners' mean stands in.
             actuals.append(round(sum(values) / len(values), 10) if values else None)
         tgt = num(rec.get("target")) if rec is not None else None
         if tgt is None and group is not None:
@@ -341,6 +350,8 @@ def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:
         for rec in current.to_dict("records"):
             partner = text(rec.get("partner"))
             status = text(rec.get("status")) or "received"
+            if status.lower().startswith("superseded") and partner in rows:
+                continue  # a newer file for the period speaks for the partner
             rows[partner] = (
                 partner,
                 status[:1].upper() + status[1:],
