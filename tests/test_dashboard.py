@@ -470,3 +470,130 @@ def test_dashboard_prints_on_one_page_in_libreoffice(dashboard_pdf, consolidated
 def test_dashboard_renders_to_an_image(dashboard_pdf, tmp_path):
     pngs = _screenshots().pdf_to_png(dashboard_pdf, tmp_path / "dashboard", dpi=60)
     assert len(pngs) == 1 and pngs[0].stat().st_size > 20_000
+
+
+# ---------------------------------------------------------------- with the real reconciliation
+
+
+def test_a_real_consolidation_writes_and_reads_back(tmp_path):
+    import datetime as dt
+
+    from frames import combine, submission
+
+    from rmp_workbook.reconcile import consolidate
+    from rmp_workbook.report import write_report
+
+    nw, co = "Northwind Ltd", "Contoso Services"
+    periods = ("2026-09", "2026-10", "2026-11")
+    subs = []
+    for i, period in enumerate(periods):
+        for partner, delta in ((nw, 0.0), (co, -2.0 if i == 2 else 0.0)):
+            subs.append(
+                submission(
+                    partner,
+                    period,
+                    kpis=[
+                        {
+                            "kpi_id": "K01",
+                            "kpi": "On-time delivery",
+                            "unit": "%",
+                            "direction": "Higher is better",
+                            "target": 95,
+                            "amber": 90,
+                            "period": period,
+                            "actual": 93.0 + i + delta,
+                            "owner": nw,
+                        },
+                        {
+                            "kpi_id": "K02",
+                            "kpi": "Defect rate",
+                            "unit": "%",
+                            "direction": "Lower is better",
+                            "target": 2,
+                            "amber": 3,
+                            "period": period,
+                            "actual": 2.6 - 0.3 * i,
+                            "owner": nw,
+                        },
+                    ],
+                    sla=[
+                        {
+                            "service": "Help desk",
+                            "measure": "First response (hours)",
+                            "target": 4,
+                            "direction": "At most",
+                            "period": period,
+                            "actual": 3.0 + i,
+                            "owner": co,
+                        }
+                    ],
+                    risks=[
+                        {
+                            "risk_id": "R01",
+                            "risk": "+5% steel price",
+                            "likelihood": 4,
+                            "impact": 4,
+                            "owner": nw,
+                            "status": "Open",
+                        },
+                        {
+                            "risk_id": "R02",
+                            "risk": "Key engineer leaves",
+                            "likelihood": 2,
+                            "impact": 3,
+                            "owner": co,
+                            "status": "Closed",
+                        },
+                    ],
+                    stages=[
+                        {"stage": "Awareness", "status": "Complete", "progress": 1.0},
+                        {
+                            "stage": "Working together",
+                            "status": "In progress",
+                            "progress": 0.4 + 0.1 * i,
+                        },
+                    ],
+                    health=[
+                        {"behaviour": b, "score": 3 + (j + i) % 3 - (1 if partner == co else 0)}
+                        for j, b in enumerate(BEHAVIOURS)
+                    ],
+                    testimonials=[
+                        {
+                            "date": dt.date(2026, 10, 1),
+                            "from_person": "Ann",
+                            "testimonial": "=Great partner",
+                            "may_be_shared": "Yes",
+                        },
+                        {
+                            "date": dt.date(2026, 10, 2),
+                            "from_person": "Bob",
+                            "testimonial": "Keep this private",
+                            "may_be_shared": "No",
+                        },
+                    ],
+                )
+            )
+    c = consolidate(
+        combine(*subs),
+        relationship_id="NW-CO",
+        relationship_name="Northwind and Contoso",
+        period="2026-11",
+        expected_partners=[nw, co, "Fabrikam Co-op"],
+        today=dt.date(2026, 12, 1),
+    )
+    path = write_consolidated(c, tmp_path / "real.xlsx")
+    wb = load(path, data_only=True)
+    assert wb.sheetnames[0] == DASHBOARD
+    rows = dashboard_rows(wb)
+    assert rows["K01 On-time delivery"][3] == pytest.approx(95.0)  # the owner's figure
+    assert rows["K01 On-time delivery"][7] == "Green"
+    assert rows["Help desk: First response (hours)"][7] == "Red"  # 5 hours, at most 4
+    assert rows["Fabrikam Co-op"][2] == "Not received"
+    texts = [v for row in wb[DASHBOARD].iter_rows() for v in (c.value for c in row)]
+    assert "=Great partner" in " ".join(t for t in texts if isinstance(t, str))
+    assert not any("Keep this private" in t for t in texts if isinstance(t, str))
+    for name, xml in chart_parts(path).items():
+        for ser in xml.iter(f"{{{NS['c']}}}ser"):
+            values = resolve(wb, ser.find("c:val/c:numRef/c:f", NS).text)
+            assert values and all(isinstance(v, (int, float)) for v in values), name
+    assert len(write_report(c, tmp_path / "report")) == 5

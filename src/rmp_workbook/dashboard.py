@@ -482,7 +482,8 @@ class _Writer:
         ws.write_string(row, 0, "Life-cycle stages", f(bold=True, font_color=NAVY))
         row += 1
         self.stage_pos = (row, 0)
-        rows = [[s, st, p] for s, st, p in self.stages]
+        # A stage nobody reported charts as 0% (the bar chart has no blanks); its status says so.
+        rows = [[s, st or "Not reported", p or 0.0] for s, st, p in self.stages]
         row = (
             self._table(
                 ws,
