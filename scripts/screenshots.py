@@ -24,6 +24,9 @@ from pathlib import Path
 
 _SHEET = re.compile(rb"<sheet\b[^>]*/>")
 _NAME = re.compile(rb'name="([^"]*)"')
+_PRINT_AREA = re.compile(
+    rb'<definedName name="_xlnm.Print_Area" localSheetId="(\d+)">[^<]*</definedName>'
+)
 
 
 def _xml_unescape(raw: bytes) -> str:
@@ -56,10 +59,19 @@ def only_sheet(src: Path, sheet: str, dst: Path) -> Path:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                # The sheet selected when the file was saved would print even when hidden.
+                data = data.replace(b' tabSelected="1"', b"")
             if item.filename == "xl/workbook.xml":
                 data = _SHEET.sub(fix, data)
-                data = re.sub(rb'activeTab="\d+"', f'activeTab="{index}"'.encode(), data)
-                data = re.sub(rb'firstSheet="\d+"', f'firstSheet="{index}"'.encode(), data)
+                # LibreOffice prints a hidden sheet that has a print area: drop the others'.
+                data = _PRINT_AREA.sub(
+                    lambda m: m.group(0) if int(m.group(1)) == index else b"", data
+                )
+                # The active tab must be the visible sheet, or the hidden one prints too.
+                data = re.sub(rb'\s(activeTab|firstSheet)="\d+"', b"", data)
+                view = f'<workbookView activeTab="{index}" firstSheet="{index}"'.encode()
+                data = data.replace(b"<workbookView", view, 1)
             zout.writestr(item, data)
     return dst
 

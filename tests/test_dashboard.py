@@ -597,3 +597,19 @@ def test_a_real_consolidation_writes_and_reads_back(tmp_path):
             values = resolve(wb, ser.find("c:val/c:numRef/c:f", NS).text)
             assert values and all(isinstance(v, (int, float)) for v in values), name
     assert len(write_report(c, tmp_path / "report")) == 5
+
+
+@pytest.mark.slow
+def test_screenshot_copy_prints_only_the_chosen_sheet(book, tmp_path, soffice):
+    shots = _screenshots()
+    copy = shots.only_sheet(book, "Gaps", tmp_path / "gaps-only.xlsx")
+    with zipfile.ZipFile(book) as original, zipfile.ZipFile(copy) as zf:
+        assert sorted(zf.namelist()) == sorted(original.namelist())
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(shots.to_pdf(copy, tmp_path, soffice)), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Next step" in text and "Escalate to the executive sponsors." in text
+    assert "Partners and submissions" not in text  # the Dashboard stays out

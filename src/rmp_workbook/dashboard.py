@@ -252,6 +252,8 @@ class _Writer:
                     continue
                 is_dt = isinstance(value, (dt.datetime, pd.Timestamp))
                 write_value(ws, r, col, value, formats[i], datetime_fmt if is_dt else date_fmt)
+        if widths:
+            self._fit_rows(ws, first_row + 1, rows, formats, widths)
         last_row = first_row + max(len(rows), 1)
         table_name = self._unique_table_name(name)
         ws.add_table(
@@ -274,6 +276,34 @@ class _Writer:
             for i, w in enumerate(widths):
                 ws.set_column(first_col + i, first_col + i, w)
         return last_row
+
+    @staticmethod
+    def _fit_rows(
+        ws: Worksheet,
+        first_row: int,
+        rows: Sequence[Sequence[Any]],
+        formats: Sequence[Format],
+        widths: Sequence[float],
+    ) -> None:
+        """Give rows with wrapped text the height they need.
+
+        Excel fits such rows when it opens the file, LibreOffice does not: an
+        explicit height keeps long text readable in both.
+        """
+        wrapped = [i for i, fmt in enumerate(formats) if fmt.text_wrap and i < len(widths)]
+        if not wrapped:
+            return
+        for r, row in enumerate(rows, start=first_row):
+            lines = 1
+            for i in wrapped:
+                value = row[i] if i < len(row) else None
+                if isinstance(value, str) and value:
+                    per_line = max(int(widths[i] * 1.1), 1)
+                    lines = max(
+                        lines, sum(math.ceil(max(len(p), 1) / per_line) for p in value.split("\n"))
+                    )
+            if lines > 1:
+                ws.set_row(r, 12.75 * min(lines, 15) + 2)
 
     def _unique_table_name(self, name: str) -> str:
         candidate, n = name, 2
@@ -428,8 +458,13 @@ class _Writer:
             "Chart data: the figures behind the charts and sparklines (written by rmp)",
             f(bold=True, font_size=12, font_color=NAVY),
         )
-        ws.set_column(0, 0, 12)
-        ws.set_column(1, 1, 30)
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, 22)
+        ws.hide_gridlines(2)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         ws.set_column(2, 2, 9)
         ws.set_column(3, 3 + max(len(self.periods), 6), 10)
         row = 2
