@@ -1219,7 +1219,7 @@ class _Dashboard:
         shown = partners + (["Joint"] if "Joint" in w.health_series else [])
         cols = list(_HEALTH_COLS[: len(shown)])
         spread_col = _HEALTH_COLS[len(shown)]
-        head = [(_B, _B, "Behaviour")] + [
+        head: list[tuple[Any, ...]] = [(_B, _B, "Behaviour")] + [
             (col, col, name) for col, name in zip(cols, shown, strict=True)
         ]
         if len(partners) > 1:

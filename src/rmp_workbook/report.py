@@ -244,9 +244,12 @@ def _rect(xy: tuple[float, float], w: float, h: float, colour: str) -> Any:
 
 
 def _radar(
-    ax: Axes, behaviours: list[str], names: list[str], scores: dict[str, list[float | None]]
+    ax: Any, behaviours: list[str], names: list[str], scores: dict[str, list[float | None]]
 ) -> None:
-    """The health check: one closed line per partner (the joint view dashed when alone)."""
+    """The health check: one closed line per partner (the joint view when none scored alone).
+
+    ``ax`` is a matplotlib ``PolarAxes``.
+    """
     n = len(behaviours)
     angles = [2 * math.pi * i / n for i in range(n)] + [0.0]
     partners = [s for s in names if s != "Joint"] or names

@@ -168,8 +168,8 @@ def _tile(
     for period in all_periods:
         group = by_period.get(period)
         rec = recon.get(period)
-        values = [num(v) for v in group["actual"]] if group is not None else []
-        values = [v for v in values if v is not None]
+        found = [num(v) for v in group["actual"]] if group is not None else []
+        values = [v for v in found if v is not None]
         kept = None
         if group is not None and source:
             mine = [num(v) for v in group[group["partner"] == source]["actual"]]
