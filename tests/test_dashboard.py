@@ -613,3 +613,17 @@ def test_screenshot_copy_prints_only_the_chosen_sheet(book, tmp_path, soffice):
     ).stdout
     assert "Next step" in text and "Escalate to the executive sponsors." in text
     assert "Partners and submissions" not in text  # the Dashboard stays out
+
+
+def test_time_zone_aware_times_are_written(tmp_path):
+    import datetime as dt
+
+    c = make_consolidated()
+    utc = dt.UTC
+    c.generated_at = dt.datetime(2026, 12, 4, 8, 15, tzinfo=utc)
+    c.submissions["received_at"] = pd.to_datetime(c.submissions["received_at"]).dt.tz_localize(utc)
+    wb = load(write_consolidated(c, tmp_path / "tz.xlsx"), data_only=True)
+    about = [cell.value for row in wb["About"].iter_rows() for cell in row]
+    assert dt.datetime(2026, 12, 4, 8, 15) in about
+    received = [cell.value for row in wb["Submissions"].iter_rows(min_row=2) for cell in row]
+    assert dt.datetime(2026, 12, 3, 9, 30) in received

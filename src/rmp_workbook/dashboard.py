@@ -35,6 +35,7 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,
+    "remove_timezone": True,
     "default_format_properties": {"font_name": "Arial", "font_size": 10},
 }
 
@@ -166,6 +167,9 @@ class _Writer:
         self.c = c
         self.t = thresholds
         self.f = _Formats(workbook)
+        generated = c.generated_at or dt.datetime.now(dt.UTC)
+        self.generated = generated.replace(tzinfo=None)
+        """When the run happened (the consolidation's time, or now)."""
         self.kpis = summary.kpi_tiles(c)
         self.slas = summary.sla_tiles(c)
         self.periods = summary.periods(c)
@@ -761,7 +765,7 @@ class _Writer:
         ws.set_column(0, 0, 24)
         ws.set_column(1, 1, 70)
         ws.write_string(0, 0, "About this workbook", f(bold=True, font_size=14, font_color=NAVY))
-        generated = c.generated_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        generated = self.generated
         facts: list[tuple[str, Any]] = [
             ("Relationship", c.relationship_name),
             ("Relationship ID", c.relationship_id),
@@ -806,6 +810,16 @@ class _Writer:
         ws.set_column(1, 1, 70)
         ws.set_portrait()
         ws.fit_to_pages(1, 0)
+
+
+def _change_colour(tile: Tile) -> str:
+    """Green when the figure moved the good way, red when the bad way."""
+    change = tile.change or 0
+    if not change:
+        return SLATE
+    better_lower = tile.direction.lower().startswith("lower") or tile.direction.lower() == "at most"
+    improved = change < 0 if better_lower else change > 0
+    return summary.RAG_COLOURS[summary.GREEN if improved else summary.RED]
 
 
 def _unique_headers(headers: Sequence[str]) -> list[str]:
@@ -996,7 +1010,7 @@ class _Dashboard:
             ),
         )
         self._height(0, 32)
-        generated = c.generated_at.strftime("%Y-%m-%d %H:%M") if c.generated_at else ""
+        generated = self.w.generated.strftime("%Y-%m-%d %H:%M")
         subtitle = (
             f"Relationship dashboard  ·  {c.relationship_id}  ·  period {c.period}  ·  "
             f"{len(c.partners)} of {len(c.expected_partners) or len(c.partners)} partners "
@@ -1137,7 +1151,11 @@ class _Dashboard:
             formula = f"={sheet}!{a1(data_row, cur_col)}-{sheet}!{a1(data_row, prev_col)}"
             sign_fmt = "+#,##0;-#,##0;0" if whole else "+#,##0.0;-#,##0.0;0.0"
             ws.write_formula(
-                row, _F, formula, f.cell(num_format=sign_fmt, font_color=SLATE, **base), change
+                row,
+                _F,
+                formula,
+                f.cell(num_format=sign_fmt, font_color=_change_colour(tile), **base),
+                change,
             )
         rag = tile.rag
         if rag in summary.RAG_SCORE:
