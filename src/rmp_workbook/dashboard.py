@@ -942,6 +942,7 @@ class _Dashboard:
         right = self._gaps(3)
         right = self._heat_map(right + 1)
         right = self._testimonials(right + 1)
+        right = self._successes(right + 1)
         last = max(left, right)
         for r, height in self.heights.items():
             ws.set_row(r, height)
@@ -1524,5 +1525,40 @@ class _Dashboard:
                     bottom_color=RULE,
                 ),
             )
+            row += 1
+        return row
+
+    def _successes(self, row: int) -> int:
+        f, ws = self.f, self.ws
+        table = self.c.tables.get("successes")
+        records = [] if table is None else table.to_dict("records")
+        records.sort(key=lambda r: summary.text(r.get("date")), reverse=True)
+        row = self._section(row, _K, _R, "Recent successes")
+        if not records:
+            self._merged(row, _K, _R, "No successes recorded yet.", f(italic=True, font_size=9))
+            return row + 1
+        for rec in records[:3]:
+            when = rec.get("date")
+            when_text = (
+                when.strftime("%Y-%m-%d")
+                if isinstance(when, (dt.date, pd.Timestamp))
+                else summary.text(when)
+            )
+            ws.write_string(row, _K, when_text, f.cell(font_size=8, font_color=SLATE))
+            self._merged(
+                row,
+                _K + 1,
+                _K + 4,
+                summary.text(rec.get("success")),
+                f.cell(font_size=8, bold=True, text_wrap=True),
+            )
+            self._merged(
+                row,
+                _K + 5,
+                _R,
+                summary.text(rec.get("value_created")),
+                f.cell(font_size=8, text_wrap=True, font_color=SLATE),
+            )
+            self._height(row, 23)
             row += 1
         return row
