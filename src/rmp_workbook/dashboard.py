@@ -746,10 +746,11 @@ class _Writer:
                 "min": 0,
                 "max": 1,
                 "num_format": "0%",
+                "num_font": {"size": 8},
                 "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}},
             }
         )
-        chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
+        chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 8}})
         chart.set_legend({"none": True})
         return chart
 
