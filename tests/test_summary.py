@@ -101,3 +101,17 @@ def test_earlier_periods_follow_the_partner_whose_figure_was_kept():
     assert k01.actuals == pytest.approx(hist["actual"].tolist())
     # Contoso's lower figures never leak into the kept trend.
     assert k01.actuals[3] != pytest.approx(k01.by_partner[PARTNERS[1]][3])
+
+
+def test_submission_status_reads_the_ledgers_words():
+    c = make_consolidated()
+    subs = c.submissions.copy()
+    subs["status"] = ["current", "current", "superseded"]
+    subs["errors"] = [0, 2, 0]
+    subs["warnings"] = [0, 1, 0]
+    newer = subs.iloc[[2]].assign(status="current", file="fabrikam-v2.xlsx")
+    c.submissions = pd.concat([subs, newer], ignore_index=True)
+    rows = {r[0]: r for r in summary.submission_status(c)}
+    assert rows[PARTNERS[0]][1] == "Received"
+    assert rows[PARTNERS[1]][1] == "Received (2 errors, 1 warnings)"
+    assert rows[PARTNERS[2]][1:3] == ("Received", "fabrikam-v2.xlsx")

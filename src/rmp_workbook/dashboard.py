@@ -885,6 +885,12 @@ _SUBMISSION_HEADERS = {
     "received_at": ("Received", 17.0),
     "schema_version": ("Schema", 9.0),
     "status": ("Status", 22.0),
+    "submission_id": ("Submission", 11.0),
+    "path": ("Path", 36.0),
+    "recorded_at": ("Recorded", 17.0),
+    "superseded_by": ("Superseded by", 12.0),
+    "errors": ("Errors", 8.0),
+    "warnings": ("Warnings", 9.0),
 }
 _DATA_QUALITY_HEADERS = {
     "file": ("File", 28.0),
@@ -903,6 +909,13 @@ _RESTATEMENT_HEADERS = {
     "previous": ("Previous", 12.0),
     "restated": ("Restated", 12.0),
     "file": ("File", 30.0),
+    "column": ("Column", 14.0),
+    "previous_file": ("Previous file", 30.0),
+    "previous_submission_id": ("Previous submission", 12.0),
+    "submission_id": ("Submission", 11.0),
+    "submitted_period": ("Submitted for", 11.0),
+    "received_at": ("Received", 17.0),
+    "recorded_at": ("Recorded", 17.0),
 }
 
 
@@ -1056,8 +1069,10 @@ class _Dashboard:
             row += 1
         for criteria, fill, font in (
             ("Not received", RAG_FILLS[summary.RED], "#FFFFFF"),
+            ("error", "#FFE699", "#000000"),
             ("warning", "#FFE699", "#000000"),
             ("ccepted", "#C6E0B4", "#000000"),
+            ("eceived", "#C6E0B4", "#000000"),
         ):
             ws.conditional_format(
                 first,

@@ -352,6 +352,15 @@ def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:
             status = text(rec.get("status")) or "received"
             if status.lower().startswith("superseded") and partner in rows:
                 continue  # a newer file for the period speaks for the partner
+            if status.lower() == "current":  # the ledger's word for the file that counts
+                status = "received"
+            problems = [
+                f"{int(n)} {label}"
+                for label in ("errors", "warnings")
+                if (n := num(rec.get(label))) and n > 0
+            ]
+            if problems:
+                status += f" ({', '.join(problems)})"
             rows[partner] = (
                 partner,
                 status[:1].upper() + status[1:],
