@@ -627,3 +627,17 @@ def test_time_zone_aware_times_are_written(tmp_path):
     assert dt.datetime(2026, 12, 4, 8, 15) in about
     received = [cell.value for row in wb["Submissions"].iter_rows(min_row=2) for cell in row]
     assert dt.datetime(2026, 12, 3, 9, 30) in received
+
+
+def test_a_reader_that_never_recalculates_sees_the_figures(book):
+    """python-calamine reads cached results only, like a phone's preview or a web viewer."""
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(book)).get_sheet_by_name(DASHBOARD)
+    pad = [None] * sheet.start[1]  # calamine's rows begin at the first used column
+    rows = {r[1]: r for r in (pad + row for row in sheet.to_python()) if r[1]}
+    for kid, name, _unit, _direction, _target, _amber, actuals in KPIS:
+        change = rows[f"{kid} {name}"][5]
+        assert change == pytest.approx(actuals[-1] - actuals[-2])
+    spread = [r[7] for b, r in rows.items() if b in BEHAVIOURS]  # column H
+    assert spread and all(isinstance(v, float) for v in spread) and max(spread) >= 1
