@@ -641,3 +641,24 @@ def test_a_reader_that_never_recalculates_sees_the_figures(book):
         assert change == pytest.approx(actuals[-1] - actuals[-2])
     spread = [r[7] for b, r in rows.items() if b in BEHAVIOURS]  # column H
     assert spread and all(isinstance(v, float) for v in spread) and max(spread) >= 1
+
+
+def test_a_kpi_without_target_or_current_figure(tmp_path):
+    c = make_consolidated()
+    h = c.kpi_history
+    h.loc[h["kpi_id"] == "K05", "target"] = None
+    c.kpi_history = h[~((h["kpi_id"] == "K04") & (h["period"] == PERIODS[-1]))]
+    kpis = c.tables["kpis"]
+    kpis.loc[kpis["kpi_id"] == "K05", "target"] = None
+    c.tables["kpis"] = kpis[kpis["kpi_id"] != "K04"]
+    path = write_consolidated(c, tmp_path / "gappy.xlsx")
+    wb = load(path, data_only=True)
+    rows = dashboard_rows(wb)
+    assert rows["K04 Joint workshops held"][3] == "–"
+    assert rows["K04 Joint workshops held"][7] == "No data"
+    assert rows["K05 Invoice cycle time"][4] == "–"
+    assert rows["K05 Invoice cycle time"][7] == "No data"
+    for xml in chart_parts(path).values():
+        for ser in xml.iter(f"{{{NS['c']}}}ser"):
+            values = resolve(wb, ser.find("c:val/c:numRef/c:f", NS).text)
+            assert any(isinstance(v, (int, float)) for v in values)

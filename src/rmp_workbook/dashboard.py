@@ -484,7 +484,9 @@ class _Writer:
             first = row + 1
             for tile in tiles:
                 positions: dict[str, int] = {}
-                series = [("Actual", tile.actuals), ("Target", tile.targets)]
+                series = [("Actual", tile.actuals)]
+                if any(t is not None for t in tile.targets):
+                    series.append(("Target", tile.targets))
                 if tile.partners_differ:
                     series += [
                         (p, v) for p, v in tile.by_partner.items() if any(x is not None for x in v)
@@ -683,6 +685,8 @@ class _Writer:
                 "gap": 80,
             }
         )
+        if "Target" not in rows:
+            return chart
         target = self.wb.add_chart({"type": "line"})
         assert target is not None
         target.add_series(
