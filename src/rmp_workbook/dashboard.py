@@ -420,13 +420,18 @@ class _Writer:
         known: dict[str, tuple[str, float]],
     ) -> None:
         columns = list(frame.columns) if frame is not None and len(frame.columns) else list(known)
-        headers = [known.get(c, (str(c), 16.0))[0] for c in columns]
-        widths = [known.get(c, (str(c), 16.0))[1] for c in columns]
+        # Columns the map does not know are partners' own values (discrepancies): text or number.
+        headers = [known.get(c, (str(c), 18.0))[0] for c in columns]
+        widths = [known.get(c, (str(c), 18.0))[1] for c in columns]
         rows = _frame_rows(frame, columns)
         f = self.f
         formats = [
-            f.cell(text_wrap=w >= 30, num_format="#,##0.0##" if w < 30 else "General")
-            for w in widths
+            f.cell(num_format=_PERCENT_COLUMNS[c])
+            if c in _PERCENT_COLUMNS
+            else f.cell(font_name="Courier New", font_size=7)
+            if c == "sha256"
+            else f.cell(text_wrap=w >= 18, num_format="#,##0.0##" if w < 30 else "General")
+            for c, w in zip(columns, widths, strict=True)
         ]
         self._table(ws, 0, name, headers, rows, formats, widths)
         self._data_sheet_setup(ws, len(headers))
@@ -872,18 +877,21 @@ def _evaluate(expr: str, values: dict[str, Any]) -> float | None:
     return summary.num(result)
 
 
+_PERCENT_COLUMNS = {"difference": "0.0%"}
+"""Columns holding a relative difference."""
+
 _DISCREPANCY_HEADERS = {
     "sheet": ("Sheet", 14.0),
     "item": ("Item", 34.0),
     "column": ("Column", 14.0),
     "values": ("Values (partner: value)", 44.0),
-    "reconciled": ("Reconciled", 14.0),
+    "reconciled": ("Reconciled", 18.0),
     "rule": ("Rule", 16.0),
     "difference": ("Difference", 12.0),
 }
 _SUBMISSION_HEADERS = {
     "file": ("File", 30.0),
-    "sha256": ("SHA-256", 30.0),
+    "sha256": ("SHA-256", 46.0),
     "partner": ("Partner", 22.0),
     "period": ("Period", 10.0),
     "received_at": ("Received", 17.0),
