@@ -115,6 +115,14 @@ class UsageError(RmpError):
     """A command was called with arguments that cannot work."""
 
 
+class LedgerError(RmpError):
+    """The ledger cannot be opened, migrated or written (nothing was changed)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another run holds the ledger's write lock for longer than the wait allowed."""
+
+
 # --- Findings about a partner's workbook (reader and validator) -------------------------------
 #
 # ``fatal`` marks findings that mean the input is not a readable RMP workbook at all
