@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("rmp_workbook.cli.validate:validate", "Check workbooks and say what to fix."),
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
+    "report": ("rmp_workbook.cli.report:report", "Draw a month's charts and one-page PDF summary."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 
