@@ -69,6 +69,15 @@ def workbook(
     }  # fmt: skip
     out = fill(blank, folder / (name or f"{slug}-{period}.xlsx"), rows=rows)
     blank.unlink()
+    if comment.startswith("="):
+        # Typed as text (Excel: a leading apostrophe); openpyxl would store a formula.
+        wb = openpyxl.load_workbook(out)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value == comment:
+                        cell.data_type = "s"
+        wb.save(out)
     if mtime is not None:
         os.utime(out, (mtime.timestamp(), mtime.timestamp()))
     return out
@@ -97,6 +106,7 @@ def two_partners(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
 def test_two_partners_disagreeing(two_partners: Path, tmp_path: Path) -> None:
     out = tmp_path / "consolidated.xlsx"
     result = merge([two_partners], ledger=tmp_path / "l.sqlite", output=out, today=TODAY)
@@ -106,9 +116,9 @@ def test_two_partners_disagreeing(two_partners: Path, tmp_path: Path) -> None:
     c = result.consolidated
     assert c is not None
     found = {(d["sheet"], d["column"]) for d in c.discrepancies.to_dict("records")}
-    assert {("kpis", "actual"), ("risks", "likelihood"), ("stages", "status")} <= found
+    assert {("KPIs", "Actual"), ("Risks", "Likelihood"), ("Stages", "Status")} <= found
     kpi_row = c.discrepancies[
-        (c.discrepancies["sheet"] == "kpis") & (c.discrepancies["column"] == "actual")
+        (c.discrepancies["sheet"] == "KPIs") & (c.discrepancies["column"] == "Actual")
     ].iloc[0]
     assert kpi_row[NORTH] == 91.5 and kpi_row[CONTOSO] == 85.0
     assert kpi_row["reconciled"] == 91.5  # the owner's (Northwind's) figure
@@ -216,6 +226,7 @@ def test_failure_midway_leaves_ledger_and_previous_output(
     assert out.read_bytes() == before_bytes
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
 def test_partner_text_stays_inert(two_partners: Path, tmp_path: Path) -> None:
     out = tmp_path / "c.xlsx"
     merge([two_partners], ledger=tmp_path / "l.sqlite", output=out, today=TODAY)
@@ -259,6 +270,8 @@ def test_libreoffice_resaved_workbooks_merge_alike(
         fmt = "ods" if f.name.startswith("northwind") else "xlsx"
         converted = lo_convert(f, fmt, tmp_path / "lo" / f.stem)
         shutil.copy2(converted, resaved / converted.name)
+        mtime = f.stat().st_mtime  # the same arrival order as the originals
+        os.utime(resaved / converted.name, (mtime, mtime))
     direct = merge(sorted(two_partners.glob("*-2026-11.xlsx")), ledger=tmp_path / "a.sqlite",
                    output=tmp_path / "a.xlsx", today=TODAY)  # fmt: skip
     via_lo = merge([resaved], ledger=tmp_path / "b.sqlite", output=tmp_path / "b.xlsx", today=TODAY)

@@ -253,7 +253,15 @@ def merge(
         result.period = period or max(
             [s.meta.period for s in usable] or list(known["period"].astype(str))
         )
-        result.consolidated = _consolidate(led, rel_id, result, config, known, today)
+        result.consolidated = consolidated_view(
+            led,
+            rel_id,
+            result.period,
+            config=config,
+            skipped=result.skipped,
+            report=report,
+            today=today,
+        )
     finally:
         if own_ledger:
             led.close()
@@ -266,17 +274,27 @@ def merge(
     return result
 
 
-def _consolidate(
+def consolidated_view(
     led: Ledger,
-    rel_id: str,
-    result: MergeResult,
-    config: RelationshipConfig | None,
-    known: pd.DataFrame,
-    today: dt.date | None,
+    relationship_id: str,
+    period: str | None = None,
+    *,
+    config: RelationshipConfig | None = None,
+    skipped: Sequence[Skipped] = (),
+    report: Report | None = None,
+    today: dt.date | None = None,
 ) -> Consolidated:
+    """The reconciled view of ``period`` (default: the ledger's latest) from the ledger.
+
+    ``skipped`` and ``report`` add this run's files that never reached the ledger
+    to the data-quality list.
+    """
     from rmp_workbook.reconcile import consolidate
 
-    period = result.period
+    known = led.submissions_frame(relationship_id)
+    if known.empty:
+        raise UsageError(f"the ledger {led.url} holds nothing for relationship {relationship_id!r}")
+    period = period or str(known["period"].astype(str).max())
     upto = known[known["period"].astype(str) <= period]
     expected = (
         [p.name for p in config.partners]
@@ -285,28 +303,27 @@ def _consolidate(
     )
     name = config.name if config else ""
     if not name:
-        for sub in (r.submission for r in result.report.files if r.path in result.merged):
-            if sub is not None and sub.meta.relationship_name:
-                name = sub.meta.relationship_name
+        rels = led.relationships()
+        names = rels.loc[rels["relationship_id"] == relationship_id, "name"].dropna().tolist()
+        name = str(names[0]) if names else ""
     c = consolidate(
-        led.frames(rel_id, period),
-        relationship_id=rel_id,
-        relationship_name=name or rel_id,
+        led.frames(relationship_id, period),
+        relationship_id=relationship_id,
+        relationship_name=name or relationship_id,
         period=period,
         expected_partners=expected,
         thresholds=config.thresholds if config else None,
         submissions=upto,
-        restatements=led.restatements_frame(rel_id, period),
+        restatements=led.restatements_frame(relationship_id, period),
         data_quality=_data_quality(
-            led.findings_frame(rel_id, period), result.skipped, result.report
+            led.findings_frame(relationship_id, period), skipped, report or Report()
         ),
         today=today,
     )
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
-    c.inputs = [
-        (r.path, r.submission.sha256 if r.submission else "") for r in result.report.checked
-    ]
+    if report is not None:
+        c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
     return c
 
 
