@@ -66,3 +66,27 @@ def test_only_junk_writes_nothing_and_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "nothing could be merged" in proc.stdout
     assert not out.exists()
+
+
+def test_template_prefilled_from_the_ledger(returned: Path, tmp_path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    ledger = tmp_path / "l.sqlite"
+    assert run_rmp("merge", str(returned), "--ledger", str(ledger), "-o", str(tmp_path / "c.xlsx"))
+    out = tmp_path / "next.xlsx"
+    proc = run_rmp("template", "--relationship", "Northwind–Contoso", "--relationship-id",
+                   "NW-CT-2026", "--partner", NORTH, "--period", "2026-12",
+                   "--ledger", str(ledger), "-o", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    wb = CalamineWorkbook.from_path(str(out))
+    kpis = wb.get_sheet_by_name("KPIs").to_python()
+    assert [(r[0], r[6], r[7]) for r in kpis[1:] if r[0]] == [
+        ("K01", "2026-12", ""),
+        ("K02", "2026-12", ""),
+    ]
+    risks = wb.get_sheet_by_name("Risks").to_python()
+    assert [r[0] for r in risks[1:] if r[0]] == ["R01"]
+    nowhere = str(tmp_path / "none.sqlite")
+    missing = run_rmp("template", "--relationship", "X", "--partner", NORTH, "--period",
+                      "2026-12", "--ledger", nowhere, "-o", str(out))  # fmt: skip
+    assert missing.returncode == 2 and "no ledger" in missing.stderr

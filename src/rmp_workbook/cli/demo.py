@@ -61,7 +61,9 @@ def demo(folder: str, seed: int) -> None:
             f"{s['gaps']} gaps, {s['red_gaps']} red)"
         )
     if m.feedback:
-        click.echo(f"Feedback for partners: {_rel(m.feedback[0].parent)}/ ({len(m.feedback)} files)")
+        click.echo(
+            f"Feedback for partners: {_rel(m.feedback[0].parent)}/ ({len(m.feedback)} files)"
+        )
     if result.charts:
         click.echo(f"Report: {_rel(result.charts[0].parent)}/ ({len(result.charts)} files)")
     click.echo(f"Next month's workbooks, pre-filled: {_rel(result.next_month[0].parent)}/")
