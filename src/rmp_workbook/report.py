@@ -10,6 +10,7 @@ stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import uuid
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook import __version__, summary
-from rmp_workbook.config import Thresholds
+from rmp_workbook.config import RelationshipConfig, Thresholds
+from rmp_workbook.findings import UsageError
 from rmp_workbook.model import Consolidated
 from rmp_workbook.summary import Tile
 
@@ -401,4 +403,83 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-__all__ = ["FILES", "write_report"]
+# ---------------------------------------------------------------- from the ledger
+
+
+def consolidated_from_ledger(
+    ledger: str | os.PathLike[str],
+    period: str,
+    *,
+    relationship_id: str | None = None,
+    config: RelationshipConfig | None = None,
+    today: dt.date | None = None,
+) -> Consolidated:
+    """Reconcile what the ledger holds for a relationship up to ``period``.
+
+    The relationship is ``relationship_id``, the config's, or the ledger's only one;
+    the expected partners and thresholds come from ``config`` when given.
+    """
+    from rmp_workbook.ledger import Ledger
+    from rmp_workbook.reconcile import consolidate
+
+    with Ledger(ledger, create=False) as lg:
+        rels = lg.relationships()
+        ids = [str(r) for r in rels["relationship_id"]]
+        wanted = relationship_id or (config.id if config else None)
+        if wanted is None:
+            if len(ids) != 1:
+                listed = ", ".join(ids) or "none"
+                raise UsageError(
+                    f"{lg.url} holds {len(ids)} relationships ({listed}): "
+                    "name one with --relationship ID"
+                )
+            wanted = ids[0]
+        if wanted not in ids:
+            raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
+        rel = rels[rels["relationship_id"] == wanted].iloc[0]
+        submissions = lg.submissions_frame(wanted, period)
+        if config and config.partners:
+            expected = [p.name for p in config.partners]
+        else:
+            expected = [p.strip() for p in str(rel["partners"] or "").split(",") if p.strip()]
+        c = consolidate(
+            lg.frames(wanted, period),
+            relationship_id=wanted,
+            relationship_name=(config.name if config else "") or str(rel["name"] or wanted),
+            period=period,
+            expected_partners=expected,
+            thresholds=config.thresholds if config else None,
+            submissions=submissions,
+            restatements=lg.restatements_frame(wanted, period),
+            data_quality=lg.findings_frame(wanted, period),
+            today=today,
+        )
+        c.ledger = lg.url
+    c.generated_at = dt.datetime.now()
+    current = submissions[submissions["status"] == "current"] if len(submissions) else submissions
+    c.inputs = [
+        (str(p or f), str(s))
+        for p, f, s in zip(
+            current.get("path", []),
+            current.get("file", []),
+            current.get("sha256", []),
+            strict=False,
+        )
+    ]
+    return c
+
+
+def report_from_ledger(
+    ledger: str | os.PathLike[str],
+    period: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    relationship_id: str | None = None,
+    config: RelationshipConfig | None = None,
+) -> list[Path]:
+    """Reconcile the ledger for ``period`` and write the report's images and PDF."""
+    c = consolidated_from_ledger(ledger, period, relationship_id=relationship_id, config=config)
+    return write_report(c, out_dir, config.thresholds if config else None)
+
+
+__all__ = ["FILES", "consolidated_from_ledger", "report_from_ledger", "write_report"]

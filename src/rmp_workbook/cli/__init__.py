@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("rmp_workbook.cli.demo:demo", "Run the whole monthly cycle on sample data."),
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
+    "report": ("rmp_workbook.cli.report:report", "Draw a month's charts and one-page PDF summary."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 
