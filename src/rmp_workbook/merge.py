@@ -296,16 +296,17 @@ def consolidated_view(
         raise UsageError(f"the ledger {led.url} holds nothing for relationship {relationship_id!r}")
     period = period or str(known["period"].astype(str).max())
     upto = known[known["period"].astype(str) <= period]
-    expected = (
-        [p.name for p in config.partners]
-        if config and config.partners
-        else sorted(set(known["partner"].astype(str)))
-    )
+    rels = led.relationships()
+    rel = rels[rels["relationship_id"] == relationship_id]
+    if config and config.partners:
+        expected = [p.name for p in config.partners]
+    else:  # the partners in the order the ledger first heard from them
+        listed = str(rel["partners"].iloc[0] or "") if len(rel) else ""
+        expected = [p.strip() for p in listed.split(",") if p.strip()]
+        expected = expected or sorted(set(known["partner"].astype(str)))
     name = config.name if config else ""
-    if not name:
-        rels = led.relationships()
-        names = rels.loc[rels["relationship_id"] == relationship_id, "name"].dropna().tolist()
-        name = str(names[0]) if names else ""
+    if not name and len(rel):
+        name = str(rel["name"].iloc[0] or "")
     c = consolidate(
         led.frames(relationship_id, period),
         relationship_id=relationship_id,
