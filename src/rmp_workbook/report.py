@@ -420,11 +420,10 @@ def consolidated_from_ledger(
     the expected partners and thresholds come from ``config`` when given.
     """
     from rmp_workbook.ledger import Ledger
-    from rmp_workbook.reconcile import consolidate
+    from rmp_workbook.merge import consolidated_view
 
     with Ledger(ledger, create=False) as lg:
-        rels = lg.relationships()
-        ids = [str(r) for r in rels["relationship_id"]]
+        ids = [str(r) for r in lg.relationships()["relationship_id"]]
         wanted = relationship_id or (config.id if config else None)
         if wanted is None:
             if len(ids) != 1:
@@ -436,27 +435,9 @@ def consolidated_from_ledger(
             wanted = ids[0]
         if wanted not in ids:
             raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
-        rel = rels[rels["relationship_id"] == wanted].iloc[0]
-        submissions = lg.submissions_frame(wanted, period)
-        if config and config.partners:
-            expected = [p.name for p in config.partners]
-        else:
-            expected = [p.strip() for p in str(rel["partners"] or "").split(",") if p.strip()]
-        c = consolidate(
-            lg.frames(wanted, period),
-            relationship_id=wanted,
-            relationship_name=(config.name if config else "") or str(rel["name"] or wanted),
-            period=period,
-            expected_partners=expected,
-            thresholds=config.thresholds if config else None,
-            submissions=submissions,
-            restatements=lg.restatements_frame(wanted, period),
-            data_quality=lg.findings_frame(wanted, period),
-            today=today,
-        )
-        c.ledger = lg.url
-    c.generated_at = dt.datetime.now()
-    current = submissions[submissions["status"] == "current"] if len(submissions) else submissions
+        c = consolidated_view(lg, wanted, period, config=config, today=today)
+        current = lg.submissions_frame(wanted, period)
+    current = current[current["status"] == "current"] if len(current) else current
     c.inputs = [
         (str(p or f), str(s))
         for p, f, s in zip(
