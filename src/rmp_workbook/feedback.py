@@ -58,7 +58,7 @@ OPENPYXL_MAX_CELLS = 2_000_000
 such a workbook gets the values copy of its problem sheets instead."""
 
 
-def feedback_path(path: str | Path, out_dir: str | Path) -> Path:
+def feedback_path(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
     """Where the feedback copy goes: ``<out_dir>/<stem>.feedback.xlsx``.
 
     A non-xlsx input keeps its type in the name (``plan-ods.feedback.xlsx``) so
@@ -74,9 +74,9 @@ def feedback_path(path: str | Path, out_dir: str | Path) -> Path:
 
 
 def write_feedback(
-    path: str | Path,
+    path: str | os.PathLike[str],
     findings: Iterable[Finding],
-    out_dir: str | Path,
+    out_dir: str | os.PathLike[str],
     *,
     limits: Limits | None = None,
 ) -> Path:
@@ -361,7 +361,7 @@ def _save_atomic(wb: Workbook, out: Path) -> None:
 
 
 def write_report_feedback(
-    report: Report, out_dir: str | Path, *, limits: Limits | None = None
+    report: Report, out_dir: str | os.PathLike[str], *, limits: Limits | None = None
 ) -> list[Path]:
     """A feedback copy for every checked file of a validation report that has problems.
 
