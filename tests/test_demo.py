@@ -27,11 +27,29 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert (folder / "rmp.toml").exists() and (folder / "rmp-ledger.sqlite").exists()
     assert {p.name for p in (folder / "report").iterdir()} >= {"summary.pdf", "kpi-trends.png"}
 
+    # The sample's two typing mistakes: listed with their cells, left out, fed back; exit 0
+    # all the same, since the demo itself succeeded.
+    assert "Mistakes found: 2 errors in 1 workbook" in proc.stdout
+    assert "contoso-engineering-plc_2026-09.xlsx Risks!D2: Likelihood" in proc.stdout
+    assert "contoso-engineering-plc_2026-09.xlsx Contacts!E3: Email" in proc.stdout
+    assert "Feedback for partners: demo/feedback/" in proc.stdout
+    copy = folder / "feedback" / "contoso-engineering-plc_2026-09.feedback.xlsx"
+    assert [p.name for p in (folder / "feedback").iterdir()] == [copy.name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fb = openpyxl.load_workbook(copy)
+    assert fb.sheetnames[0] == "Problems"
+    assert fb["Risks"]["D2"].value == "high" and fb["Risks"]["D2"].comment is not None
+    assert fb["Contacts"]["E3"].comment is not None
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # openpyxl: sparkline extensions
         wb = openpyxl.load_workbook(folder / "consolidated-2026-11.xlsx")
     assert wb.sheetnames[0] == "Dashboard"
     assert wb["Discrepancies"].max_row > 1 and wb["Gaps"].max_row > 1
+    quality = [tuple(c.value for c in row[:3]) for row in wb["Data quality"].iter_rows()]
+    september = "contoso-engineering-plc_2026-09.xlsx"
+    assert {(september, "Risks", "D2"), (september, "Contacts", "E3")} <= set(quality)
 
     # Next month's workbooks are pre-filled from the ledger: KPIs for 2026-12, Actual blank.
     nxt = CalamineWorkbook.from_path(str(folder / "6-next-month/fabrikam-logistics-2026-12.xlsx"))
