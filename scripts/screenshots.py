@@ -13,6 +13,7 @@ Writes ``<out>/<prefix>-<sheet>.png`` (``-2``, ``-3`` … for further pages).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -76,8 +77,45 @@ def only_sheet(src: Path, sheet: str, dst: Path) -> Path:
     return dst
 
 
-def to_pdf(src: Path, outdir: Path, soffice: str | None = None) -> Path:
-    """Convert with LibreOffice headless, in a profile folder of its own."""
+def uno_python() -> str | None:
+    """A Python that can import LibreOffice's ``uno`` module ($RMP_UNO_PYTHON, python3)."""
+    for candidate in (os.environ.get("RMP_UNO_PYTHON"), "/usr/bin/python3", "python3"):
+        exe = candidate and shutil.which(candidate)
+        if exe and subprocess.run([exe, "-c", "import uno"], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def to_pdf(
+    src: Path,
+    outdir: Path,
+    soffice: str | None = None,
+    *,
+    fit_rows: bool = False,
+    fit_width: bool = False,
+) -> Path:
+    """Convert with LibreOffice headless, in a profile folder of its own.
+
+    ``fit_rows`` sizes rows stored without a height to their text, as Excel does on
+    opening (``soffice --convert-to`` prints them one line high); ``fit_width`` prints
+    each sheet one page wide at full size, on a page as wide as its columns. Both
+    drive LibreOffice through ``scripts/lo_pdf.py`` and need a Python with ``uno``;
+    without one the plain conversion is used.
+    """
+    python = uno_python() if (fit_rows or fit_width) else None
+    if python:
+        outdir.mkdir(parents=True, exist_ok=True)
+        out = outdir / f"{src.stem}.pdf"
+        cmd = [python, str(Path(__file__).with_name("lo_pdf.py")), str(src), str(out)]
+        proc = subprocess.run(
+            cmd + (["--fit-width"] if fit_width else []),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if out.exists():
+            return out
+        print(f"lo_pdf.py failed ({proc.stderr.strip()[-300:]}); plain conversion", file=sys.stderr)
     soffice = soffice or shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         raise SystemExit("LibreOffice (soffice) is not installed")
