@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import warnings
 from pathlib import Path
 
@@ -65,3 +67,19 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
         proc.stdout.split("Ledger:")[1].split(")")[0]
         == again.stdout.split("Ledger:")[1].split(")")[0]
     )
+
+
+def test_readme_first_commands_are_the_newcomers(tmp_path: Path) -> None:
+    """The README's first two commands: install and run the demo; install and run the tests
+    (the very command .ci/run runs). The first one works as written, in an empty folder."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    first = re.search(r"```bash\n(.*?)\n(.*?)\n", readme)
+    assert first is not None
+    assert first.group(1) == "pip install -e . && rmp demo"
+    assert first.group(2) == "pip install -e '.[test]' && pytest"
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert first.group(2) in ci
+    proc = run_rmp(*shlex.split(first.group(1).partition(" && ")[2])[1:], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "rmp-demo" / "consolidated-2026-11.xlsx").exists()
