@@ -161,13 +161,22 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "sheet"
 
 
-def render(workbook: Path, sheets: list[str], outdir: Path, prefix: str, dpi: int) -> list[Path]:
+def render(
+    workbook: Path,
+    sheets: list[str],
+    outdir: Path,
+    prefix: str,
+    dpi: int,
+    *,
+    fit_rows: bool = False,
+    fit_width: bool = False,
+) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         for sheet in sheets:
             copy = only_sheet(workbook, sheet, Path(tmp) / f"{slug(sheet)}.xlsx")
-            pdf = to_pdf(copy, Path(tmp))
+            pdf = to_pdf(copy, Path(tmp), fit_rows=fit_rows, fit_width=fit_width)
             stem = outdir / (f"{prefix}-{slug(sheet)}" if prefix else slug(sheet))
             written += pdf_to_png(pdf, stem, dpi)
     return written
@@ -181,9 +190,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/images"))
     parser.add_argument("--prefix", default="", help="file name prefix, e.g. demo")
     parser.add_argument("--dpi", type=int, default=110)
+    parser.add_argument(
+        "--fit-rows", action="store_true", help="rows at their text's height, as Excel shows them"
+    )
+    parser.add_argument(
+        "--fit-width", action="store_true", help="one page as wide as the sheet's columns"
+    )
     args = parser.parse_args(argv)
     sheets = sheet_names(args.workbook) if args.all else (args.sheet or ["Dashboard"])
-    for path in render(args.workbook, sheets, args.out, args.prefix, args.dpi):
+    written = render(
+        args.workbook,
+        sheets,
+        args.out,
+        args.prefix,
+        args.dpi,
+        fit_rows=args.fit_rows,
+        fit_width=args.fit_width,
+    )
+    for path in written:
         print(path)
     return 0
 
