@@ -11,7 +11,8 @@ Stages (each measured in a fresh child process, so peak memory is the stage's ow
 - ``merge``     ``rmp merge DIR --ledger fresh.sqlite -o out.xlsx``, end to end;
 - ``peer``      datamaps (PyPI) compiling the same files through a cell map, in its own venv;
 - ``help``      ``rmp --help`` start-up, median of 5;
-- ``template``  ``rmp template``: time per workbook written.
+- ``template``  ``rmp template`` end to end for one workbook, median of 3;
+- ``template_write``  ``write_template`` alone, time per workbook over 10 partners.
 
 A stage that cannot run (command not there yet, peer not installable) gets a note saying
 why instead of a number. See benchmarks/README.md.
@@ -45,11 +46,11 @@ PEER_VENV = BENCH / ".peer-venv"
 PEER_PIN = "datamaps==1.1.9"
 DEFAULT_JSON = BENCH / "results" / "latest.json"
 SEED = 20261126
-STAGES = ("floor", "baseline", "validate", "merge", "peer", "help", "template")
+STAGES = ("floor", "baseline", "validate", "merge", "peer", "help", "template", "template_write")
 SCALING_SIZES = (50, 200, 1000)
 SCALING_STAGES = ("floor", "validate", "merge")
 TEMPLATE_WORKBOOKS = 10
-"""Workbooks ``template`` writes; its time is reported per workbook."""
+"""Workbooks ``template_write`` writes; its time is reported per workbook."""
 
 if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
@@ -62,7 +63,7 @@ class Stage:
     name: str
     seconds: float | None = None
     files: int = 0
-    """How many files (or workbooks, for ``template``; runs, for ``help``) the time covers."""
+    """How many files (workbooks written, for the template stages) the time covers."""
     peak_mb: float | None = None
     """Peak resident memory of the process doing the work (largest child for the peer)."""
     note: str = ""
@@ -242,7 +243,7 @@ def run_child(stage: str, target: Path, count: int) -> None:
         import pandas  # noqa: F401  (import outside the timed loop)
 
         work = lambda: baseline_read(files)  # noqa: E731
-    elif stage == "template":
+    elif stage == "template_write":
         try:
             import rmp_workbook.template  # noqa: F401
         except ImportError as exc:
@@ -322,11 +323,47 @@ def help_stage(work: Path) -> Stage:
 
 
 def template_stage(work: Path) -> Stage:
+    """``rmp template`` end to end for one workbook (with the example config), median of 3."""
+    out = work / "template-cli"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    args = ["--relationship", "Benchmark relationship", "--partner", "Northwind Ltd"]
+    init = measure(rmp("init", str(out)), out / "init.out")
+    config = out / "rmp.toml"
+    if init.rc == 0 and config.exists():
+        partner = _first_partner(config)
+        if partner:
+            args = ["--config", str(config), "--partner", partner]
+    cmd = rmp("template", *args, "--period", "2026-11", "-o", str(out / "workbook.xlsx"))
+    runs = [measure(cmd, out / "template.out") for _ in range(3)]
+    if note := missing_command(runs[0], "template"):
+        return Stage("template", note=note)
+    if runs[0].rc != 0 or not (out / "workbook.xlsx").exists():
+        return Stage("template", note=f"exit {runs[0].rc}: {last_line(runs[0].stderr)}")
+    how = "with the `rmp init` config" if "--config" in args else "without config"
+    return Stage(
+        "template",
+        seconds=statistics.median(r.seconds for r in runs),
+        files=1,
+        peak_mb=max(r.peak_mb for r in runs),
+        note=f"one workbook end to end, {how}, median of 3",
+    )
+
+
+def _first_partner(config: Path) -> str | None:
+    from rmp_workbook.config import load_config
+
+    partners = load_config(config).partners
+    return partners[0].name if partners else None
+
+
+def template_write_stage(work: Path) -> Stage:
+    """``write_template`` alone (no start-up), time per workbook over several partners."""
     out = work / "templates"
     shutil.rmtree(out, ignore_errors=True)
-    stage = in_process_stage("template", out, TEMPLATE_WORKBOOKS, TEMPLATE_WORKBOOKS)
+    stage = in_process_stage("template_write", out, TEMPLATE_WORKBOOKS, TEMPLATE_WORKBOOKS)
     if stage.ok:
-        stage.note = f"write_template, {TEMPLATE_WORKBOOKS} workbooks"
+        stage.note = f"write_template in one process, {TEMPLATE_WORKBOOKS} workbooks"
     return stage
 
 
@@ -641,7 +678,7 @@ def table(record: dict[str, Any]) -> str:
         f"({record['files_mb']:.1f} MB)  {record['machine']['cpu']}, "
         f"{record['machine']['cores']} cores, Python {record['machine']['python']}",
         "",
-        f"{'stage':<10} {'seconds':>9} {'per file ms':>12} {'peak MB':>8}  note",
+        f"{'stage':<15} {'seconds':>9} {'per file ms':>12} {'peak MB':>8}  note",
     ]
     for name in STAGES:
         st = record["stages"][name]
@@ -649,7 +686,7 @@ def table(record: dict[str, Any]) -> str:
         if st["lower_bound"]:
             secs = ">" + secs
         per = fmt(st["per_file"] * 1000 if st["per_file"] is not None else None, ".1f")
-        lines.append(f"{name:<10} {secs:>9} {per:>12} {fmt(st['peak_mb'], '.0f'):>8}  {st['note']}")
+        lines.append(f"{name:<15} {secs:>9} {per:>12} {fmt(st['peak_mb'], '.0f'):>8}  {st['note']}")
     lines += ["", "ratios (time / time)"]
     for name, value in record["ratios"].items():
         lines.append(f"  {name:<16} {fmt(value, '.1f')}")
@@ -687,6 +724,7 @@ def run_stages(
         "peer": lambda: peer_stage(files_dir, work, n, peer_timeout),
         "help": lambda: help_stage(work),
         "template": lambda: template_stage(work),
+        "template_write": lambda: template_write_stage(work),
     }
     stages = {}
     for name in names:

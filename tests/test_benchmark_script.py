@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "run.py"
-STAGES = {"floor", "baseline", "validate", "merge", "peer", "help", "template"}
+STAGES = {"floor", "baseline", "validate", "merge", "peer", "help", "template", "template_write"}
 
 
 def test_benchmark_script_records_every_stage(tmp_path: Path) -> None:
