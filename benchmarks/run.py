@@ -47,6 +47,8 @@ PEER_PIN = "datamaps==1.1.9"
 DEFAULT_JSON = BENCH / "results" / "latest.json"
 SEED = 20261126
 STAGES = ("floor", "baseline", "validate", "merge", "peer", "help", "template", "template_write")
+FILE_STAGES = ("floor", "baseline", "validate", "merge", "peer")
+"""Stages that read the N files; the table gives their time as a multiple of merge's."""
 SCALING_SIZES = (50, 200, 1000)
 SCALING_STAGES = ("floor", "validate", "merge")
 TEMPLATE_WORKBOOKS = 10
@@ -67,6 +69,8 @@ class Stage:
     peak_mb: float | None = None
     """Peak resident memory of the process doing the work (largest child for the peer)."""
     note: str = ""
+    cpu_seconds: float | None = None
+    """User + system CPU time over all cores; above ``seconds`` when a stage runs in parallel."""
     lower_bound: bool = False
     """True when the stage hit its time limit: the real time is longer than ``seconds``."""
 
@@ -94,6 +98,8 @@ class Run:
     peak_mb: float
     rc: int
     stderr: str
+    cpu_seconds: float = 0.0
+    """User + system time of the child and its waited-for children (all cores)."""
     stdout_path: Path | None = None
     timed_out: bool = False
 
@@ -118,6 +124,7 @@ with open(out, "wb") as fh:
     seconds = time.perf_counter() - start
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": seconds, "maxrss_kb": ru.ru_maxrss, "rc": proc.returncode,
+                  "cpu": ru.ru_utime + ru.ru_stime,
                   "stderr": err.decode("utf-8", "replace")[-3000:], "timed_out": timed_out}))
 """
 
@@ -152,6 +159,7 @@ def measure(
         peak_mb=data["maxrss_kb"] / 1024,
         rc=data["rc"],
         stderr=data["stderr"],
+        cpu_seconds=data["cpu"],
         stdout_path=stdout_path,
         timed_out=data["timed_out"],
     )
@@ -252,11 +260,20 @@ def run_child(stage: str, target: Path, count: int) -> None:
         work = lambda: template_write(target, count)  # noqa: E731
     else:
         raise SystemExit(f"unknown child stage {stage}")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     items = work()
-    seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "maxrss_kb": peak_kb, "items": items}))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "maxrss_kb": ru.ru_maxrss,
+                "cpu": cpu,
+                "items": items,
+            }
+        )
+    )
 
 
 def in_process_stage(name: str, target: Path, count: int, files: int) -> Stage:
@@ -271,7 +288,13 @@ def in_process_stage(name: str, target: Path, count: int, files: int) -> Stage:
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     if "unavailable" in data:
         return Stage(name, files=files, note=f"not available: {data['unavailable']}")
-    stage = Stage(name, seconds=data["seconds"], files=files, peak_mb=data["maxrss_kb"] / 1024)
+    stage = Stage(
+        name,
+        seconds=data["seconds"],
+        files=files,
+        peak_mb=data["maxrss_kb"] / 1024,
+        cpu_seconds=data["cpu"],
+    )
     if name == "floor":
         stage.note = f"{data['items']:,} cells"
     elif name == "baseline":
@@ -292,7 +315,9 @@ def validate_stage(files_dir: Path, work: Path, n: int) -> Stage:
         json.loads((work / "validate.json").read_text())
     except ValueError:
         return Stage("validate", files=n, note="--json output is not JSON")
-    return Stage("validate", seconds=run.seconds, files=n, peak_mb=run.peak_mb)
+    return Stage(
+        "validate", seconds=run.seconds, files=n, peak_mb=run.peak_mb, cpu_seconds=run.cpu_seconds
+    )
 
 
 def merge_stage(files_dir: Path, work: Path, n: int) -> Stage:
@@ -307,7 +332,9 @@ def merge_stage(files_dir: Path, work: Path, n: int) -> Stage:
         return Stage("merge", files=n, note=note)
     if run.rc not in (0, 1) or not out.exists():
         return Stage("merge", files=n, note=f"exit {run.rc}: {last_line(run.stderr)}")
-    return Stage("merge", seconds=run.seconds, files=n, peak_mb=run.peak_mb)
+    return Stage(
+        "merge", seconds=run.seconds, files=n, peak_mb=run.peak_mb, cpu_seconds=run.cpu_seconds
+    )
 
 
 def help_stage(work: Path) -> Stage:
@@ -500,7 +527,14 @@ def peer_stage(files_dir: Path, work: Path, n: int, timeout: float) -> Stage:
         return Stage(
             "peer", files=n, note=f"datamaps failed (exit {run.rc}): {last_line(run.stderr)}"
         )
-    return Stage("peer", seconds=run.seconds, files=n, peak_mb=run.peak_mb, note=desc)
+    return Stage(
+        "peer",
+        seconds=run.seconds,
+        files=n,
+        peak_mb=run.peak_mb,
+        cpu_seconds=run.cpu_seconds,
+        note=desc,
+    )
 
 
 # ------------------------------------------------------------------------ files
@@ -678,15 +712,23 @@ def table(record: dict[str, Any]) -> str:
         f"({record['files_mb']:.1f} MB)  {record['machine']['cpu']}, "
         f"{record['machine']['cores']} cores, Python {record['machine']['python']}",
         "",
-        f"{'stage':<15} {'seconds':>9} {'per file ms':>12} {'peak MB':>8}  note",
+        f"{'stage':<15} {'seconds':>9} {'per file ms':>12} {'peak MB':>8} {'CPU s':>7} "
+        f"{'x merge':>8}  note",
     ]
+    merge = record["stages"]["merge"]["seconds"]
     for name in STAGES:
         st = record["stages"][name]
         secs = fmt(st["seconds"], ".2f")
         if st["lower_bound"]:
             secs = ">" + secs
         per = fmt(st["per_file"] * 1000 if st["per_file"] is not None else None, ".1f")
-        lines.append(f"{name:<15} {secs:>9} {per:>12} {fmt(st['peak_mb'], '.0f'):>8}  {st['note']}")
+        vs = None
+        if name in FILE_STAGES and st["seconds"] is not None and merge:
+            vs = st["seconds"] / merge
+        lines.append(
+            f"{name:<15} {secs:>9} {per:>12} {fmt(st['peak_mb'], '.0f'):>8} "
+            f"{fmt(st['cpu_seconds'], '.1f'):>7} {fmt(vs, '.2f'):>8}  {st['note']}"
+        )
     lines += ["", "ratios (time / time)"]
     for name, value in record["ratios"].items():
         lines.append(f"  {name:<16} {fmt(value, '.1f')}")
