@@ -6,6 +6,7 @@ expected partners and the gap and reconciliation thresholds from it.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -92,3 +93,117 @@ def load_config(path: str | Path) -> RelationshipConfig:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+
+
+_EXAMPLE_HEAD = """\
+# rmp.toml: the relationship config read by `rmp template --config` and `rmp merge`.
+# Written by `rmp init`; edit it, then run for example:
+#   rmp template --config rmp.toml --all --period 2026-11 -o workbooks/
+# Lines starting with # are comments. Text goes in "double quotes".
+
+[relationship]
+# A short code both partners use; it is written into every workbook.
+id = "NW-CT-2026"
+# The relationship's full name, shown on every sheet and the dashboard.
+name = "Northwind–Contoso Logistics Alliance"
+
+# The partner organisations: each gets its own workbook every month. contact and
+# email are optional: the contact is pre-filled on that partner's Contacts sheet.
+[[relationship.partners]]
+name = "Northwind Ltd"
+contact = "Aisha Khan"
+email = "aisha.khan@northwind.example"
+
+[[relationship.partners]]
+name = "Contoso plc"
+contact = "Tom Becker"
+email = "tom.becker@contoso.example"
+
+[[relationship.partners]]
+name = "Fabrikam Services"
+contact = "Lena Novak"
+email = "lena.novak@fabrikam.example"
+
+# The agreed KPIs, pre-filled on every partner's KPIs sheet each month (Actual left blank).
+# direction is "Higher is better" or "Lower is better". Between target and amber the
+# KPI is Amber; beyond amber it is Red. owner is whose figure is authoritative.
+[[relationship.kpis]]
+id = "K01"
+name = "On-time delivery"
+unit = "%"
+direction = "Higher is better"
+target = 95
+amber = 90
+owner = "Northwind Ltd"
+
+[[relationship.kpis]]
+id = "K02"
+name = "Order lead time"
+unit = "days"
+direction = "Lower is better"
+target = 5
+amber = 7
+owner = "Northwind Ltd"
+
+[[relationship.kpis]]
+id = "K03"
+name = "Invoice accuracy"
+unit = "%"
+direction = "Higher is better"
+target = 99
+amber = 97
+owner = "Contoso plc"
+
+[[relationship.kpis]]
+id = "K04"
+name = "Joint cost savings"
+unit = "GBP"
+direction = "Higher is better"
+target = 25000
+amber = 15000
+owner = "Contoso plc"
+
+# The agreed service levels, pre-filled on every partner's SLA sheet each month.
+# direction is "At least" or "At most": must the actual reach or stay under the target?
+[[relationship.sla]]
+service = "Help desk"
+measure = "First response (hours)"
+target = 4
+direction = "At most"
+owner = "Fabrikam Services"
+
+[[relationship.sla]]
+service = "Warehouse"
+measure = "Orders picked same day (%)"
+target = 98
+direction = "At least"
+owner = "Northwind Ltd"
+
+# Numbers the reconciliation and gap rules use. Every one is optional: the value
+# shown is the default used when the line is left out.
+[relationship.thresholds]
+"""
+
+
+def example_config_text() -> str:
+    """The commented example ``rmp.toml`` that ``rmp init`` writes; :func:`load_config` reads it.
+
+    The thresholds section is generated from :class:`Thresholds`, so its defaults and
+    descriptions cannot drift from the model.
+    """
+    lines = [_EXAMPLE_HEAD.rstrip("\n")]
+    for name, info in Thresholds.model_fields.items():
+        lines.append(f"# {info.description}")
+        value = info.default
+        lines.append(f"{name} = {json.dumps(value) if isinstance(value, str) else value!r}")
+    return "\n".join(lines) + "\n"
+
+
+def write_example_config(folder: str | Path, *, overwrite: bool = False) -> Path:
+    """Write :func:`example_config_text` to ``folder/rmp.toml``; ConfigError if it exists."""
+    path = Path(folder) / "rmp.toml"
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} already exists; edit it, or pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(example_config_text(), encoding="utf-8")
+    return path

@@ -38,6 +38,9 @@ FORM_FIRST_ROW = 1
 """Form sheets: row 0 holds the headers Field / Value / Help; fields start here."""
 FORM_LABEL_COL = 0
 FORM_VALUE_COL = 1
+FORM_HELP_COL = 2
+FORM_HEADERS = ("Field", "Value", "Help")
+"""Form sheets: the headers of row 0, in columns label / value / help."""
 
 
 class ColType(StrEnum):

@@ -14,6 +14,8 @@ from rmp_workbook import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:function, one-line help shown by `rmp --help`)
+    "init": ("rmp_workbook.cli.template:init", "Write a commented example relationship config."),
+    "template": ("rmp_workbook.cli.template:template", "Write the workbook a partner fills in."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 

@@ -1,0 +1,160 @@
+"""``rmp template`` and ``rmp init``: the workbooks partners fill in, and the config behind them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rmp_workbook.cli.options import handle_errors, output_option, period_option
+from rmp_workbook.findings import UsageError
+
+
+@click.command("template")
+@click.option(
+    "--relationship",
+    "relationship_name",
+    metavar="NAME",
+    help="The relationship's full name (taken from --config when left out).",
+)
+@click.option(
+    "--relationship-id",
+    metavar="ID",
+    help="The short code of the relationship; default: the config's id, or a slug of NAME.",
+)
+@click.option("--partner", metavar="ORG", help="The organisation that fills in this workbook.")
+@period_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A relationship config (rmp.toml): pre-fills the agreed KPIs, SLA lines and contact.",
+)
+@click.option(
+    "--all",
+    "all_partners",
+    is_flag=True,
+    help="Write one workbook per partner listed in --config into the folder given by -o.",
+)
+@output_option("The workbook to write (.xlsx), or with --all the folder to write into.")
+@handle_errors
+def template(
+    relationship_name: str | None,
+    relationship_id: str | None,
+    partner: str | None,
+    period: str | None,
+    config_path: str | None,
+    all_partners: bool,
+    output: str,
+) -> None:
+    """Write the Excel workbook a partner fills in for one month.
+
+    Every sheet of the Relationship Management Plan is there, with a Guide
+    first: drop-downs, input messages and validation on every input cell,
+    headers and formulas locked. With --config the agreed KPIs and SLA lines
+    are pre-filled for the period (Actual left blank) and the partner's
+    contact is listed.
+
+    \b
+    Examples:
+      rmp template --relationship "Northwind–Contoso" --partner "Northwind Ltd" \\
+          --period 2026-11 -o northwind-2026-11.xlsx
+      rmp template --config rmp.toml --all --period 2026-11 -o workbooks/
+    """
+    try:
+        _template(
+            relationship_name, relationship_id, partner, period, config_path, all_partners, output
+        )
+    except OSError as exc:
+        # A folder that cannot be created, a file open in Excel, a full disk: one line, exit 2.
+        raise UsageError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+
+
+def _template(
+    relationship_name: str | None,
+    relationship_id: str | None,
+    partner: str | None,
+    period: str | None,
+    config_path: str | None,
+    all_partners: bool,
+    output: str,
+) -> None:
+    from rmp_workbook.config import load_config
+    from rmp_workbook.template import (
+        check_period,
+        slugify,
+        template_file_name,
+        write_partner_templates,
+        write_template,
+    )
+
+    if not period:
+        raise click.UsageError("--period is required, e.g. --period 2026-11")
+    period = check_period(period)
+    config = load_config(config_path) if config_path else None
+
+    if all_partners:
+        if config is None:
+            raise click.UsageError("--all needs --config: the partners come from the config")
+        if partner:
+            raise click.UsageError("give either --partner or --all, not both")
+        for path in write_partner_templates(output, config, period):
+            click.echo(f"Wrote {path}")
+        return
+
+    if not partner:
+        raise click.UsageError("--partner is required (or --all with --config)")
+    name = relationship_name or (config.name if config else None)
+    if not name:
+        raise click.UsageError("--relationship is required when there is no --config")
+    rel_id = relationship_id or (config.id if config and not relationship_name else slugify(name))
+    if not rel_id:
+        raise click.UsageError("cannot make an id from that name: give --relationship-id")
+    if config and config.partners:
+        known = [p.name for p in config.partners]
+        if partner.strip().lower() not in {k.strip().lower() for k in known}:
+            raise click.UsageError(
+                f"partner {partner!r} is not in {config_path}; partners: {', '.join(known)}"
+            )
+    target = Path(output)
+    if output.endswith(("/", "\\")) or target.is_dir():
+        target = target / template_file_name(partner, period)
+    path = write_template(
+        target,
+        relationship_id=rel_id,
+        relationship_name=name,
+        partner=partner,
+        period=period,
+        config=config,
+    )
+    click.echo(f"Wrote {path}")
+
+
+@click.command("init")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace an existing rmp.toml.")
+@handle_errors
+def init(folder: str, force: bool) -> None:
+    """Start a relationship: write a commented example config, FOLDER/rmp.toml.
+
+    It lists the relationship, three partners, four KPIs, two SLA lines and
+    every threshold with its default. Edit it, then write the month's
+    workbooks with rmp template --config.
+
+    \b
+    Example:
+      rmp init northwind-contoso
+      rmp template --config northwind-contoso/rmp.toml --all --period 2026-11 \\
+          -o northwind-contoso/2026-11/
+    """
+    from rmp_workbook.config import write_example_config
+
+    try:
+        path = write_example_config(folder, overwrite=force)
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from None
+    click.echo(f"Wrote {path}")
+    click.echo(
+        f"Next: edit it, then run rmp template --config {path} --all --period YYYY-MM -o DIR/"
+    )

@@ -1,0 +1,743 @@
+"""Reconciliation: match partners' rows, show where they disagree, keep one reconciled view.
+
+Pure functions over the ledger's record frames (see
+:data:`rmp_workbook.model.PROVENANCE_COLUMNS`); nothing here reads or writes
+files. :func:`consolidate` is the entry point; the rules are documented in
+``docs/reconciliation.md``, whose tables :func:`matching_keys_markdown` generates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from rmp_workbook.config import Thresholds
+from rmp_workbook.findings import UsageError
+from rmp_workbook.model import Consolidated
+from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
+
+DISCREPANCY_COLUMNS = (
+    "sheet",
+    "item",
+    "column",
+    "values",
+    "reconciled",
+    "rule",
+    "difference",
+)
+"""The fixed columns of ``Consolidated.discrepancies``; one column per partner follows."""
+
+SUBMISSION_COLUMNS = (
+    "file",
+    "sha256",
+    "partner",
+    "period",
+    "received_at",
+    "schema_version",
+    "status",
+)
+DATA_QUALITY_COLUMNS = ("file", "sheet", "cell", "column", "code", "severity", "message")
+RESTATEMENT_COLUMNS = ("sheet", "item", "period", "partner", "previous", "restated", "file")
+KPI_HISTORY_COLUMNS = (
+    "kpi_id",
+    "kpi",
+    "unit",
+    "direction",
+    "target",
+    "amber",
+    "period",
+    "partner",
+    "actual",
+)
+SLA_HISTORY_COLUMNS = ("service", "measure", "direction", "target", "period", "partner", "actual")
+HEALTH_BY_PARTNER_COLUMNS = ("behaviour", "partner", "score")
+
+COMPARED_TYPES = frozenset(
+    {
+        ColType.TEXT,
+        ColType.NUMBER,
+        ColType.PERCENT,
+        ColType.INTEGER,
+        ColType.SCORE,
+        ColType.CHOICE,
+        ColType.DATE,
+        ColType.EMAIL,
+        ColType.PHONE,
+    }
+)
+"""Column types whose values partners must agree on. Long text (comments,
+evidence, mitigation) is each partner's own wording and is never compared."""
+
+NOT_COMPARED = {
+    "relationship": "each partner describes the relationship from its own side",
+    "health": "each partner scores its own perception; differences are perception gaps",
+}
+"""Sheets whose rows are not compared across partners, and why."""
+
+NUMERIC_TYPES = frozenset(
+    {ColType.NUMBER, ColType.PERCENT, ColType.INTEGER, ColType.SCORE, ColType.FORMULA}
+)
+
+_LABEL_COLUMNS = {"kpis": "kpi", "risks": "risk", "bottlenecks": "problem", "actions": "action"}
+"""A descriptive column shown after the key in an item's readable name."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+def clean(value: Any) -> Any:
+    """A frame cell as a plain Python value: None for NaN/NaT, dates as ``datetime.date``."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()  # numpy scalar
+        except (AttributeError, ValueError, TypeError):
+            return value
+        return clean(value)
+    if isinstance(value, str):
+        return value if value.strip() else None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def norm_text(value: Any) -> str:
+    """Case- and spacing-insensitive form of a text value."""
+    return " ".join(str(value).split()).casefold()
+
+
+def norm_key(value: Any, col_type: ColType | None = None) -> str:
+    """The matching form of a key value: case and spacing ignored, numbers and dates canonical."""
+    value = clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return format_value(value)
+    text = norm_text(value)
+    if col_type is ColType.EMAIL:
+        text = text.replace(" ", "")
+    return text
+
+
+def format_value(value: Any) -> str:
+    """A value as people read it: 91 not 91.0, dates in ISO form, blank as ''."""
+    value = clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.6g}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def percent(fraction: float) -> str:
+    """0.01 -> ``1%``, 0.005 -> ``0.5%``: a tolerance as people write it."""
+    return f"{fraction * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def relative_difference(values: Iterable[float]) -> float:
+    """(largest - smallest) / largest magnitude; 0 when all values are equal."""
+    nums = [float(v) for v in values]
+    if not nums:
+        return 0.0
+    spread = max(nums) - min(nums)
+    scale = max(abs(v) for v in nums)
+    if spread == 0:
+        return 0.0
+    return spread / scale
+
+
+def _same(a: Any, b: Any, col_type: ColType) -> bool:
+    """Whether two non-blank values agree, ignoring case and spacing (digits only for phones)."""
+    if _is_number(a) and _is_number(b):
+        return a == b
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return a == b
+    if col_type is ColType.PHONE:
+        return re.sub(r"\D", "", str(a)) == re.sub(r"\D", "", str(b))
+    return norm_key(a, col_type) == norm_key(b, col_type)
+
+
+# --------------------------------------------------------------------------- partners
+
+
+class PartnerNames:
+    """One spelling per partner: names differing only by case or spacing are one partner.
+
+    Expected partners' spellings win; otherwise the first spelling seen is kept.
+    """
+
+    def __init__(self, expected: Sequence[str]) -> None:
+        self._canon: dict[str, str] = {}
+        self.order: list[str] = []
+        for name in expected:
+            self.add(name)
+
+    def add(self, name: Any) -> str:
+        text = " ".join(str(name).split()) if clean(name) is not None else ""
+        key = text.casefold()
+        if key not in self._canon:
+            self._canon[key] = text
+            self.order.append(text)
+        return self._canon[key]
+
+    def __call__(self, name: Any) -> str:
+        return self.add(name)
+
+    def sort(self, names: Iterable[str]) -> list[str]:
+        rank = {n: i for i, n in enumerate(self.order)}
+        return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+    def named_by(self, owner: Any, among: Iterable[str]) -> str | None:
+        """The partner among ``among`` that an Owner cell names, or None.
+
+        The owner names a partner when, ignoring case and spacing, one contains
+        the other (``Northwind`` names ``Northwind Ltd``; so does
+        ``Northwind Ltd (operations)``). Owners shorter than three characters
+        name nobody; when several partners match, the longest name wins.
+        """
+        text = norm_text(owner) if clean(owner) is not None else ""
+        if len(text) < 3:
+            return None
+        hits = [p for p in among if norm_text(p) and (text in norm_text(p) or norm_text(p) in text)]
+        if not hits:
+            return None
+        hits.sort(key=lambda p: len(p), reverse=True)
+        return hits[0]
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class _Row:
+    """One partner's record with its provenance."""
+
+    values: dict[str, Any]
+    partner: str
+    period: str
+    submission: str
+    row: int
+    received_at: dt.datetime | None
+
+    @property
+    def recency(self) -> tuple[str, dt.datetime, str]:
+        """Sort key: later reporting period, then later receipt, wins."""
+        received = self.received_at or dt.datetime.min
+        if received.tzinfo is not None:
+            received = received.replace(tzinfo=None)
+        return (self.period, received, self.submission)
+
+
+def _rows(
+    frame: pd.DataFrame | None, sheet: Sheet, period: str, partners: PartnerNames
+) -> list[_Row]:
+    if frame is None or frame.empty:
+        return []
+    out = []
+    for rec in frame.to_dict("records"):
+        sub_period = clean(rec.get("_period"))
+        sub_period = as_period(sub_period) if sub_period is not None else ""
+        if sub_period > period:
+            continue
+        received = rec.get("_received_at")
+        if isinstance(received, pd.Timestamp):
+            received = None if pd.isna(received) else received.to_pydatetime()
+        elif not isinstance(received, dt.datetime):
+            received = None
+        row = clean(rec.get("_row"))
+        values = {c.key: clean(rec.get(c.key)) for c in sheet.columns}
+        if sheet.period and values.get(sheet.period) is not None:
+            values[sheet.period] = as_period(values[sheet.period])
+        out.append(
+            _Row(
+                values=values,
+                partner=partners(rec.get("_partner")),
+                period=sub_period,
+                submission=str(clean(rec.get("_submission_id")) or ""),
+                row=int(row) if _is_number(row) else 0,
+                received_at=received,
+            )
+        )
+    return out
+
+
+def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
+    """The row's matching key: ('keys', …), ('alt', …) when a key is blank, else its own."""
+    if sheet.keys:
+        parts = tuple(norm_key(row.values.get(k), sheet.column(k).type) for k in sheet.keys)
+        if all(parts):
+            return ("keys", parts)
+        if sheet.alt_keys:
+            alt = tuple(norm_key(row.values.get(k), sheet.column(k).type) for k in sheet.alt_keys)
+            if all(alt):
+                return ("alt", alt)
+    # Nothing to match on: the row stands alone.
+    return ("own", (row.partner, row.submission, str(row.row)))
+
+
+def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
+    """A readable name for a row: its key values, then a describing column when there is one."""
+    if sheet.key == "contacts":
+        name, mail = format_value(values.get("name")), format_value(values.get("email"))
+        return f"{name} <{mail}>" if name and mail else name or mail
+    parts = [format_value(values.get(k)) for k in sheet.keys if k != sheet.period]
+    label = " / ".join(p for p in parts if p)
+    extra = _LABEL_COLUMNS.get(sheet.key)
+    if extra and format_value(values.get(extra)):
+        text = format_value(values.get(extra))
+        text = text if len(text) <= 60 else text[:57] + "…"
+        label = f"{label} {text}".strip()
+    return label
+
+
+def compared_columns(sheet: Sheet) -> tuple[str, ...]:
+    """The columns on which partners must agree: typed input columns, not keys, owner or
+    the item's descriptive name (a KPI's name is worded as each partner likes)."""
+    if sheet.key in NOT_COMPARED:
+        return ()
+    skip = {*sheet.keys, *sheet.alt_keys, sheet.owner, sheet.period, _LABEL_COLUMNS.get(sheet.key)}
+    return tuple(c.key for c in sheet.columns if c.type in COMPARED_TYPES and c.key not in skip)
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _latest_submissions(rows_by_sheet: Mapping[str, list[_Row]]) -> dict[str, tuple[Any, ...]]:
+    """Each partner's most recent submission (over every sheet): partner -> recency key."""
+    latest: dict[str, tuple[Any, ...]] = {}
+    for rows in rows_by_sheet.values():
+        for r in rows:
+            if r.partner not in latest or r.recency > latest[r.partner]:
+                latest[r.partner] = r.recency
+    return latest
+
+
+def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ...], _Row]]:
+    """(key, row) pairs; a key repeated within one submission gets an occurrence number,
+    so the second duplicate of one partner matches the other partner's second."""
+    seen: dict[tuple[Any, ...], int] = {}
+    out = []
+    for r in rows:  # callers pass each submission's rows in sheet order
+        base = _key(sheet, r)
+        n = seen.get((r.partner, r.submission, base), 0)
+        seen[(r.partner, r.submission, base)] = n + 1
+        out.append(((*base, n), r))
+    return out
+
+
+def _row_period(sheet: Sheet, r: _Row) -> str:
+    assert sheet.period is not None
+    value = r.values.get(sheet.period)
+    return as_period(value) if value is not None else r.period
+
+
+def as_period(value: Any) -> str:
+    """A period as ``YYYY-MM`` (a date, ``2026-11-01`` or ``2026-11`` alike), so periods sort."""
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value).strip()
+    found = re.match(r"^(\d{4})-(\d{1,2})(?:\D|$)", text)
+    return f"{found.group(1)}-{int(found.group(2)):02d}" if found else text
+
+
+def _latest_per_item(sheet: Sheet, rows: list[_Row], period: str) -> list[_Row]:
+    """Per-period sheets: each partner's latest row of each item (key including the period)."""
+    best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Row]] = {}
+    rows = sorted(rows, key=lambda r: (r.partner, r.submission, r.row))
+    for key, r in _with_occurrence(sheet, rows):
+        if sheet.period and r.values.get(sheet.period) is None:
+            r.values[sheet.period] = r.period
+        if sheet.period and _row_period(sheet, r) > period:
+            continue
+        k = (r.partner, key)
+        if k not in best or r.recency > best[k][0]:
+            best[k] = (r.recency, r)
+    return [r for _, r in best.values()]
+
+
+def current_rows(
+    sheet: Sheet, rows: list[_Row], period: str, latest: Mapping[str, tuple[Any, ...]]
+) -> list[_Row]:
+    """The rows that count for ``period``.
+
+    Per-period sheets (KPIs, SLA): rows whose period is ``period``, each from the
+    partner's latest submission holding it. State sheets: every row of each
+    partner's most recent submission up to ``period``.
+    """
+    if sheet.period:
+        return [r for r in _latest_per_item(sheet, rows, period) if _row_period(sheet, r) == period]
+    return [r for r in rows if r.recency == latest.get(r.partner)]
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass
+class _Group:
+    """One item, as each partner reported it."""
+
+    key: tuple[Any, ...]
+    rows: list[_Row] = field(default_factory=list)
+
+    def partners(self) -> set[str]:
+        return {r.partner for r in self.rows}
+
+
+def match(sheet: Sheet, rows: list[_Row], partners: PartnerNames) -> list[_Group]:
+    """Group rows across partners by the sheet's keys.
+
+    Rows with a blank key match by ``alt_keys`` (a contact without e-mail
+    matches by name): first with another partner's keyed row of that name when
+    exactly one exists, else with other keyless rows of that name.
+    """
+    rank = {p: i for i, p in enumerate(partners.order)}
+    ordered = sorted(rows, key=lambda r: (rank.get(r.partner, len(rank)), r.partner, r.row))
+    groups: dict[tuple[Any, ...], _Group] = {}
+    pending: list[tuple[tuple[Any, ...], _Row]] = []
+    for key, r in _with_occurrence(sheet, ordered):
+        if key[0] == "alt":
+            pending.append((key, r))
+            continue
+        groups.setdefault(key, _Group(key)).rows.append(r)
+    if pending:
+        by_alt: dict[tuple[Any, ...], list[_Group]] = {}
+        for g in groups.values():
+            if g.key[0] != "keys":
+                continue
+            alt = tuple(norm_key(g.rows[0].values.get(k)) for k in sheet.alt_keys)
+            by_alt.setdefault(alt, []).append(g)
+        for key, r in pending:
+            candidates = [g for g in by_alt.get(key[1], []) if r.partner not in g.partners()]
+            if len(candidates) == 1:
+                candidates[0].rows.append(r)
+            else:
+                groups.setdefault(key, _Group(key)).rows.append(r)
+    # Keep the order rows were first seen: first partner's order, then the others'.
+    out = list(groups.values())
+    if sheet.kind is SheetKind.FIXED and sheet.fixed_rows:
+        fixed = {norm_text(v): i for i, v in enumerate(sheet.fixed_rows)}
+        first = sheet.keys[0]
+        out.sort(key=lambda g: fixed.get(norm_key(g.rows[0].values.get(first)), len(fixed)))
+    return out
+
+
+# --------------------------------------------------------------------------- reconciling
+
+
+@dataclass
+class _Choice:
+    value: Any
+    rule: str
+
+
+def _pick(
+    sheet: Sheet,
+    col: str,
+    owner: str | None,
+    by_recency: list[_Row],
+) -> _Choice:
+    """The reconciled value of one column and the rule that chose it."""
+    col_type = sheet.column(col).type
+    present = [r for r in by_recency if r.values.get(col) is not None]
+    if not present:
+        return _Choice(None, "")
+    if col_type is ColType.SCORE:
+        if sheet.key == "health":
+            scores = [float(r.values[col]) for r in present]
+            return _Choice(round(sum(scores) / len(scores), 1), "Mean of the partners' scores")
+        top = max(present, key=lambda r: r.values[col])
+        return _Choice(top.values[col], "Higher score (prudent)")
+    if owner is not None:
+        for r in present:
+            if r.partner == owner:
+                return _Choice(r.values[col], f"Owner's figure ({owner})")
+    latest = present[0]
+    received = latest.received_at.date().isoformat() if latest.received_at else latest.period
+    return _Choice(latest.values[col], f"Most recent submission ({latest.partner}, {received})")
+
+
+def _disagree(sheet: Sheet, col: str, values: list[Any], tolerance: float) -> tuple[bool, str]:
+    """Whether non-blank values disagree, and the difference as text."""
+    col_type = sheet.column(col).type
+    if len(values) < 2:
+        return False, ""
+    if col_type in NUMERIC_TYPES and all(_is_number(v) for v in values):
+        rel = relative_difference(values)
+        if rel > tolerance:
+            return True, f"{rel:.1%} (tolerance {percent(tolerance)})"
+        return False, ""
+    first = values[0]
+    if all(_same(first, v, col_type) for v in values[1:]):
+        return False, ""
+    return True, "different"
+
+
+def _reconcile_group(
+    sheet: Sheet,
+    group: _Group,
+    partners: PartnerNames,
+    tolerance: float,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    by_recency = sorted(group.rows, key=lambda r: r.recency, reverse=True)
+    present_partners = partners.sort(group.partners())
+    owner = None
+    if sheet.owner:
+        for r in by_recency:
+            if r.values.get(sheet.owner) is not None:
+                owner = partners.named_by(r.values[sheet.owner], present_partners)
+                if owner:
+                    break
+    source = owner or by_recency[0].partner
+    src_rows = [r for r in by_recency if r.partner == source] + [
+        r for r in by_recency if r.partner != source
+    ]
+    out: dict[str, Any] = {}
+    for c in sheet.columns:
+        out[c.key] = next(
+            (r.values[c.key] for r in src_rows if r.values.get(c.key) is not None), None
+        )
+    discrepancies = []
+    compared = set(compared_columns(sheet))
+    for c in sheet.columns:
+        score_mean = sheet.key == "health" and c.type is ColType.SCORE
+        if c.key not in compared and not score_mean:
+            continue
+        choice = _pick(sheet, c.key, owner, by_recency)
+        out[c.key] = choice.value
+        if c.key not in compared or len(present_partners) < 2:
+            continue
+        # One value per partner: its most recent row (duplicates were split by occurrence).
+        per_partner = {}
+        for r in by_recency:
+            if r.partner not in per_partner and r.values.get(c.key) is not None:
+                per_partner[r.partner] = r.values[c.key]
+        differ, difference = _disagree(sheet, c.key, list(per_partner.values()), tolerance)
+        if not differ:
+            continue
+        label = item_label(sheet, out)
+        discrepancies.append(
+            {
+                "sheet": sheet.name,
+                "item": label,
+                "column": c.header,
+                "values": "; ".join(
+                    f"{p}: {format_value(per_partner[p])}"
+                    for p in present_partners
+                    if p in per_partner
+                ),
+                "reconciled": choice.value,
+                "rule": choice.rule,
+                "difference": difference,
+                **{p: per_partner.get(p) for p in present_partners},
+            }
+        )
+    if sheet.kind is SheetKind.FIXED and sheet.keys:
+        out[sheet.keys[0]] = _canonical_fixed(sheet, out[sheet.keys[0]])
+    if sheet.key == "risks":
+        lik, imp = out.get("likelihood"), out.get("impact")
+        numbers = _is_number(lik) and _is_number(imp)
+        out["score"] = lik * imp if numbers and lik is not None and imp is not None else None
+    out["partners"] = ", ".join(present_partners)
+    out["source"] = source
+    return out, discrepancies
+
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """A frame with exactly these columns (object dtype keeps ints, dates and None as they are)."""
+    return pd.DataFrame(
+        [[r.get(c) for c in columns] for r in rows], columns=list(columns), dtype=object
+    )
+
+
+def _or_empty(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
+    if frame is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return frame
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def consolidate(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    relationship_id: str,
+    relationship_name: str,
+    period: str,
+    expected_partners: Sequence[str],
+    thresholds: Thresholds | None = None,
+    submissions: pd.DataFrame | None = None,
+    restatements: pd.DataFrame | None = None,
+    data_quality: pd.DataFrame | None = None,
+    today: dt.date | None = None,
+) -> Consolidated:
+    """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
+
+    ``frames`` are the ledger's record frames by sheet key; sheets missing from
+    it count as empty. Partners' names differing only by case or spacing are
+    one partner (the expected partners' spelling is kept).
+    """
+    from rmp_workbook.gaps import find_gaps  # gaps imports this module's helpers
+
+    thresholds = thresholds or Thresholds.model_validate({})
+    period = as_period(period)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise UsageError(f"period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
+    today = today or dt.date.today()
+    partners = PartnerNames(expected_partners)
+    rows_by_sheet = {s.key: _rows(frames.get(s.key), s, period, partners) for s in SHEETS}
+    latest = _latest_submissions(rows_by_sheet)
+
+    submitted = {r.partner for rows in rows_by_sheet.values() for r in rows if r.period == period}
+    if (
+        submissions is not None
+        and not submissions.empty
+        and {"partner", "period"} <= set(submissions.columns)
+    ):
+        for rec in submissions.to_dict("records"):
+            status = norm_text(rec.get("status") or "")
+            if str(rec.get("period")) == period and not status.startswith(
+                ("superseded", "rejected", "invalid", "failed")
+            ):
+                submitted.add(partners(rec.get("partner")))
+
+    tables: dict[str, pd.DataFrame] = {}
+    all_discrepancies: list[dict[str, Any]] = []
+    for sheet in SHEETS:
+        now = current_rows(sheet, rows_by_sheet[sheet.key], period, latest)
+        out_rows = []
+        for group in match(sheet, now, partners):
+            row, found = _reconcile_group(sheet, group, partners, thresholds.numeric_tolerance)
+            out_rows.append(row)
+            all_discrepancies.extend(found)
+        tables[sheet.key] = _frame(
+            out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
+        )
+
+    kpi_history = _history(SCHEMA["kpis"], rows_by_sheet["kpis"], period, KPI_HISTORY_COLUMNS)
+    sla_history = _history(SCHEMA["sla"], rows_by_sheet["sla"], period, SLA_HISTORY_COLUMNS)
+    health_rows = current_rows(SCHEMA["health"], rows_by_sheet["health"], period, latest)
+    health_by_partner = _frame(
+        [
+            {
+                "behaviour": _canonical_fixed(SCHEMA["health"], r.values.get("behaviour")),
+                "partner": r.partner,
+                "score": r.values.get("score"),
+            }
+            for r in sorted(
+                health_rows,
+                key=lambda r: (partners.order.index(r.partner), r.row),
+            )
+            if r.values.get("behaviour") is not None
+        ],
+        HEALTH_BY_PARTNER_COLUMNS,
+    )
+
+    seen_partners = partners.sort(
+        p for rows in rows_by_sheet.values() for p in (r.partner for r in rows)
+    )
+    discrepancy_partners = partners.sort(
+        [*seen_partners, *(partners(p) for p in expected_partners)]
+    )
+    result = Consolidated(
+        relationship_id=relationship_id,
+        relationship_name=relationship_name,
+        period=period,
+        partners=partners.sort(submitted),
+        expected_partners=[partners(p) for p in expected_partners],
+        tables=tables,
+        kpi_history=kpi_history,
+        sla_history=sla_history,
+        discrepancies=_frame(all_discrepancies, [*DISCREPANCY_COLUMNS, *discrepancy_partners]),
+        gaps=[],
+        submissions=_or_empty(submissions, SUBMISSION_COLUMNS),
+        data_quality=_or_empty(data_quality, DATA_QUALITY_COLUMNS),
+        restatements=_or_empty(restatements, RESTATEMENT_COLUMNS),
+        health_by_partner=health_by_partner,
+    )
+    result.gaps = find_gaps(result, thresholds, today)
+    return result
+
+
+def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
+    """A fixed row's name as the schema spells it (``trust`` -> ``Trust``)."""
+    for v in sheet.fixed_rows:
+        if norm_text(v) == norm_key(value):
+            return v
+    return value
+
+
+def _history(sheet: Sheet, rows: list[_Row], period: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Every period up to ``period``, per partner: the latest submission's figure."""
+    kept = _latest_per_item(sheet, rows, period)
+    # One spelling per item id across partners and months (``k01`` and ``K01`` are one KPI).
+    display: dict[str, dict[str, Any]] = {}
+    for r in sorted(kept, key=lambda r: r.recency, reverse=True):
+        for k in sheet.keys:
+            if k != sheet.period and r.values.get(k) is not None:
+                display.setdefault(k, {}).setdefault(norm_key(r.values[k]), r.values[k])
+    out = []
+    for r in kept:
+        rec = {c: r.values.get(c) for c in columns if c in r.values}
+        for k in sheet.keys:
+            if k != sheet.period and r.values.get(k) is not None:
+                rec[k] = display[k][norm_key(r.values[k])]
+        rec["period"] = _row_period(sheet, r)
+        rec["partner"] = r.partner
+        out.append(rec)
+    id_cols = [k for k in sheet.keys if k != sheet.period]
+    out.sort(key=lambda d: (*(norm_key(d.get(k)) for k in id_cols), d["period"], d["partner"]))
+    return _frame(out, columns)
+
+
+def matching_keys_markdown() -> str:
+    """The docs table: how each sheet's rows are matched, compared and reconciled."""
+    lines = [
+        "| Sheet | Matched by | When a key is blank | Rows that count | Compared columns "
+        "| Owner column |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SHEETS:
+        keys = ", ".join(s.column(k).header for k in s.keys) or "(not matched: one row per partner)"
+        alt = ", ".join(s.column(k).header for k in s.alt_keys) or "—"
+        counts = (
+            f"rows whose {s.column(s.period).header} is the period"
+            if s.period
+            else "latest submission"
+        )
+        compared = ", ".join(s.column(k).header for k in compared_columns(s))
+        if s.key in NOT_COMPARED:
+            compared = f"none: {NOT_COMPARED[s.key]}"
+        owner = s.column(s.owner).header if s.owner else "—"
+        lines.append(f"| {s.name} | {keys} | {alt} | {counts} | {compared or '—'} | {owner} |")
+    return "\n".join(lines) + "\n"
