@@ -346,6 +346,7 @@ def help_stage(work: Path) -> Stage:
     return Stage(
         "help",
         seconds=statistics.median(r.seconds for r in runs),
+        cpu_seconds=statistics.median(r.cpu_seconds for r in runs),
         peak_mb=max(r.peak_mb for r in runs),
         note="median of 5 start-ups",
     )
@@ -373,6 +374,7 @@ def template_stage(work: Path) -> Stage:
     return Stage(
         "template",
         seconds=statistics.median(r.seconds for r in runs),
+        cpu_seconds=statistics.median(r.cpu_seconds for r in runs),
         files=1,
         peak_mb=max(r.peak_mb for r in runs),
         note=f"one workbook end to end, {how}, median of 3",
