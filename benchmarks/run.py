@@ -811,7 +811,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir", type=Path, help="keep files and outputs here (reused when they match)"
     )
-    parser.add_argument("--profile", type=Path, help="also profile `rmp merge` (cProfile) to PATH")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also profile `rmp validate` and `rmp merge` (cProfile): DIR/NAME.prof and .txt",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -867,7 +872,10 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 )
             scaling.append({"files": size, **{k: v.record() for k, v in measured.items()}})
 
-    profile = profile_merge(files_dir, workdir, args.profile) if args.profile else None
+    profile = None
+    if args.profile:
+        ran = {name for name in ("validate", "merge") if stages[name].ok}
+        profile = profile_commands(files_dir, workdir, args.profile, ran)
 
     ratios = {name: ratio(stages.get(a), stages.get(b)) for name, a, b in RATIOS}
     return {
@@ -889,54 +897,87 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     }
 
 
-def profile_merge(files_dir: Path, workdir: Path, out: Path) -> list[dict[str, Any]] | None:
-    """Profile ``rmp merge`` once (not timed) and return the top costs by own time."""
-    import pstats
-
+def profile_commands(
+    files_dir: Path, workdir: Path, out_dir: Path, names: set[str]
+) -> dict[str, Any]:
+    """Profile ``rmp validate`` and ``rmp merge`` (those in ``names``) once each with cProfile."""
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
     work = workdir / "profile"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    out = out.resolve()
-    cmd = [
-        sys.executable,
-        "-m",
-        "cProfile",
-        "-o",
-        str(out),
-        "-m",
-        "rmp_workbook",
-        "merge",
-        str(files_dir),
-        "--ledger",
-        str(work / "fresh.sqlite"),
-        "-o",
-        str(work / "out.xlsx"),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env())
-    if not out.exists():
-        print(f"profile failed: {last_line(proc.stderr)}", file=sys.stderr)
-        return None
-    stats = pstats.Stats(str(out))
-    total = stats.total_tt  # type: ignore[attr-defined]
+    commands = {
+        "validate": ["validate", str(files_dir), "--json"],
+        "merge": [
+            "merge",
+            str(files_dir),
+            "--ledger",
+            str(work / "fresh.sqlite"),
+            "-o",
+            str(work / "out.xlsx"),
+        ],
+    }
+    found: dict[str, Any] = {}
+    for name, args in commands.items():
+        if name not in names:
+            found[name] = {"note": f"not profiled: `rmp {name}` did not run"}
+            continue
+        prof = out_dir / f"{name}.prof"
+        prof.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "rmp_workbook", *args]
+        with (work / f"{name}.out").open("wb") as fh:
+            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE, env=child_env())
+        if proc.returncode not in (0, 1) or not prof.exists():
+            found[name] = {"note": f"exit {proc.returncode}: {last_line(proc.stderr.decode())}"}
+            continue
+        found[name] = summarise_profile(prof, out_dir / f"{name}.txt")
+        print(f"profile: {prof} ({found[name]['total_s']:.2f} s)", file=sys.stderr)
+    return found
+
+
+def _owner(path: str) -> str:
+    """Where a profiled function lives: an rmp_workbook module, a package, or the runtime."""
+    parts = Path(path).parts
+    if "rmp_workbook" in parts:
+        return "rmp_workbook/" + "/".join(parts[parts.index("rmp_workbook") + 1 :])
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    if path.startswith("<frozen"):
+        return "import machinery"
+    if path.startswith("~") or path.startswith("<"):
+        return "built-in"
+    return "stdlib/" + Path(path).stem
+
+
+def summarise_profile(prof: Path, text_path: Path) -> dict[str, Any]:
+    """The top functions by own and by cumulative time, and own time per module or package."""
+    import pstats
+
+    stats = pstats.Stats(str(prof))
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     rows = []
-    for (file, line, func), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    by_owner: dict[str, float] = {}
+    for (file, line, func), (_cc, ncalls, tottime, cumtime, _callers) in raw.items():
+        where = _owner(file)
+        by_owner[where] = by_owner.get(where, 0.0) + tottime
         rows.append(
             {
-                "function": f"{Path(file).name}:{line}({func})",
-                "path": file,
+                "function": f"{where}:{line}({func})",
                 "calls": ncalls,
-                "own_s": tottime,
-                "cumulative_s": cumtime,
+                "own_s": round(tottime, 4),
+                "cumulative_s": round(cumtime, 4),
             }
         )
-    top_own = sorted(rows, key=lambda r: r["own_s"], reverse=True)[:25]
-    top_cum = sorted(rows, key=lambda r: r["cumulative_s"], reverse=True)[:40]
-    report = workdir / "profile.txt"
-    with report.open("w") as fh:
-        pstats.Stats(str(out), stream=fh).sort_stats("cumulative").print_stats(60)
-        pstats.Stats(str(out), stream=fh).sort_stats("tottime").print_stats(40)
-    print(f"profile: {out} (text: {report}), total {total:.2f} s", file=sys.stderr)
-    return [{"total_s": total}, {"top_own": top_own}, {"top_cumulative": top_cum}]
+    with text_path.open("w") as fh:
+        pstats.Stats(str(prof), stream=fh).sort_stats("cumulative").print_stats(80)
+        pstats.Stats(str(prof), stream=fh).sort_stats("tottime").print_stats(50)
+    owners = sorted(by_owner.items(), key=lambda kv: kv[1], reverse=True)[:20]
+    return {
+        "total_s": stats.total_tt,  # type: ignore[attr-defined]
+        "own_by_module": {k: round(v, 3) for k, v in owners},
+        "top_own": sorted(rows, key=lambda r: r["own_s"], reverse=True)[:25],
+        "top_cumulative": sorted(rows, key=lambda r: r["cumulative_s"], reverse=True)[:40],
+    }
 
 
 if __name__ == "__main__":
