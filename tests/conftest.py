@@ -80,3 +80,91 @@ def run_rmp(
         env=env,
         timeout=timeout,
     )
+
+
+def postgres_bindir() -> Path | None:
+    """The newest PostgreSQL server binaries installed (Debian layout), or None."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server on a Unix socket: yields its ``postgresql+psycopg`` URL.
+
+    Started from nothing (initdb, pg_ctl) in a temporary folder and stopped at the end of
+    the session. As root the server runs as the ``postgres`` user (it refuses root).
+    """
+    import tempfile
+
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg (PostgreSQL driver) is not installed")
+    base = Path(tempfile.mkdtemp(prefix="rmp-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(base, ignore_errors=True)
+            pytest.skip("running as root and there is no postgres user to run the server")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    os.chmod(base, 0o700)
+    data = base / "data"
+
+    def run(*cmd: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*prefix, *cmd], capture_output=True, text=True, timeout=120, cwd=base
+        )
+
+    init = run(
+        str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+        "-E", "UTF8", "--locale=C", "--no-sync",
+    )  # fmt: skip
+    if init.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"initdb failed: {init.stdout}\n{init.stderr}")
+    opts = f"-k {base} -c listen_addresses='' -F -c max_connections=50"
+    start = run(
+        str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-t", "60",
+        "-l", str(base / "server.log"), "start",
+    )  # fmt: skip
+    if start.returncode != 0:
+        log = (
+            (base / "server.log").read_text(errors="replace")
+            if (base / "server.log").exists()
+            else ""
+        )
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"PostgreSQL did not start: {start.stdout}\n{start.stderr}\n{log}")
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={base}"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str):
+    """A fresh, empty database on the session's server (dropped afterwards): its URL."""
+    import psycopg
+
+    host = postgres_server.split("host=", 1)[1]
+    name = f"rmp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@/{name}?host={host}"
+    finally:
+        with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,7 +7,25 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import Any
+
 from rmp_workbook.schema import SCHEMA, SCHEMA_VERSION, SHEETS, ColType, Column, Sheet, SheetKind
+
+_LAZY = {
+    "read_workbook": "rmp_workbook.read",
+    "validate_paths": "rmp_workbook.validate",
+    "Report": "rmp_workbook.validate",
+    "workbook_json_schema": "rmp_workbook.models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rmp_workbook' has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEMA",
@@ -15,7 +33,11 @@ __all__ = [
     "SHEETS",
     "ColType",
     "Column",
+    "Report",
     "Sheet",
     "SheetKind",
     "__version__",
+    "read_workbook",
+    "validate_paths",
+    "workbook_json_schema",
 ]

@@ -113,3 +113,167 @@ class ConfigError(RmpError):
 
 class UsageError(RmpError):
     """A command was called with arguments that cannot work."""
+
+
+class LedgerError(RmpError):
+    """The ledger cannot be opened, migrated or written (nothing was changed)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another run holds the ledger's write lock for longer than the wait allowed."""
+
+
+# --- Findings about a partner's workbook (reader and validator) -------------------------------
+#
+# ``fatal`` marks findings that mean the input is not a readable RMP workbook at all
+# (``rmp validate`` exits 2 for them, 1 for any other error).
+
+
+class NotAWorkbook(Finding):
+    code = "not-a-workbook"
+    title = "Not a workbook"
+    description = (
+        "The file cannot be opened as a spreadsheet (.xlsx, .xlsm, .xls, .ods), or it is a "
+        "spreadsheet with none of the RMP sheets."
+    )
+    template = "This file is not an RMP workbook: {note}."
+    fatal: ClassVar[bool] = True
+
+
+class InternalError(Finding):
+    code = "internal-error"
+    title = "Internal error"
+    description = "rmp failed unexpectedly on this file; the message says where. Please report it."
+    template = "internal error reading {file}: {note}"
+    fatal: ClassVar[bool] = True
+
+
+class SkippedFile(Finding):
+    code = "skipped-file"
+    title = "Skipped file"
+    description = (
+        "A file in a folder that is not a workbook to check: an office lock file "
+        "(``~$name.xlsx``, ``.~lock.name.xlsx#``) or a file that is not a spreadsheet."
+    )
+    template = "Skipped: {note}."
+    severity = Severity.WARNING
+
+
+class MissingSheet(Finding):
+    code = "missing-sheet"
+    title = "Missing sheet"
+    description = "A sheet of the template is not in the workbook (deleted or renamed)."
+    template = "The sheet '{sheet}' is missing."
+
+
+class MissingColumn(Finding):
+    code = "missing-column"
+    title = "Missing column"
+    description = (
+        "A required column (or form field) is not on its sheet: its header was deleted or "
+        "renamed, so none of its values can be read."
+    )
+    template = "The column '{column}' is missing from the sheet '{sheet}'."
+
+
+class MissingOptionalColumn(Finding):
+    code = "missing-optional-column"
+    title = "Missing optional column"
+    description = "An optional column (or form field) is not on its sheet; its values are blank."
+    template = "The optional column '{column}' is missing from the sheet '{sheet}'."
+    severity = Severity.WARNING
+
+
+class TypeErrorFinding(Finding):
+    code = "type-error"
+    title = "Wrong type of value"
+    description = "A cell holds a value of the wrong kind: text where a number or date belongs."
+    template = "{column}: {value!r} is not {note}."
+
+
+class OutOfRange(Finding):
+    code = "out-of-range"
+    title = "Out of range"
+    description = "A number outside its allowed range, or a text longer than allowed."
+    template = "{column}: {value!r} is out of range ({note})."
+
+
+class NotInList(Finding):
+    code = "not-in-list"
+    title = "Not in the list"
+    description = "A cell holds a value that is not one of the column's allowed values."
+    template = "{column}: {value!r} is not one of the allowed values."
+
+
+class Required(Finding):
+    code = "required"
+    title = "Required value missing"
+    description = "A required cell of a filled row (or a required form field) is blank."
+    template = "{column} is required but blank."
+
+
+class DuplicateKey(Finding):
+    code = "duplicate-key"
+    title = "Duplicate row"
+    description = (
+        "Two rows of a sheet have the same key (e.g. two risks R01, or KPI K01 twice for one "
+        "period); the later row is left out."
+    )
+    template = "{column} {value!r} appears twice on this sheet ({note})."
+
+
+class WrongRelationship(Finding):
+    code = "wrong-relationship"
+    title = "Wrong relationship"
+    description = "The workbook belongs to another relationship than the one being checked."
+    template = "This workbook is for relationship {value!r}, not {note!r}."
+
+
+class WrongPeriod(Finding):
+    code = "wrong-period"
+    title = "Wrong period"
+    description = (
+        "A row reports a period after the workbook's reporting period, or the Relationship "
+        "sheet's period disagrees with the period the workbook was generated for."
+    )
+    template = "{column}: {value!r} {note}."
+
+
+class FormulaErrorFinding(Finding):
+    code = "formula-error"
+    title = "Formula error"
+    description = "A cell shows a spreadsheet error such as #DIV/0!, #REF! or #VALUE!."
+    template = "{column}: the cell shows the error {value}."
+
+
+class MetaMismatch(Finding):
+    code = "meta-mismatch"
+    title = "Identity disagrees"
+    description = (
+        "The Relationship sheet names another relationship or partner than the hidden "
+        "metadata the workbook was generated with; the metadata is used."
+    )
+    template = "{column}: the sheet says {value!r} but the workbook was generated for {note!r}."
+    severity = Severity.WARNING
+
+
+class GuessedPercent(Finding):
+    code = "guessed-percent"
+    title = "Percentage guessed"
+    description = (
+        "A percentage written on another scale than expected (0.91 for a KPI in % with a "
+        "target of 95, or 60 for a 0-100% progress); rmp read it as the percentage shown."
+    )
+    template = "{column}: read {value!r} as {note}."
+    severity = Severity.WARNING
+
+
+class Macros(Finding):
+    code = "macros"
+    title = "Workbook contains macros"
+    description = (
+        "The workbook carries VBA macros (or LibreOffice Basic). rmp never runs them, but "
+        "partners should send a workbook without macros (.xlsx)."
+    )
+    template = "The workbook contains macros: {note}."
+    severity = Severity.WARNING

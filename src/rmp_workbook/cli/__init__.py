@@ -16,6 +16,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module:function, one-line help shown by `rmp --help`)
     "init": ("rmp_workbook.cli.template:init", "Write a commented example relationship config."),
     "template": ("rmp_workbook.cli.template:template", "Write the workbook a partner fills in."),
+    "validate": ("rmp_workbook.cli.validate:validate", "Check workbooks and say what to fix."),
+    "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
+    "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 

@@ -1,0 +1,1428 @@
+"""The ledger: every submission, record, restatement and finding, kept for good.
+
+SQLAlchemy Core tables on SQLite (a file path) or PostgreSQL (a URL). The record
+tables are derived from :data:`rmp_workbook.schema.SHEETS` (one table per sheet,
+one typed column per schema column), so a column added to the schema is added
+to an existing ledger by a forward migration when the ledger is next opened.
+
+:meth:`Ledger.record` writes a whole run in one transaction: duplicates (same
+file content) add nothing, a newer workbook from a partner for a period
+supersedes the older one (both stay), and a past period's KPI or SLA figure
+that a newer workbook reports differently is recorded as a restatement.
+The query methods hand pandas frames to reconciliation, history and the
+template's pre-fill. See ``docs/ledger.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+
+from rmp_workbook.findings import LedgerBusy, LedgerError
+from rmp_workbook.model import PROVENANCE_COLUMNS, Submission
+from rmp_workbook.schema import SHEETS, ColType, Sheet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "LEDGER_VERSION",
+    "Duplicate",
+    "HistoryReport",
+    "Ledger",
+    "RecordResult",
+    "RecordedSubmission",
+    "Restatement",
+    "Supersession",
+    "build_metadata",
+    "kpi_history",
+    "record_table_name",
+]
+
+LEDGER_VERSION = 1
+"""The ledger's own table layout version (not the workbook's schema version)."""
+
+RECORD_PREFIX = "rec_"
+"""Record tables are named ``rec_<sheet key>``, e.g. ``rec_kpis``."""
+
+_RECORD_SYSTEM_COLUMNS = ("record_id", "submission_id", "row_index")
+
+CURRENT = "current"
+SUPERSEDED = "superseded"
+
+DEFAULT_BUSY_TIMEOUT = 30.0
+"""Seconds a run waits for another run's write lock before failing with LedgerBusy."""
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+_SQL_TYPES: dict[ColType, Any] = {
+    ColType.TEXT: Text,
+    ColType.LONG_TEXT: Text,
+    ColType.INTEGER: Integer,
+    ColType.NUMBER: Float,
+    ColType.PERCENT: Float,
+    ColType.DATE: Date,
+    ColType.PERIOD: Text,
+    ColType.EMAIL: Text,
+    ColType.PHONE: Text,
+    ColType.CHOICE: Text,
+    ColType.SCORE: Integer,
+    ColType.FORMULA: Float,
+}
+
+_NUMERIC = (ColType.INTEGER, ColType.NUMBER, ColType.PERCENT, ColType.SCORE, ColType.FORMULA)
+
+
+def record_table_name(sheet: Sheet) -> str:
+    return f"{RECORD_PREFIX}{sheet.key}"
+
+
+def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
+    """The ledger's tables; one record table per sheet, derived from the schema."""
+    md = MetaData()
+    Table(
+        "schema_version",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("applied_at", DateTime, nullable=False),
+        Column("note", Text, nullable=False),
+    )
+    Table(
+        "relationships",
+        md,
+        Column("id", Text, primary_key=True),
+        Column("name", Text),
+        Column("created_at", DateTime, nullable=False),
+    )
+    Table(
+        "partners",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("first_period", Text),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("relationship_id", "name", name="uq_partner"),
+    )
+    Table(
+        "submissions",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("partner", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("file_name", Text, nullable=False),
+        Column("path", Text, nullable=False),
+        Column("sha256", Text, nullable=False),
+        Column("received_at", DateTime),
+        Column("recorded_at", DateTime, nullable=False),
+        Column("schema_version", Text),
+        Column("status", Text, nullable=False),
+        Column("superseded_by", Integer, ForeignKey("submissions.id")),
+        Column("errors", Integer, nullable=False, default=0),
+        Column("warnings", Integer, nullable=False, default=0),
+        UniqueConstraint("relationship_id", "sha256", name="uq_submission_content"),
+        Index("ix_submission_partner_period", "relationship_id", "partner", "period"),
+    )
+    for sheet in sheets:
+        clash = set(_RECORD_SYSTEM_COLUMNS) & {c.key for c in sheet.columns}
+        if clash:
+            raise ValueError(f"sheet {sheet.key} uses reserved ledger column(s) {sorted(clash)}")
+        Table(
+            record_table_name(sheet),
+            md,
+            Column("record_id", Integer, primary_key=True),
+            Column(
+                "submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True
+            ),
+            Column("row_index", Integer, nullable=False),
+            *(Column(c.key, _SQL_TYPES[c.type]) for c in sheet.columns),
+        )
+    Table(
+        "restatements",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("sheet", Text, nullable=False),
+        Column("item", Text, nullable=False),
+        Column("column", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("partner", Text, nullable=False),
+        Column("previous_value", Float),
+        Column("restated_value", Float),
+        Column("previous_submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        Column("recorded_at", DateTime, nullable=False),
+        Index("ix_restatement_item", "relationship_id", "sheet", "item"),
+    )
+    Table(
+        "findings",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+        Column("sheet", Text),
+        Column("cell", Text),
+        Column("row", Integer),
+        Column("column", Text),
+        Column("code", Text, nullable=False),
+        Column("severity", Text, nullable=False),
+        Column("message", Text, nullable=False),
+        Column("value", Text),
+    )
+    return md
+
+
+# ---------------------------------------------------------------------------
+# Results of a record run
+
+
+@dataclass
+class RecordedSubmission:
+    """A workbook newly written to the ledger."""
+
+    id: int
+    path: str
+    file: str
+    relationship_id: str
+    partner: str
+    period: str
+    sha256: str
+    status: str
+    """``current``, or ``superseded`` when a newer workbook for the period was already there."""
+    superseded_by: int | None
+    rows: int
+
+
+@dataclass
+class Duplicate:
+    """A workbook whose content (sha256) the ledger already holds: nothing was added."""
+
+    path: str
+    sha256: str
+    existing_id: int | None
+    """The submission holding the same content; None when it is an earlier file of this run
+    that was itself left out."""
+    existing_file: str
+
+
+@dataclass
+class Supersession:
+    """A newer workbook from a partner for a period replaced an older one (both are kept)."""
+
+    relationship_id: str
+    partner: str
+    period: str
+    old_id: int
+    old_file: str
+    new_id: int
+    new_file: str
+
+
+@dataclass
+class Restatement:
+    """A past period's figure that a newer workbook reports differently."""
+
+    relationship_id: str
+    sheet: str
+    item: str
+    column: str
+    period: str
+    partner: str
+    previous: float | None
+    restated: float | None
+    previous_submission_id: int
+    previous_file: str
+    submission_id: int
+    file: str
+
+
+@dataclass
+class RecordResult:
+    """What :meth:`Ledger.record` did."""
+
+    recorded: list[RecordedSubmission] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    superseded: list[Supersession] = field(default_factory=list)
+    restatements: list[Restatement] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    """Sheet key -> record rows written."""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.recorded)
+
+
+# ---------------------------------------------------------------------------
+# Value coercion: the ledger stores what the schema says, or refuses the run.
+
+
+class _Uncoercible(Exception):
+    pass
+
+
+def _to_float(v: Any) -> float:
+    if isinstance(v, bool):
+        raise _Uncoercible
+    if isinstance(v, (int, float)):
+        f = float(v)
+        if math.isnan(f):
+            raise _Uncoercible
+        return f
+    if isinstance(v, str):
+        try:
+            f = float(v.strip().replace(",", ""))
+        except ValueError:
+            raise _Uncoercible from None
+        if math.isnan(f):
+            raise _Uncoercible
+        return f
+    raise _Uncoercible
+
+
+def _to_int(v: Any) -> int:
+    f = _to_float(v)
+    if not f.is_integer():
+        raise _Uncoercible
+    return int(f)
+
+
+def _to_date(v: Any) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            raise _Uncoercible from None
+    raise _Uncoercible
+
+
+def _to_text(v: Any) -> str:
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _coercer(col_type: ColType) -> Callable[[Any], Any]:
+    if col_type in (ColType.INTEGER, ColType.SCORE):
+        return _to_int
+    if col_type in (ColType.NUMBER, ColType.PERCENT, ColType.FORMULA):
+        return _to_float
+    if col_type is ColType.DATE:
+        return _to_date
+    return _to_text
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v)
+
+
+def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Times are stored without zone, in UTC when the zone is known."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _engine_url(url_or_path: str | os.PathLike[str]) -> tuple[URL, Path | None]:
+    """A database URL, and the SQLite file when the ledger is one."""
+    raw = os.fspath(url_or_path)
+    if "://" not in raw:
+        path = Path(raw).expanduser().resolve()
+        return URL.create("sqlite+pysqlite", database=str(path)), path
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise LedgerError(f"{raw}: not a database URL") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise LedgerError("an in-memory SQLite ledger would be lost: give a file path")
+        return url, Path(url.database).expanduser().resolve()
+    if url.get_backend_name() != "postgresql":
+        raise LedgerError(f"{raw}: the ledger is a SQLite file path or a postgresql:// URL")
+    return url, None
+
+
+def _busy(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "55P03":  # PostgreSQL lock_not_available
+        return True
+    msg = str(orig).lower()
+    return "database is locked" in msg or "database is busy" in msg
+
+
+@dataclass
+class _SubState:
+    """A submission's place in the supersede and restatement bookkeeping of a run."""
+
+    id: int
+    file: str
+    period: str
+    received_at: dt.datetime | None
+    current: bool
+
+    @property
+    def order(self) -> tuple[str, dt.datetime, int]:
+        return (self.period, self.received_at or dt.datetime.min, self.id)
+
+
+def _newer(new: _SubState, old: _SubState) -> bool:
+    """Received time decides; when either is unknown or they are equal, recording order does."""
+    if (
+        new.received_at is not None
+        and old.received_at is not None
+        and new.received_at != old.received_at
+    ):
+        return new.received_at > old.received_at
+    return new.id > old.id
+
+
+class Ledger:
+    """The history of every workbook a relationship's partners sent.
+
+    ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;
+    ``Ledger("postgresql://user@host/db")`` a PostgreSQL database. Opening
+    creates missing tables and adds schema columns the ledger lacks.
+    ``create=False`` refuses to create a SQLite file that does not exist.
+    """
+
+    def __init__(
+        self,
+        url_or_path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        create: bool = True,
+        sheets: Sequence[Sheet] = SHEETS,
+    ) -> None:
+        url, path = _engine_url(url_or_path)
+        self.path = path
+        self.busy_timeout = float(busy_timeout)
+        self.sheets: tuple[Sheet, ...] = tuple(sheets)
+        self.metadata = build_metadata(self.sheets)
+        self.tables = self.metadata.tables
+        # What messages and reports name: the file for SQLite, the URL without password.
+        self.url = str(path) if path is not None else unquote(url.render_as_string(True))
+        self._doing = "cannot open the ledger: "
+        if path is not None:
+            if not create and not path.exists():
+                raise LedgerError(f"{path}: no ledger there (run `rmp merge` first)")
+            if not path.parent.is_dir():
+                raise LedgerError(f"{path}: the folder {path.parent} does not exist")
+        self.dialect_name = url.get_backend_name()
+        try:
+            self.engine = self._make_engine(url)
+        except ImportError as exc:
+            raise LedgerError(
+                f"{self.url}: the database driver is not installed ({exc.name}); "
+                "for PostgreSQL: pip install 'rmp-workbook[postgres]'"
+            ) from None
+        self._coercers = {
+            s.key: [(c.key, c.type, _coercer(c.type)) for c in s.columns] for s in self.sheets
+        }
+        try:
+            self._migrate()
+        except LedgerError:
+            self.engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+        self._doing = ""
+
+    # -- connection -------------------------------------------------------
+
+    def _make_engine(self, url: URL) -> Engine:
+        if self.dialect_name == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": self.busy_timeout})
+            busy_ms = int(self.busy_timeout * 1000)
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # The driver must not open transactions itself: we emit BEGIN (IMMEDIATE
+                # for writers) so a second writer waits for the lock instead of failing
+                # later when it upgrades a read transaction.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                write = conn.get_execution_options().get("rmp_write", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+            return engine
+        return create_engine(url, connect_args={"connect_timeout": 10})
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction holding the ledger's write lock; committed on success.
+
+        A second writer waits up to ``busy_timeout`` seconds, then LedgerBusy.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(rmp_write=True)
+                with conn.begin():
+                    if self.dialect_name == "postgresql":
+                        ms = max(1, int(self.busy_timeout * 1000))
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+                        conn.execute(
+                            select(func.pg_advisory_xact_lock(func.hashtext("rmp_workbook.ledger")))
+                        )
+                    yield conn
+        except OperationalError as exc:
+            if _busy(exc):
+                raise LedgerBusy(
+                    f"{self.url}: another run is writing to the ledger; waited "
+                    f"{self.busy_timeout:g} s. Try again when it has finished."
+                ) from None
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+        except DBAPIError as exc:
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.url!r})"
+
+    # -- migrations -------------------------------------------------------
+
+    def _pending_migrations(self, conn: Connection) -> tuple[list[Table], list[tuple[Table, Any]]]:
+        insp = inspect(conn)
+        existing = set(insp.get_table_names())
+        if "schema_version" in existing:
+            found = conn.execute(select(func.max(self.tables["schema_version"].c.version)))
+            version = found.scalar()
+            if version is not None and version > LEDGER_VERSION:
+                raise LedgerError(
+                    f"{self.url}: the ledger was written by a newer rmp (ledger version "
+                    f"{version}, this rmp knows {LEDGER_VERSION}); upgrade rmp"
+                )
+        missing_tables = [t for t in self.metadata.sorted_tables if t.name not in existing]
+        missing_columns: list[tuple[Table, Any]] = []
+        for sheet in self.sheets:
+            table = self.tables[record_table_name(sheet)]
+            if table.name not in existing:
+                continue
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            missing_columns += [(table, c) for c in table.columns if c.name not in have]
+        return missing_tables, missing_columns
+
+    def _migrate(self) -> None:
+        """Create missing tables and add schema columns the ledger lacks (forward only)."""
+        with self._read() as conn:
+            tables, columns = self._pending_migrations(conn)
+        if not tables and not columns:
+            return
+        with self.transaction() as conn:
+            # Re-check under the write lock: another run may have migrated meanwhile.
+            tables, columns = self._pending_migrations(conn)
+            fresh = any(t.name == "schema_version" for t in tables)
+            self.metadata.create_all(conn, tables=tables, checkfirst=True)
+            notes: list[str] = []
+            if fresh:
+                notes.append(f"created ledger version {LEDGER_VERSION}")
+            elif tables:
+                notes.append("added tables " + ", ".join(t.name for t in tables))
+            prep = conn.dialect.identifier_preparer
+            for table, col in columns:
+                ddl = (
+                    f"ALTER TABLE {prep.format_table(table)} ADD COLUMN "
+                    f"{prep.format_column(col)} {col.type.compile(dialect=conn.dialect)}"
+                )
+                conn.exec_driver_sql(ddl)
+                notes.append(f"added column {table.name}.{col.name}")
+            if notes:
+                now = _now()
+                conn.execute(
+                    insert(self.tables["schema_version"]),
+                    [{"version": LEDGER_VERSION, "applied_at": now, "note": n} for n in notes],
+                )
+
+    def migrations(self) -> list[dict[str, Any]]:
+        """Every migration applied to this ledger, oldest first."""
+        sv = self.tables["schema_version"]
+        with self._read() as conn:
+            rows = conn.execute(select(sv).order_by(sv.c.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    # -- recording --------------------------------------------------------
+
+    def _prepare(self, sub: Submission) -> dict[str, list[dict[str, Any]]]:
+        """The submission's record rows, coerced to the ledger's column types."""
+        meta = sub.meta
+        name = PurePath(sub.path).name or sub.path
+        for label, given in (
+            ("relationship ID", meta.relationship_id),
+            ("partner", meta.partner),
+            ("sha256", sub.sha256),
+        ):
+            if not given or not str(given).strip():
+                raise LedgerError(f"{name}: cannot record a workbook without its {label}")
+        if not _PERIOD.match(meta.period or ""):
+            raise LedgerError(f"{name}: cannot record a workbook whose period is {meta.period!r}")
+        out: dict[str, list[dict[str, Any]]] = {}
+        for sheet_key, records in sub.records.items():
+            if sheet_key not in self._coercers:
+                raise LedgerError(f"{name}: the ledger has no sheet {sheet_key!r}")
+            coercers = self._coercers[sheet_key]
+            rows = out.setdefault(sheet_key, [])
+            for rec in records:
+                row: dict[str, Any] = {"row_index": rec.row}
+                for key, col_type, coerce in coercers:
+                    value = rec.values.get(key)
+                    if _is_blank(value):
+                        row[key] = None
+                        continue
+                    try:
+                        row[key] = coerce(value)
+                    except _Uncoercible:
+                        raise LedgerError(
+                            f"{name}: sheet {sheet_key}, row {rec.row + 1}, column {key}: "
+                            f"{value!r} is not a {col_type.value}"
+                        ) from None
+                rows.append(row)
+        return out
+
+    def record(self, submissions: Sequence[Submission]) -> RecordResult:
+        """Write the submissions in one transaction; on any failure nothing is written.
+
+        Submissions are taken in period order (then the order given). A workbook whose
+        content the ledger holds is a duplicate and adds nothing.
+        """
+        prepared = [(s, self._prepare(s)) for s in submissions]
+        prepared.sort(key=lambda p: p[0].meta.period)  # stable: keeps the given order within
+        result = RecordResult()
+        if not prepared:
+            return result
+        with self.transaction() as conn:
+            self._record(conn, prepared, result)
+        return result
+
+    def _record(
+        self,
+        conn: Connection,
+        prepared: list[tuple[Submission, dict[str, list[dict[str, Any]]]]],
+        result: RecordResult,
+    ) -> None:
+        t = self.tables
+        subs_t = t["submissions"]
+        now = _now()
+        rel_ids = sorted({s.meta.relationship_id for s, _ in prepared})
+
+        seen: dict[tuple[str, str], tuple[int | None, str]] = {
+            (r.relationship_id, r.sha256): (r.id, r.file_name)
+            for r in conn.execute(
+                select(
+                    subs_t.c.id, subs_t.c.relationship_id, subs_t.c.sha256, subs_t.c.file_name
+                ).where(subs_t.c.relationship_id.in_(rel_ids))
+            )
+        }
+        states: dict[int, _SubState] = {}
+        current: dict[tuple[str, str, str], _SubState] = {}
+        for r in conn.execute(
+            select(subs_t).where(subs_t.c.relationship_id.in_(rel_ids), subs_t.c.status == CURRENT)
+        ):
+            st = _SubState(r.id, r.file_name, r.period, r.received_at, True)
+            states[r.id] = st
+            current[(r.relationship_id, r.partner, r.period)] = st
+        known_rels = {
+            r.id: r.name
+            for r in conn.execute(
+                select(t["relationships"]).where(t["relationships"].c.id.in_(rel_ids))
+            )
+        }
+        known_partners = {
+            (r.relationship_id, r.name)
+            for r in conn.execute(
+                select(t["partners"]).where(t["partners"].c.relationship_id.in_(rel_ids))
+            )
+        }
+        # Past figures of period sheets, from current submissions: the values a
+        # restatement is measured against.
+        period_sheets = [s for s in self.sheets if s.period]
+        compared = {
+            s.key: [c.key for c in s.columns if c.type in _NUMERIC and c.key not in s.keys]
+            for s in period_sheets
+        }
+        figures: dict[tuple[str, str, str, tuple[Any, ...]], list[tuple[int, dict[str, Any]]]] = {}
+        for sheet in period_sheets:
+            rt = t[record_table_name(sheet)]
+            cols = [rt.c[k] for k in (*sheet.keys, *compared[sheet.key])]
+            q = (
+                select(subs_t.c.id, subs_t.c.relationship_id, subs_t.c.partner, *cols)
+                .join(subs_t, subs_t.c.id == rt.c.submission_id)
+                .where(subs_t.c.relationship_id.in_(rel_ids), subs_t.c.status == CURRENT)
+            )
+            for m in conn.execute(q).mappings():
+                key = tuple(m[k] for k in sheet.keys)
+                values = {k: m[k] for k in compared[sheet.key]}
+                figures.setdefault((m["relationship_id"], sheet.key, m["partner"], key), []).append(
+                    (m["id"], values)
+                )
+
+        record_rows: dict[str, list[dict[str, Any]]] = {s.key: [] for s in self.sheets}
+        finding_rows: list[dict[str, Any]] = []
+        restatement_rows: list[dict[str, Any]] = []
+        superseded_updates: list[dict[str, Any]] = []
+        new_rels: list[dict[str, Any]] = []
+        new_partners: list[dict[str, Any]] = []
+
+        for sub, rows in prepared:
+            meta = sub.meta
+            rel, partner, period = meta.relationship_id, meta.partner, meta.period
+            file_name = PurePath(sub.path).name or sub.path
+            if (rel, sub.sha256) in seen:
+                existing_id, existing_file = seen[(rel, sub.sha256)]
+                result.duplicates.append(
+                    Duplicate(sub.path, sub.sha256, existing_id, existing_file)
+                )
+                continue
+            if rel not in known_rels:
+                known_rels[rel] = meta.relationship_name
+                new_rels.append({"id": rel, "name": meta.relationship_name, "created_at": now})
+            elif not known_rels[rel] and meta.relationship_name:
+                # The first workbook left the name blank: take the first one given.
+                known_rels[rel] = meta.relationship_name
+                rel_t = t["relationships"]
+                conn.execute(
+                    update(rel_t).where(rel_t.c.id == rel).values(name=meta.relationship_name)
+                )
+            if (rel, partner) not in known_partners:
+                known_partners.add((rel, partner))
+                new_partners.append(
+                    {
+                        "relationship_id": rel,
+                        "name": partner,
+                        "first_period": period,
+                        "created_at": now,
+                    }
+                )
+            if new_rels:
+                # The submission row refers to its relationship: write it first.
+                conn.execute(insert(t["relationships"]), new_rels)
+                new_rels = []
+            received = _utc_naive(sub.received_at)
+            sub_id = conn.execute(
+                insert(subs_t).returning(subs_t.c.id),
+                {
+                    "relationship_id": rel,
+                    "partner": partner,
+                    "period": period,
+                    "file_name": file_name,
+                    "path": str(sub.path),
+                    "sha256": sub.sha256,
+                    "received_at": received,
+                    "recorded_at": now,
+                    "schema_version": meta.schema_version or None,
+                    "status": CURRENT,
+                    "errors": len(sub.errors),
+                    "warnings": len(sub.warnings),
+                },
+            ).scalar_one()
+            seen[(rel, sub.sha256)] = (sub_id, file_name)
+            state = _SubState(sub_id, file_name, period, received, True)
+            states[sub_id] = state
+
+            older = current.get((rel, partner, period))
+            superseded_by: int | None = None
+            if older is None or _newer(state, older):
+                if older is not None:
+                    older.current = False
+                    superseded_updates.append({"old": older.id, "new": sub_id})
+                    result.superseded.append(
+                        Supersession(rel, partner, period, older.id, older.file, sub_id, file_name)
+                    )
+                current[(rel, partner, period)] = state
+            else:
+                # A workbook older than the one already recorded for the period.
+                state.current = False
+                superseded_by = older.id
+                superseded_updates.append({"old": sub_id, "new": older.id})
+                result.superseded.append(
+                    Supersession(rel, partner, period, sub_id, file_name, older.id, older.file)
+                )
+
+            for sheet in period_sheets:
+                assert sheet.period is not None
+                for row in rows.get(sheet.key, ()):
+                    key = tuple(row[k] for k in sheet.keys)
+                    fig_key = (rel, sheet.key, partner, key)
+                    values = {k: row[k] for k in compared[sheet.key]}
+                    row_period = row[sheet.period]
+                    if state.current and row_period is not None and row_period < period:
+                        restatement_rows += self._restatements(
+                            sheet, compared[sheet.key], fig_key, values, state, states,
+                            figures, now, result,
+                        )  # fmt: skip
+                    figures.setdefault(fig_key, []).append((sub_id, values))
+
+            for sheet_key, sheet_rows in rows.items():
+                for row in sheet_rows:
+                    row["submission_id"] = sub_id
+                record_rows[sheet_key] += sheet_rows
+            for f in sub.findings:
+                finding_rows.append(
+                    {
+                        "submission_id": sub_id,
+                        "sheet": f.sheet or None,
+                        "cell": f.cell or None,
+                        "row": f.row,
+                        "column": f.column or None,
+                        "code": f.code,
+                        "severity": str(f.severity),
+                        "message": f.message,
+                        "value": None if f.value is None else str(f.value),
+                    }
+                )
+            result.recorded.append(
+                RecordedSubmission(
+                    sub_id, str(sub.path), file_name, rel, partner, period, sub.sha256,
+                    CURRENT if state.current else SUPERSEDED, superseded_by,
+                    sum(len(r) for r in rows.values()),
+                )
+            )  # fmt: skip
+
+        if new_partners:
+            conn.execute(insert(t["partners"]), new_partners)
+        for sheet in self.sheets:
+            rows_ = record_rows[sheet.key]
+            if rows_:
+                table = t[record_table_name(sheet)]
+                # Every row must carry every column for one executemany statement.
+                keys = ["submission_id", "row_index", *(c.key for c in sheet.columns)]
+                conn.execute(insert(table), [{k: r.get(k) for k in keys} for r in rows_])
+                result.rows[sheet.key] = len(rows_)
+        if finding_rows:
+            conn.execute(insert(t["findings"]), finding_rows)
+        if restatement_rows:
+            conn.execute(insert(t["restatements"]), restatement_rows)
+        for upd in superseded_updates:
+            conn.execute(
+                update(subs_t)
+                .where(subs_t.c.id == upd["old"])
+                .values(status=SUPERSEDED, superseded_by=upd["new"])
+            )
+        # A workbook of this run may have been superseded by a later one of the same run.
+        for rec in result.recorded:
+            rec.status = CURRENT if states[rec.id].current else SUPERSEDED
+            if rec.status == SUPERSEDED and rec.superseded_by is None:
+                rec.superseded_by = next(u["new"] for u in superseded_updates if u["old"] == rec.id)
+
+    def _restatements(
+        self,
+        sheet: Sheet,
+        columns: list[str],
+        fig_key: tuple[str, str, str, tuple[Any, ...]],
+        values: dict[str, Any],
+        state: _SubState,
+        states: dict[int, _SubState],
+        figures: dict[tuple[str, str, str, tuple[Any, ...]], list[tuple[int, dict[str, Any]]]],
+        now: dt.datetime,
+        result: RecordResult,
+    ) -> list[dict[str, Any]]:
+        """Rows for the figures of ``values`` that differ from the latest earlier report."""
+        earlier = [
+            (states[sid], v)
+            for sid, v in figures.get(fig_key, ())
+            if sid in states and states[sid].current and states[sid].order < state.order
+        ]
+        if not earlier:
+            return []
+        prev_state, prev_values = max(earlier, key=lambda e: e[0].order)
+        rel, _, partner, key = fig_key
+        item = " / ".join(str(v) for k, v in zip(sheet.keys, key, strict=True) if k != sheet.period)
+        row_period = key[sheet.keys.index(sheet.period)] if sheet.period in sheet.keys else ""
+        out = []
+        for col in columns:
+            new, old = values.get(col), prev_values.get(col)
+            # A blank in the newer workbook reports nothing: it restates nothing.
+            if new is None or _same(old, new):
+                continue
+            out.append(
+                {
+                    "relationship_id": rel,
+                    "sheet": sheet.key,
+                    "item": item,
+                    "column": col,
+                    "period": row_period,
+                    "partner": partner,
+                    "previous_value": old,
+                    "restated_value": new,
+                    "previous_submission_id": prev_state.id,
+                    "submission_id": state.id,
+                    "recorded_at": now,
+                }
+            )
+            result.restatements.append(
+                Restatement(
+                    rel, sheet.key, item, col, row_period, partner, old, new,
+                    prev_state.id, prev_state.file, state.id, state.file,
+                )
+            )  # fmt: skip
+        return out
+
+    # -- queries ----------------------------------------------------------
+
+    def _record_rows(
+        self,
+        conn: Connection,
+        sheet: Sheet,
+        relationship_id: str,
+        period: str | None = None,
+        partner: str | None = None,
+        submission_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records of current submissions with the provenance columns, oldest first."""
+        rt = self.tables[record_table_name(sheet)]
+        st = self.tables["submissions"]
+        q = (
+            select(
+                *(rt.c[c.key] for c in sheet.columns),
+                st.c.partner.label("_partner"),
+                st.c.period.label("_period"),
+                st.c.id.label("_submission_id"),
+                st.c.file_name.label("_file"),
+                rt.c.row_index.label("_row"),
+                st.c.received_at.label("_received_at"),
+            )
+            .join(st, st.c.id == rt.c.submission_id)
+            .where(st.c.relationship_id == relationship_id, st.c.status == CURRENT)
+            .order_by(st.c.period, st.c.partner, st.c.id, rt.c.row_index, rt.c.record_id)
+        )
+        if period is not None:
+            q = q.where(st.c.period <= period)
+        if partner is not None:
+            q = q.where(st.c.partner == partner)
+        if submission_id is not None:
+            q = q.where(st.c.id == submission_id)
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+    def _frame(self, sheet: Sheet, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        import pandas as pd
+
+        columns = [*(c.key for c in sheet.columns), *PROVENANCE_COLUMNS]
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        for c in sheet.columns:
+            if c.type in (ColType.NUMBER, ColType.PERCENT, ColType.FORMULA):
+                frame[c.key] = frame[c.key].astype("float64")
+            elif c.type in (ColType.INTEGER, ColType.SCORE):
+                frame[c.key] = frame[c.key].astype("Int64")
+        frame["_submission_id"] = frame["_submission_id"].astype("int64")
+        frame["_row"] = frame["_row"].astype("int64")
+        frame["_received_at"] = pd.to_datetime(frame["_received_at"])
+        return frame
+
+    def frames(self, relationship_id: str, period: str | None = None) -> dict[str, pd.DataFrame]:
+        """Sheet key -> record frame (model.PROVENANCE_COLUMNS): every record of every current
+        submission of the relationship for periods up to ``period`` (all when None)."""
+        with self._read() as conn:
+            return {
+                s.key: self._frame(s, self._record_rows(conn, s, relationship_id, period))
+                for s in self.sheets
+            }
+
+    def submissions_frame(self, relationship_id: str, period: str | None = None) -> pd.DataFrame:
+        """Every submission (current and superseded) of the relationship, or of one period.
+
+        Columns submission_id, partner, period, file, path, sha256, received_at,
+        recorded_at, schema_version, status, superseded_by, errors, warnings.
+        """
+        import pandas as pd
+
+        st = self.tables["submissions"]
+        q = (
+            select(
+                st.c.id.label("submission_id"),
+                st.c.partner,
+                st.c.period,
+                st.c.file_name.label("file"),
+                st.c.path,
+                st.c.sha256,
+                st.c.received_at,
+                st.c.recorded_at,
+                st.c.schema_version,
+                st.c.status,
+                st.c.superseded_by,
+                st.c.errors,
+                st.c.warnings,
+            )
+            .where(st.c.relationship_id == relationship_id)
+            .order_by(st.c.period, st.c.partner, st.c.id)
+        )
+        if period is not None:
+            q = q.where(st.c.period == period)
+        with self._read() as conn:
+            result = conn.execute(q)
+            frame = pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
+        frame["superseded_by"] = frame["superseded_by"].astype("Int64")
+        for col in ("received_at", "recorded_at"):
+            frame[col] = pd.to_datetime(frame[col])
+        return frame
+
+    def restatements_frame(
+        self,
+        relationship_id: str,
+        period: str | None = None,
+        *,
+        sheet: str | None = None,
+        item: str | None = None,
+        partner: str | None = None,
+        current_only: bool = True,
+    ) -> pd.DataFrame:
+        """Every restatement recorded by submissions for periods up to ``period``.
+
+        With ``current_only`` (the default) restatements made by a workbook that was
+        itself superseded later are left out: the workbook that replaced it made its
+        own restatements when it was recorded.
+
+        Columns sheet, item, column, period (of the figure), partner, previous,
+        restated, previous_file, file, previous_submission_id, submission_id,
+        submitted_period, received_at, recorded_at.
+        """
+        import pandas as pd
+
+        rs = self.tables["restatements"]
+        new = self.tables["submissions"].alias("new")
+        old = self.tables["submissions"].alias("old")
+        q = (
+            select(
+                rs.c.sheet,
+                rs.c.item,
+                rs.c.column,
+                rs.c.period,
+                rs.c.partner,
+                rs.c.previous_value.label("previous"),
+                rs.c.restated_value.label("restated"),
+                old.c.file_name.label("previous_file"),
+                new.c.file_name.label("file"),
+                rs.c.previous_submission_id,
+                rs.c.submission_id,
+                new.c.period.label("submitted_period"),
+                new.c.received_at,
+                rs.c.recorded_at,
+            )
+            .join(new, new.c.id == rs.c.submission_id)
+            .join(old, old.c.id == rs.c.previous_submission_id)
+            .where(rs.c.relationship_id == relationship_id)
+            .order_by(rs.c.sheet, rs.c.item, rs.c.period, rs.c.partner, rs.c.id)
+        )
+        if period is not None:
+            q = q.where(new.c.period <= period)
+        if current_only:
+            q = q.where(new.c.status == CURRENT)
+        if sheet is not None:
+            q = q.where(rs.c.sheet == sheet)
+        if item is not None:
+            q = q.where(rs.c.item == item)
+        if partner is not None:
+            q = q.where(rs.c.partner == partner)
+        with self._read() as conn:
+            result = conn.execute(q)
+            frame = pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
+        for col in ("previous", "restated"):
+            frame[col] = frame[col].astype("float64")
+        for col in ("received_at", "recorded_at"):
+            frame[col] = pd.to_datetime(frame[col])
+        return frame
+
+    def findings_frame(
+        self, relationship_id: str, period: str | None = None, *, current_only: bool = True
+    ) -> pd.DataFrame:
+        """Data-quality findings of the relationship's submissions (of one period when given).
+
+        Columns file, partner, period, submission_id, sheet, cell, column, row, code,
+        severity, message, value.
+        """
+        import pandas as pd
+
+        ft = self.tables["findings"]
+        st = self.tables["submissions"]
+        q = (
+            select(
+                st.c.file_name.label("file"),
+                st.c.partner,
+                st.c.period,
+                ft.c.submission_id,
+                ft.c.sheet,
+                ft.c.cell,
+                ft.c.column,
+                ft.c.row,
+                ft.c.code,
+                ft.c.severity,
+                ft.c.message,
+                ft.c.value,
+            )
+            .join(st, st.c.id == ft.c.submission_id)
+            .where(st.c.relationship_id == relationship_id)
+            .order_by(st.c.period, st.c.partner, st.c.id, ft.c.id)
+        )
+        if period is not None:
+            q = q.where(st.c.period == period)
+        if current_only:
+            q = q.where(st.c.status == CURRENT)
+        with self._read() as conn:
+            result = conn.execute(q)
+            frame = pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
+
+    def history(
+        self, relationship_id: str, kpi_id: str | None = None, partner: str | None = None
+    ) -> pd.DataFrame:
+        """KPI figures in force by KPI, period and partner, with their provenance.
+
+        One row per (kpi_id, period, partner): the figure from the latest current
+        submission that reports it, the file it came from and when that file was
+        received, how often it was restated and each restatement in words.
+        Columns kpi_id, kpi, unit, direction, target, amber, period, partner, actual,
+        file, received_at, submission_id, restated, restatements.
+        """
+        import pandas as pd
+
+        sheet = next(s for s in self.sheets if s.key == "kpis")
+        with self._read() as conn:
+            rows = self._record_rows(conn, sheet, relationship_id, partner=partner)
+        if kpi_id is not None:
+            rows = [r for r in rows if r["kpi_id"] == kpi_id]
+        latest: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+        for r in rows:  # ordered oldest first: the last one wins
+            latest[(r["kpi_id"], r["period"], r["_partner"])] = r
+        restated = self.restatements_frame(
+            relationship_id, sheet="kpis", item=kpi_id, partner=partner
+        )
+        words: dict[tuple[Any, Any, Any], list[str]] = {}
+        for r in restated.itertuples(index=False):
+            words.setdefault((r.item, r.period, r.partner), []).append(
+                f"{r.column} {_fmt(r.previous)} → {_fmt(r.restated)} in {r.file}"
+                f" (was {r.previous_file})"
+            )
+        out = []
+        for key in sorted(latest, key=lambda k: (str(k[0]), str(k[1]), str(k[2]))):
+            r = latest[key]
+            said = words.get(key, [])
+            out.append(
+                {
+                    "kpi_id": r["kpi_id"],
+                    "kpi": r["kpi"],
+                    "unit": r["unit"],
+                    "direction": r["direction"],
+                    "target": r["target"],
+                    "amber": r["amber"],
+                    "period": r["period"],
+                    "partner": r["_partner"],
+                    "actual": r["actual"],
+                    "file": r["_file"],
+                    "received_at": r["_received_at"],
+                    "submission_id": r["_submission_id"],
+                    "restated": len(said),
+                    "restatements": "; ".join(said),
+                }
+            )
+        columns = [
+            "kpi_id", "kpi", "unit", "direction", "target", "amber", "period", "partner",
+            "actual", "file", "received_at", "submission_id", "restated", "restatements",
+        ]  # fmt: skip
+        frame = pd.DataFrame.from_records(out, columns=columns)
+        for col in ("target", "amber", "actual"):
+            frame[col] = frame[col].astype("float64")
+        frame["received_at"] = pd.to_datetime(frame["received_at"])
+        frame["restated"] = frame["restated"].astype("int64")
+        return frame
+
+    def prefill_rows(
+        self, relationship_id: str, partner: str, next_period: str
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Rows to pre-fill ``partner``'s workbook for ``next_period``.
+
+        ``kpis`` and ``sla``: the agreed lines (the latest definition of each, the
+        partner's own first, then lines only other partners report) with the period
+        set to ``next_period`` and Actual and Comment blank. ``risks`` not Closed,
+        ``bottlenecks`` not Resolved, ``actions`` not Done and every ``contacts`` row,
+        from the partner's latest current workbook before ``next_period``.
+        Values are keyed by column key; calculated columns are left to the template.
+        """
+        if not _PERIOD.match(next_period or ""):
+            raise LedgerError(f"{next_period!r} is not a period (YYYY-MM)")
+        schema = {s.key: s for s in self.sheets}
+        before = _previous_period(next_period)
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self._read() as conn:
+            latest = self._latest_submissions(conn, relationship_id, before)
+            own_id = latest.get(partner)
+            for key in ("kpis", "sla"):
+                sheet = schema.get(key)
+                if sheet is None:
+                    continue
+                ident = [k for k in sheet.keys if k != sheet.period]
+                best: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+                # Own workbook first, then the others in partner order: the first
+                # definition of a line wins and keeps its place.
+                order = [own_id] if own_id is not None else []
+                order += [i for p, i in sorted(latest.items()) if p != partner]
+                lines: list[dict[str, Any]] = []
+                seen: set[tuple[Any, ...]] = set()
+                for sub_id in order:
+                    rows = self._record_rows(conn, sheet, relationship_id, submission_id=sub_id)
+                    # A workbook may carry several periods of a line: keep its latest.
+                    for r in rows:
+                        k = tuple(r[c] for c in ident)
+                        rank = (str(r[sheet.period] or ""),) if sheet.period else ()
+                        if k not in best or rank >= best[k][0]:
+                            best[k] = (rank, r)
+                    for r in rows:
+                        k = tuple(r[c] for c in ident)
+                        if k in seen:
+                            continue
+                        seen.add(k)
+                        line = _input_values(sheet, best[k][1])
+                        if sheet.period:
+                            line[sheet.period] = next_period
+                        for blank in ("actual", "comment"):
+                            if blank in line:
+                                line[blank] = None
+                        lines.append(line)
+                out[key] = lines
+            open_rule: dict[str, tuple[str | None, set[str]]] = {
+                "risks": ("status", {"Closed"}),
+                "bottlenecks": ("status", {"Resolved"}),
+                "actions": ("status", {"Done"}),
+                "contacts": (None, set()),
+            }
+            for key, (status_col, closed) in open_rule.items():
+                sheet = schema.get(key)
+                if sheet is None:
+                    continue
+                rows = (
+                    self._record_rows(conn, sheet, relationship_id, submission_id=own_id)
+                    if own_id is not None
+                    else []
+                )
+                out[key] = [
+                    _input_values(sheet, r)
+                    for r in rows
+                    if status_col is None or r[status_col] not in closed
+                ]
+        return out
+
+    def _latest_submissions(
+        self, conn: Connection, relationship_id: str, period: str | None
+    ) -> dict[str, int]:
+        """Partner -> id of its latest current submission for a period up to ``period``."""
+        st = self.tables["submissions"]
+        q = (
+            select(st.c.id, st.c.partner)
+            .where(st.c.relationship_id == relationship_id, st.c.status == CURRENT)
+            # One current submission per partner and period: period order suffices.
+            .order_by(st.c.period, st.c.id)
+        )
+        if period is not None:
+            q = q.where(st.c.period <= period)
+        return {r.partner: r.id for r in conn.execute(q)}  # the last one wins
+
+    def relationships(self) -> pd.DataFrame:
+        """Every relationship in the ledger.
+
+        Columns relationship_id, name, partners (comma separated), submissions,
+        first_period, last_period.
+        """
+        import pandas as pd
+
+        rt = self.tables["relationships"]
+        st = self.tables["submissions"]
+        pt = self.tables["partners"]
+        with self._read() as conn:
+            rels = conn.execute(select(rt).order_by(rt.c.id)).all()
+            stats = {
+                r.relationship_id: r
+                for r in conn.execute(
+                    select(
+                        st.c.relationship_id,
+                        func.count().label("n"),
+                        func.min(st.c.period).label("first"),
+                        func.max(st.c.period).label("last"),
+                    ).group_by(st.c.relationship_id)
+                )
+            }
+            partners: dict[str, list[str]] = {}
+            for r in conn.execute(select(pt).order_by(pt.c.relationship_id, pt.c.id)):
+                partners.setdefault(r.relationship_id, []).append(r.name)
+        out = []
+        for r in rels:
+            s = stats.get(r.id)
+            out.append(
+                {
+                    "relationship_id": r.id,
+                    "name": r.name,
+                    "partners": ", ".join(partners.get(r.id, [])),
+                    "submissions": s.n if s else 0,
+                    "first_period": s.first if s else None,
+                    "last_period": s.last if s else None,
+                }
+            )
+        columns = ["relationship_id", "name", "partners", "submissions", "first_period"]
+        return pd.DataFrame.from_records(out, columns=[*columns, "last_period"])
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: what tests and ``rmp`` diagnostics compare before and after."""
+        with self._read() as conn:
+            return {
+                name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for name, table in self.tables.items()
+                if name != "schema_version"
+            }
+
+
+def _input_values(sheet: Sheet, row: dict[str, Any]) -> dict[str, Any]:
+    return {c.key: row.get(c.key) for c in sheet.columns if c.is_input}
+
+
+def _previous_period(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "blank"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _short(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+@dataclass
+class HistoryReport:
+    """What ``rmp history`` shows: KPI figures in force and every restatement."""
+
+    ledger: str
+    relationship_id: str
+    relationship_name: str
+    figures: pd.DataFrame
+    """:meth:`Ledger.history` columns."""
+    restatements: pd.DataFrame
+    """:meth:`Ledger.restatements_frame` columns, KPI restatements only."""
+
+
+def kpi_history(
+    url_or_path: str | os.PathLike[str],
+    relationship_id: str | None = None,
+    kpi_id: str | None = None,
+    partner: str | None = None,
+) -> HistoryReport:
+    """Open an existing ledger and gather a relationship's KPI history.
+
+    Without ``relationship_id`` the ledger's only relationship is used. Unknown
+    relationships, KPIs and partners raise UsageError naming the known ones.
+    """
+    from rmp_workbook.findings import UsageError
+
+    with Ledger(url_or_path, create=False) as ledger:
+        rels = ledger.relationships()
+        known = list(rels["relationship_id"])
+        if not known:
+            raise LedgerError(f"{ledger.url}: the ledger holds no submissions yet")
+        if relationship_id is None:
+            if len(known) > 1:
+                raise UsageError(
+                    "the ledger holds several relationships; choose one with --relationship: "
+                    + ", ".join(known)
+                )
+            relationship_id = known[0]
+        elif relationship_id not in known:
+            raise UsageError(
+                f"no relationship {relationship_id!r} in the ledger; it holds " + ", ".join(known)
+            )
+        name = rels.loc[rels["relationship_id"] == relationship_id, "name"].iloc[0] or ""
+        everything = ledger.history(relationship_id)
+        if kpi_id is not None and kpi_id not in set(everything["kpi_id"]):
+            raise UsageError(
+                f"no KPI {kpi_id!r} in {relationship_id}; known KPIs: "
+                + (", ".join(sorted(set(everything["kpi_id"]))) or "none")
+            )
+        if partner is not None and partner not in set(everything["partner"]):
+            raise UsageError(
+                f"no partner {partner!r} reported KPIs in {relationship_id}; known: "
+                + (", ".join(sorted(set(everything["partner"]))) or "none")
+            )
+        figures = ledger.history(relationship_id, kpi_id=kpi_id, partner=partner)
+        restated = ledger.restatements_frame(
+            relationship_id, sheet="kpis", item=kpi_id, partner=partner
+        )
+        return HistoryReport(ledger.url, relationship_id, str(name), figures, restated)

@@ -1,0 +1,462 @@
+"""Read a partner's workbook (.xlsx, .xlsm, .xls, .ods) into raw rows, then a Submission.
+
+Only the sheets the schema needs are read (python-calamine, no formatting), so
+hundreds of files per merge stay fast. Sheets and columns are matched by name,
+forgiving case, spacing, underscores and a trailing ``*``; column order, extra
+columns and extra sheets do not matter. Every row below the header is read,
+including rows a person appended below the Excel table.
+
+Blank rows are skipped: a row is blank when every *input* column is blank (a
+formula column such as Risks' Score does not count). On a FIXED sheet (Stages,
+Health check) a row holding only its pre-filled item is an unfilled item and is
+left out of the raw rows too, so an untouched stage reports nothing rather than
+an empty record.
+
+:func:`open_workbook` is the single place a file is first opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from rmp_workbook.findings import (
+    Finding,
+    Macros,
+    MissingColumn,
+    MissingOptionalColumn,
+    MissingSheet,
+    NotAWorkbook,
+)
+from rmp_workbook.model import Submission
+from rmp_workbook.models import is_blank, norm
+from rmp_workbook.schema import (
+    FORM_LABEL_COL,
+    FORM_VALUE_COL,
+    HEADER_ROW,
+    META_KEYS,
+    META_SHEET,
+    SHEETS,
+    Sheet,
+    SheetKind,
+)
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+HEADER_SCAN_ROWS = 10
+"""How far down a table sheet the header row is looked for (the template puts it in row 0)."""
+
+
+class WorkbookOpenError(Exception):
+    """The file cannot be opened as a spreadsheet; the message says why in plain words."""
+
+
+class CellError(str):
+    """A spreadsheet error value (``#DIV/0!``, ``#REF!`` …) found in a cell."""
+
+    __slots__ = ()
+
+
+@dataclass
+class RawRow:
+    """One row of a table sheet (or the fields of a form) as stored, by column key."""
+
+    row: int
+    """Zero-based row in the partner's sheet (a form: the first field's row)."""
+    values: dict[str, Any]
+    cells: dict[str, tuple[int, int]]
+    """Column key -> zero-based (row, col) of the cell the value came from."""
+
+
+@dataclass
+class RawSheet:
+    sheet: Sheet
+    name: str
+    """The sheet's name as spelled in the workbook."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Column key -> header (or form label) as written in the workbook."""
+    rows: list[RawRow] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)
+    """Keys of columns not found on the sheet."""
+
+
+@dataclass
+class RawWorkbook:
+    path: Path
+    sha256: str
+    received_at: dt.datetime | None
+    meta: dict[str, str] | None = None
+    """The metadata sheet's key/value pairs; None when the sheet is gone."""
+    sheets: dict[str, RawSheet] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    readable: bool = True
+
+
+def open_workbook(path: str | Path) -> CalamineWorkbook:
+    """Open a spreadsheet file; WorkbookOpenError says why it cannot be read."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise WorkbookOpenError("the file is empty")
+        return CalamineWorkbook.from_path(str(path))
+    except WorkbookOpenError:
+        raise
+    except OSError as exc:
+        raise WorkbookOpenError(exc.strerror or str(exc)) from None
+    except Exception as exc:
+        raise WorkbookOpenError(_open_reason(path, exc)) from None
+
+
+def _open_reason(path: Path, exc: Exception) -> str:
+    """Why calamine could not open a file, in words a relationship manager can act on."""
+    if "Password" in type(exc).__name__:
+        return "it is protected with a password; save a copy without a password"
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if head.startswith(b"PK"):
+        return "it is a zip archive but not a spreadsheet, or a damaged one"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return "it is encrypted (protected with a password); save a copy without a password"
+        return "it is an old Office file that is not a readable workbook"
+    if b"\0" not in head:
+        kind = (
+            "a web page" if head.lstrip().lower().startswith((b"<!doctype", b"<html")) else "text"
+        )
+        return f"it is {kind}, not a spreadsheet; open it in Excel and save it as .xlsx"
+    return f"it is not a spreadsheet (.xlsx, .xlsm, .xls or .ods): {type(exc).__name__}"
+
+
+def file_identity(path: Path) -> tuple[str, dt.datetime | None]:
+    """The sha256 of the file's bytes and its modification time (UTC)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+    return digest.hexdigest(), mtime
+
+
+def read_raw(path: str | Path) -> RawWorkbook:
+    """The raw rows of the schema's sheets, and findings about the workbook's layout."""
+    path = Path(path)
+    sha, mtime = file_identity(path)
+    raw = RawWorkbook(path=path, sha256=sha, received_at=mtime)
+    file = str(path)
+    try:
+        book = open_workbook(path)
+    except WorkbookOpenError as exc:
+        raw.readable = False
+        raw.findings.append(NotAWorkbook(file=file, note=str(exc)))
+        return raw
+    try:
+        names = {norm(n): n for n in reversed(book.sheet_names)}
+        if norm(META_SHEET) in names:
+            raw.meta = _read_meta(_rows(book, names[norm(META_SHEET)]))
+        present = [s for s in SHEETS if norm(s.name) in names]
+        if not present and raw.meta is None:
+            raw.readable = False
+            listed = ", ".join(s.name for s in SHEETS[:4])
+            raw.findings.append(
+                NotAWorkbook(file=file, note=f"it has none of the RMP sheets ({listed} …)")
+            )
+            return raw
+        errors = _error_cells(path, [names[norm(s.name)] for s in present])
+        for sheet in SHEETS:
+            if norm(sheet.name) not in names:
+                raw.findings.append(MissingSheet(file=file, sheet=sheet.name))
+                continue
+            name = names[norm(sheet.name)]
+            grid = _rows(book, name, errors.get(name))
+            if sheet.kind is SheetKind.FORM:
+                rs = _read_form(sheet, name, grid)
+            else:
+                rs = _read_table(sheet, name, grid)
+            raw.sheets[sheet.key] = rs
+            raw.findings.extend(_missing_findings(rs, file))
+    finally:
+        book.close()
+    raw.findings.extend(macro_findings(path))
+    return raw
+
+
+def read_workbook(path: str | Path, *, relationship_id: str | None = None) -> Submission:
+    """Read and validate one workbook: typed records, findings, identity, sha256, mtime."""
+    from rmp_workbook.validate import validate_raw
+
+    return validate_raw(read_raw(path), relationship_id=relationship_id)
+
+
+# --- Sheets ------------------------------------------------------------------------------------
+
+
+def _rows(
+    book: CalamineWorkbook, name: str, errors: dict[tuple[int, int], str] | None = None
+) -> list[list[Any]]:
+    grid: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    for (r, c), code in (errors or {}).items():
+        if r < len(grid):
+            row = grid[r]
+            if c >= len(row):
+                row.extend([""] * (c + 1 - len(row)))
+            row[c] = CellError(code)
+    return grid
+
+
+def _cell(grid: list[list[Any]], r: int, c: int) -> Any:
+    if r < len(grid) and c < len(grid[r]):
+        value = grid[r][c]
+        return None if is_blank(value) else value
+    return None
+
+
+def _read_meta(grid: list[list[Any]]) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    wanted = {norm(k): k for k in META_KEYS}
+    for r in range(len(grid)):
+        key = _cell(grid, r, 0)
+        if key is not None and norm(str(key)) in wanted:
+            value = _cell(grid, r, 1)
+            meta[wanted[norm(str(key))]] = "" if value is None else _meta_text(value)
+    return meta
+
+
+def _meta_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _read_form(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
+    rs = RawSheet(sheet=sheet, name=name)
+    by_norm = {norm(c.header): c for c in sheet.columns} | {norm(c.key): c for c in sheet.columns}
+    values: dict[str, Any] = {}
+    cells: dict[str, tuple[int, int]] = {}
+    for r in range(len(grid)):
+        label = _cell(grid, r, FORM_LABEL_COL)
+        col = by_norm.get(norm(str(label))) if label is not None else None
+        if col is None or col.key in cells:
+            continue
+        rs.headers[col.key] = str(label).strip()
+        values[col.key] = _cell(grid, r, FORM_VALUE_COL)
+        cells[col.key] = (r, FORM_VALUE_COL)
+    rs.missing = {c.key for c in sheet.columns if c.key not in cells}
+    for col in sheet.columns:
+        values.setdefault(col.key, None)
+    first = min((rc[0] for rc in cells.values()), default=HEADER_ROW + 1)
+    rs.rows.append(RawRow(row=first, values=values, cells=cells))
+    return rs
+
+
+def _match_header(sheet: Sheet, row: list[Any]) -> dict[str, int]:
+    by_norm = {norm(c.header): c.key for c in sheet.columns}
+    by_norm.update({norm(c.key): c.key for c in sheet.columns if norm(c.key) not in by_norm})
+    found: dict[str, int] = {}
+    for c, value in enumerate(row):
+        if isinstance(value, str) and value.strip():
+            key = by_norm.get(norm(value))
+            if key is not None and key not in found:
+                found[key] = c
+    return found
+
+
+def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
+    rs = RawSheet(sheet=sheet, name=name)
+    best_row, best = HEADER_ROW, _match_header(sheet, grid[HEADER_ROW]) if grid else {}
+    for r in range(min(len(grid), HEADER_SCAN_ROWS)):
+        found = _match_header(sheet, grid[r])
+        if len(found) > len(best):
+            best_row, best = r, found
+    if not best:
+        rs.missing = {c.key for c in sheet.columns}
+        return rs
+    header_cells = grid[best_row]
+    rs.headers = {key: str(header_cells[c]).strip() for key, c in best.items()}
+    rs.missing = {c.key for c in sheet.columns if c.key not in best}
+    inputs = [c.key for c in sheet.input_columns if c.key in best]
+    fixed_key = sheet.columns[0].key if sheet.kind is SheetKind.FIXED else None
+    for r in range(best_row + 1, len(grid)):
+        values = {key: _cell(grid, r, c) for key, c in best.items()}
+        filled = [k for k in inputs if values[k] is not None]
+        if not filled or filled == [fixed_key]:
+            continue
+        for key in rs.missing:
+            values[key] = None
+        cells = {key: (r, c) for key, c in best.items()}
+        rs.rows.append(RawRow(row=r, values=values, cells=cells))
+    return rs
+
+
+def _missing_findings(rs: RawSheet, file: str) -> list[Finding]:
+    out: list[Finding] = []
+    for col in rs.sheet.columns:
+        if col.key not in rs.missing or not col.is_input:
+            continue
+        cls = MissingColumn if col.required or col.key in rs.sheet.keys else MissingOptionalColumn
+        out.append(cls(file=file, sheet=rs.name, column=col.header))
+    return out
+
+
+# --- What calamine does not tell: error cells and macros ----------------------------------------
+
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_REF_ATTR = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+ErrorCells = dict[str, dict[tuple[int, int], str]]
+
+
+def _error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+    """Cells showing an error (#DIV/0! …): calamine reads them as blank, so look in the XML."""
+    if not zipfile.is_zipfile(path):
+        return {}
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    if "xl/workbook.xml" in names:
+        return _xlsx_error_cells(path, sheet_names)
+    if "content.xml" in names:
+        return _ods_error_cells(path, sheet_names)
+    return {}
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+
+
+def _ods_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+    """Error cells of an .ods (``calcext:value-type="error"``), by zero-based (row, col)."""
+    from defusedxml.ElementTree import iterparse
+
+    out: ErrorCells = {}
+    wanted = set(sheet_names)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if b'value-type="error"' not in zf.read("content.xml"):
+                return {}
+            with zf.open("content.xml") as fh:
+                table = None
+                row = col = 0
+                for event, el in iterparse(fh, events=("start", "end")):
+                    tag = el.tag
+                    if event == "start":
+                        if tag == f"{_ODS_TABLE}table":
+                            table, row = el.get(f"{_ODS_TABLE}name"), 0
+                        elif tag == f"{_ODS_TABLE}table-row":
+                            col = 0
+                        continue
+                    if tag == f"{_ODS_TABLE}table-row":
+                        row += int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+                        el.clear()
+                    elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
+                        if table in wanted and el.get(f"{_ODS_CALCEXT}value-type") == "error":
+                            text = "".join(el.itertext()).strip() or "#ERROR"
+                            out.setdefault(table, {})[(row, col)] = text
+                        col += int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
+        return out
+    return out
+
+
+def _xlsx_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+    """Cells holding an error value (``t="e"``) in an .xlsx/.xlsm."""
+    from rmp_workbook.cells import col_index
+
+    out: ErrorCells = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            targets = _sheet_parts(zf)
+            for name in sheet_names:
+                part = targets.get(name)
+                if part is None or part not in zf.namelist():
+                    continue
+                data = zf.read(part)
+                if b't="e"' not in data:
+                    continue
+                for m in _CELL.finditer(data):
+                    attrs = m.group(1)
+                    ref = _REF_ATTR.search(attrs)
+                    if b't="e"' not in attrs or ref is None:
+                        continue
+                    value = _VALUE.search(m.group(2) or b"")
+                    code = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
+                    rc = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
+                    out.setdefault(name, {})[rc] = code
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return out
+    return out
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip part (``xl/worksheets/sheet1.xml``) from workbook.xml and its rels."""
+    from xml.sax.saxutils import unescape
+
+    book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    targets: dict[str, str] = {}
+    for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
+        rid = re.search(r'\bId="([^"]+)"', rel.group(0))
+        target = re.search(r'\bTarget="([^"]+)"', rel.group(0))
+        if rid and target:
+            t = target.group(1)
+            targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    out: dict[str, str] = {}
+    for sheet in re.finditer(r"<sheet\b[^>]*>", book):
+        name = re.search(r'\bname="([^"]*)"', sheet.group(0))
+        rid = re.search(r'\br:id="([^"]+)"|\bid="([^"]+)"', sheet.group(0))
+        if name and rid:
+            part = targets.get(rid.group(1) or rid.group(2))
+            if part:
+                out[unescape(name.group(1), {"&quot;": '"', "&apos;": "'"})] = part
+    return out
+
+
+_VBA_STANDARD = {"vba", "dir", "_vba_project", "project", "projectwm", "projectlk", "root entry"}
+
+
+def macro_findings(path: Path) -> list[Finding]:
+    """A ``macros`` warning naming the VBA modules (or Basic parts) of a workbook."""
+    if not zipfile.is_zipfile(path):
+        return []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            vba = [n for n in names if re.search(r"vbaProject.*\.bin$", n, re.I)]
+            basic = [n for n in names if n.startswith("Basic/") and n.endswith(".xml")]
+            basic = [n for n in basic if not n.endswith(("script-lc.xml", "script-lb.xml"))]
+            modules = sorted({m for n in vba for m in vba_module_names(zf.read(n))})
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return []
+    if not vba and not basic:
+        return []
+    parts = ", ".join(vba + basic)
+    note = f"modules {', '.join(modules)} in {parts}" if modules else parts
+    return [Macros(file=str(path), note=note, extra={"parts": vba + basic, "modules": modules})]
+
+
+def vba_module_names(data: bytes) -> list[str]:
+    """Stream names in a vbaProject.bin (a compound file): the VBA modules, best effort."""
+    found: list[str] = []
+    for off in range(0, len(data) - 128 + 1, 128):
+        entry = data[off : off + 128]
+        size = int.from_bytes(entry[64:66], "little")
+        if entry[66] != 2 or not 4 <= size <= 64 or size % 2:
+            continue
+        try:
+            name = entry[: size - 2].decode("utf-16-le")
+        except UnicodeDecodeError:
+            continue
+        if not name.isprintable() or entry[size - 2 : size] != b"\0\0":
+            continue
+        if name.casefold() in _VBA_STANDARD or name.startswith("__SRP_") or name[0] < " ":
+            continue
+        found.append(name)
+    return found

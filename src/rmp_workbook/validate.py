@@ -1,0 +1,549 @@
+"""Typed records and findings from raw rows; a report over many files.
+
+:func:`validate_raw` turns a :class:`~rmp_workbook.read.RawWorkbook` into a
+:class:`~rmp_workbook.model.Submission`: each row is validated by its sheet's
+pydantic model (:mod:`rmp_workbook.models`), each problem becomes a finding at
+its exact cell, rows with errors are left out of ``records``. :func:`validate_paths`
+checks files and folders and returns a :class:`Report`.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import operator
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
+
+from rmp_workbook.findings import (
+    DuplicateKey,
+    Finding,
+    FormulaErrorFinding,
+    GuessedPercent,
+    InternalError,
+    MetaMismatch,
+    NotInList,
+    OutOfRange,
+    Required,
+    Severity,
+    SkippedFile,
+    TypeErrorFinding,
+    WrongPeriod,
+    WrongRelationship,
+)
+from rmp_workbook.model import Record, Submission, SubmissionMeta
+from rmp_workbook.models import norm, row_model, to_period, to_text
+from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
+from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
+
+_ERROR_TEXT = re.compile(
+    r"^(#NULL!|#DIV/0!|#VALUE!|#REF!|#NAME\?|#NUM!|#N/A|#GETTING_DATA|#SPILL!|#CALC!|"
+    r"#FIELD!|#BLOCKED!|#UNKNOWN!|Err:\d{3})$",
+    re.I,
+)
+
+_CODE_CLASSES: dict[str, type[Finding]] = {
+    "type-error": TypeErrorFinding,
+    "out-of-range": OutOfRange,
+    "not-in-list": NotInList,
+    "required": Required,
+    # pydantic's own codes for the schema's constraints
+    "greater_than_equal": OutOfRange,
+    "less_than_equal": OutOfRange,
+    "greater_than": OutOfRange,
+    "less_than": OutOfRange,
+    "string_too_long": OutOfRange,
+    "literal_error": NotInList,
+    "missing": Required,
+}
+
+IDENTITY_FIELDS = ("relationship_id", "relationship_name", "partner")
+
+
+def is_error_value(value: Any) -> bool:
+    """True for a spreadsheet error: an error cell, or its text (#REF!, LibreOffice Err:502)."""
+    return isinstance(value, CellError) or (
+        isinstance(value, str) and bool(_ERROR_TEXT.match(value.strip()))
+    )
+
+
+# --- One workbook -------------------------------------------------------------------------------
+
+
+def validate_raw(raw: RawWorkbook, *, relationship_id: str | None = None) -> Submission:
+    """The Submission of a raw workbook: identity, typed records and every finding."""
+    file = str(raw.path)
+    findings = list(raw.findings)
+    sub = Submission(
+        path=file, sha256=raw.sha256, meta=SubmissionMeta(), findings=findings,
+        received_at=raw.received_at,
+    )  # fmt: skip
+    if not raw.readable:
+        return sub
+    form = raw.sheets.get(RELATIONSHIP.key)
+    form_values: dict[str, Any] = {}
+    if form is not None:
+        records, found = validate_sheet(form, file=file)
+        findings.extend(found)
+        form_values = records[0].values if records else _loose_form(form)
+        if records:
+            sub.records[RELATIONSHIP.key] = records
+    sub.meta = _identify(raw, form, form_values, findings)
+    if relationship_id is not None and norm(sub.meta.relationship_id) != norm(relationship_id):
+        r, c = _form_cell(form, "relationship_id")
+        findings.append(
+            WrongRelationship(
+                file=file, sheet=form.name if form else RELATIONSHIP.name, row=r, col=c,
+                column=RELATIONSHIP.column("relationship_id").header,
+                value=sub.meta.relationship_id, note=relationship_id,
+            )
+        )  # fmt: skip
+    for key, rs in raw.sheets.items():
+        if key == RELATIONSHIP.key:
+            continue
+        records, found = validate_sheet(rs, file=file, period=sub.meta.period or None)
+        findings.extend(found)
+        sub.records[key] = records
+    return sub
+
+
+def _loose_form(form: RawSheet) -> dict[str, Any]:
+    """The identity fields of a form that failed validation, read as plain text."""
+    values = form.rows[0].values if form.rows else {}
+    out: dict[str, Any] = {k: to_text(values.get(k)) for k in IDENTITY_FIELDS}
+    try:
+        out["period"] = to_period(values.get("period"))
+    except PydanticCustomError:
+        out["period"] = None
+    return out
+
+
+def _form_cell(form: RawSheet | None, key: str) -> tuple[int | None, int | None]:
+    if form is None or not form.rows or key not in form.rows[0].cells:
+        return None, None
+    return form.rows[0].cells[key]
+
+
+def _identify(
+    raw: RawWorkbook, form: RawSheet | None, form_values: dict[str, Any], findings: list[Finding]
+) -> SubmissionMeta:
+    """The identity from the metadata sheet, falling back to the Relationship form."""
+    meta = SubmissionMeta()
+    hidden = raw.meta or {}
+    for key in ("schema_version", "generated_at", "template_id"):
+        setattr(meta, key, hidden.get(key, ""))
+    file = str(raw.path)
+    for key in (*IDENTITY_FIELDS, "period"):
+        from_form = form_values.get(key) or ""
+        from_meta = hidden.get(key, "")
+        if key == "period" and from_meta:
+            with contextlib.suppress(PydanticCustomError):
+                from_meta = to_period(from_meta) or ""
+        setattr(meta, key, from_meta or from_form)
+        if from_meta and from_form and norm(from_meta) != norm(from_form):
+            r, c = _form_cell(form, key)
+            cls = WrongPeriod if key == "period" else MetaMismatch
+            col = RELATIONSHIP.column(key).header
+            sheet = form.name if form else RELATIONSHIP.name
+            if cls is WrongPeriod:
+                note = f"disagrees with the period {from_meta} this workbook was generated for"
+                hint = f"Set {col} back to {from_meta}, or ask for the {from_form} workbook."
+            else:
+                note, hint = from_meta, ""
+            findings.append(
+                cls(file=file, sheet=sheet, row=r, col=c, column=col, value=from_form,
+                    note=note, hint=hint)
+            )  # fmt: skip
+    return meta
+
+
+# --- One sheet ---------------------------------------------------------------------------------
+
+
+def validate_sheet(
+    rs: RawSheet, *, file: str = "", period: str | None = None
+) -> tuple[list[Record], list[Finding]]:
+    """Typed records (rows without errors) and findings of one raw sheet."""
+    sheet = rs.sheet
+    model = row_model(sheet.key)
+    records: list[Record] = []
+    findings: list[Finding] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for raw_row in rs.rows:
+        row_findings: list[Finding] = []
+        values = dict(raw_row.values)
+        failed: set[str] = set()
+        for col in sheet.columns:
+            value = values.get(col.key)
+            if col.key in rs.missing:
+                # A missing column is reported once for the sheet, not on every row.
+                failed.add(col.key)
+                values[col.key] = None
+            elif is_error_value(value):
+                values[col.key] = None
+                if col.is_input:
+                    failed.add(col.key)
+                    row_findings.append(_at(FormulaErrorFinding, rs, raw_row, col, file, value))
+            elif not col.is_input:
+                values[col.key] = None  # recomputed below from the typed inputs
+        context: dict[str, Any] = {}
+        typed: dict[str, Any] = {}
+        try:
+            typed = model.model_validate(values, context=context).model_dump()
+        except PydanticValidationError as exc:
+            for err in exc.errors():
+                key = str(err["loc"][0])
+                if key in failed:
+                    continue
+                failed.add(key)
+                col = sheet.column(key)
+                cls = _CODE_CLASSES.get(err["type"], TypeErrorFinding)
+                row_findings.append(
+                    _at(cls, rs, raw_row, col, file, raw_row.values.get(key),
+                        note=_note(err, col), hint=_hint(err, col))
+                )  # fmt: skip
+        for key, found, used, shown in context.get("guesses", []):
+            col = sheet.column(key)
+            row_findings.append(
+                _at(GuessedPercent, rs, raw_row, col, file, found, note=shown,
+                    hint=f"Type it as {shown} to remove this warning.", extra={"used": used})
+            )  # fmt: skip
+        if not typed:
+            findings.extend(row_findings)
+            continue
+        _compute_formulas(sheet, typed)
+        row_findings.extend(_cross_checks(rs, raw_row, typed, file, period))
+        findings.extend(row_findings)
+        if any(f.severity is Severity.ERROR for f in row_findings):
+            continue
+        row_key = _row_key(sheet, typed)
+        if row_key is not None and row_key in seen:
+            first = sheet.keys[0] if typed.get(sheet.keys[0]) is not None else sheet.alt_keys[0]
+            col = sheet.column(first)
+            findings.append(
+                _at(DuplicateKey, rs, raw_row, col, file, raw_row.values.get(first),
+                    note=f"first on row {seen[row_key] + 1}",
+                    hint="Give each row its own key, or delete the repeated row.")
+            )  # fmt: skip
+            continue
+        if row_key is not None:
+            seen[row_key] = raw_row.row
+        records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
+    return records, findings
+
+
+def _at(
+    cls: type[Finding], rs: RawSheet, raw_row: RawRow, col: Column, file: str, value: Any,
+    **kw: Any,
+) -> Finding:  # fmt: skip
+    r, c = raw_row.cells.get(col.key, (raw_row.row, None))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # calamine reads every number as a float; show 7, not 7.0
+    return cls(
+        file=file, sheet=rs.name, row=r, col=c, column=rs.headers.get(col.key, col.header),
+        value=value, **kw,
+    )  # fmt: skip
+
+
+def _note(err: Any, col: Column) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return _range_text(col)
+    if kind == "string_too_long":
+        return f"at most {col.max_length} characters"
+    if "hint" in ctx:
+        return str(err["msg"])
+    return str(err["msg"])
+
+
+def _range_text(col: Column) -> str:
+    lo, hi = col.minimum, col.maximum
+    if col.type is ColType.PERCENT:
+        return "from 0% to 100%"
+    show = {v: int(v) if v is not None and float(v).is_integer() else v for v in (lo, hi)}
+    if lo is not None and hi is not None:
+        return f"from {show[lo]} to {show[hi]}"
+    return f"at least {show[lo]}" if lo is not None else f"at most {show[hi]}"
+
+
+def _hint(err: Any, col: Column) -> str:
+    ctx = err.get("ctx") or {}
+    if "hint" in ctx:
+        return str(ctx["hint"])
+    if err["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return col.help  # the column's help says what the numbers mean
+    if err["type"] == "literal_error":
+        return f"Pick one of: {', '.join(col.choices)}."
+    return col.help
+
+
+_OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub,
+        ast.Div: operator.truediv}  # fmt: skip
+
+
+def evaluate(expr: str, values: dict[str, Any]) -> float | None:
+    """A formula column's value from typed inputs (``{likelihood}*{impact}``); None if any blank."""
+    keys = re.findall(r"{(\w+)}", expr)
+    if any(values.get(k) is None for k in keys):
+        return None
+    tree = ast.parse(re.sub(r"{(\w+)}", r"\1", expr), mode="eval")
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.Name):
+            return float(values[node.id])
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        raise ValueError(f"unsupported formula {expr!r}")
+
+    try:
+        result = walk(tree)
+    except ZeroDivisionError:
+        return None
+    return int(result) if result.is_integer() else result
+
+
+def _compute_formulas(sheet: Sheet, typed: dict[str, Any]) -> None:
+    for col in sheet.columns:
+        if col.type is ColType.FORMULA and col.formula:
+            typed[col.key] = evaluate(col.formula, typed)
+
+
+def _cross_checks(
+    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str, period: str | None
+) -> list[Finding]:
+    """Checks across cells of a row: fixed items, periods after the workbook's, KPI percents."""
+    sheet = rs.sheet
+    out: list[Finding] = []
+    if sheet.kind is SheetKind.FIXED:
+        first = sheet.columns[0]
+        item = typed.get(first.key)
+        canon = {norm(i): i for i in sheet.fixed_rows}
+        if item is not None and norm(item) in canon:
+            typed[first.key] = canon[norm(item)]
+        elif item is not None:
+            out.append(
+                _at(NotInList, rs, raw_row, first, file, raw_row.values.get(first.key),
+                    hint=f"Keep the pre-filled {first.header.lower()}s: "
+                    f"{', '.join(sheet.fixed_rows)}.")
+            )  # fmt: skip
+    if sheet.period and period:
+        value = typed.get(sheet.period)
+        if value is not None and value > period:
+            col = sheet.column(sheet.period)
+            out.append(
+                _at(WrongPeriod, rs, raw_row, col, file, raw_row.values.get(col.key),
+                    note=f"is after this workbook's period {period}",
+                    hint=f"Report figures up to {period} only; future months go in next "
+                    "month's workbook.")
+            )  # fmt: skip
+    if sheet.key == "kpis":
+        out.extend(_guess_kpi_percent(rs, raw_row, typed, file))
+    return out
+
+
+def _guess_kpi_percent(
+    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str
+) -> list[Finding]:
+    """A % KPI given as a fraction (0.91) while its target is on the 0-100 scale (95)."""
+    unit = (typed.get("unit") or "").strip()
+    actual, target = typed.get("actual"), typed.get("target")
+    if unit not in ("%", "percent", "pct") or actual is None or target is None:
+        return []
+    if not (0 < abs(actual) <= 1 < abs(target) <= 100):
+        return []
+    typed["actual"] = round(actual * 100, 10)
+    shown = f"{typed['actual']:g}%"
+    col = rs.sheet.column("actual")
+    return [
+        _at(GuessedPercent, rs, raw_row, col, file, raw_row.values.get("actual"), note=shown,
+            hint=f"The target is {target:g} (%), so type {typed['actual']:g} to remove this "
+            "warning.", extra={"used": typed["actual"]})
+    ]  # fmt: skip
+
+
+def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
+    keys = sheet.keys
+    if not keys:
+        return None
+    if any(typed.get(k) is None for k in keys) and sheet.alt_keys:
+        keys = sheet.alt_keys
+    parts = [typed.get(k) for k in keys]
+    if any(p is None for p in parts):
+        return None
+    return tuple(norm(str(p)) for p in parts)
+
+
+# --- Many files --------------------------------------------------------------------------------
+
+_LOCK = re.compile(r"^(~\$.*|\.~lock\..*#)$")
+
+
+@dataclass
+class FileResult:
+    """What validating one input file gave."""
+
+    path: str
+    submission: Submission | None = None
+    findings: list[Finding] = field(default_factory=list)
+    skipped: bool = False
+    readable: bool = True
+    """False when the file could not be read as an RMP workbook at all (exit code 2)."""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.skipped and not self.errors
+
+    @property
+    def fatal(self) -> bool:
+        """The file is not a readable RMP workbook (or rmp failed on it)."""
+        return not self.skipped and not self.readable
+
+    def to_dict(self) -> dict[str, Any]:
+        meta = self.submission.meta if self.submission else None
+        return {
+            "path": self.path,
+            "skipped": self.skipped,
+            "relationship_id": meta.relationship_id if meta else "",
+            "partner": meta.partner if meta else "",
+            "period": meta.period if meta else "",
+            "sha256": self.submission.sha256 if self.submission else "",
+            "valid": self.valid,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "records": {k: len(v) for k, v in self.submission.records.items()}
+            if self.submission
+            else {},
+            "problems": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class Report:
+    """Per-file results of a validation run; ``flatten`` turns findings into rows."""
+
+    files: list[FileResult] = field(default_factory=list)
+    no_input: list[str] = field(default_factory=list)
+    """Paths given that held no workbook at all (a folder of other files, a missing path)."""
+
+    @property
+    def checked(self) -> list[FileResult]:
+        return [f for f in self.files if not f.skipped]
+
+    @property
+    def valid(self) -> bool:
+        return all(f.valid for f in self.checked)
+
+    @property
+    def submissions(self) -> list[Submission]:
+        return [f.submission for f in self.checked if f.submission is not None]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [x for f in self.files for x in f.findings]
+
+    def flatten(self, fields: Sequence[str] = ("sheet", "cell", "code")) -> list[tuple[Any, ...]]:
+        """One tuple per finding of the chosen fields (any key of ``Finding.to_dict``)."""
+        return [tuple(f.to_dict()[k] for k in fields) for f in self.findings]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all valid (warnings allowed), 1 a file has errors, 2 unreadable input or misuse."""
+        if self.no_input or not self.checked or any(f.fatal for f in self.checked):
+            return 2
+        return 0 if self.valid else 1
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "files": len(self.checked),
+            "valid": sum(f.valid for f in self.checked),
+            "invalid": sum(not f.valid for f in self.checked),
+            "unreadable": sum(f.fatal for f in self.checked),
+            "skipped": sum(f.skipped for f in self.files),
+            "errors": sum(len(f.errors) for f in self.checked),
+            "warnings": sum(len(f.warnings) for f in self.files),
+            "no_input": list(self.no_input),
+            "exit_code": self.exit_code,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [f.to_dict() for f in self.files], "summary": self.summary()}
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, bool]], list[str]]:
+    """([(file, skip?)] in order, paths with nothing to check); folders sorted by name, flat."""
+    files: list[tuple[Path, bool]] = []
+    empty: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = False
+            for child in sorted(path.iterdir(), key=lambda p: p.name):
+                if not child.is_file():
+                    continue
+                skip = (
+                    bool(_LOCK.match(child.name)) or child.suffix.lower() not in WORKBOOK_SUFFIXES
+                )
+                files.append((child, skip))
+                found = found or not skip
+            if not found:
+                empty.append(str(path))
+        elif path.is_file() and _LOCK.match(path.name):
+            files.append((path, True))
+            empty.append(str(path))
+        elif path.is_file():
+            files.append((path, False))
+        else:
+            empty.append(str(path))
+    return files, empty
+
+
+def _skip_reason(path: Path) -> str:
+    if _LOCK.match(path.name):
+        return f"{path.name} is an office lock file (the workbook is open somewhere)"
+    return f"{path.name} is not a spreadsheet (.xlsx, .xlsm, .xls, .ods)"
+
+
+def validate_file(path: str | Path, *, relationship_id: str | None = None) -> FileResult:
+    """Validate one file; an unexpected failure becomes an ``internal-error`` finding."""
+    from rmp_workbook.read import read_raw
+
+    try:
+        raw = read_raw(path)
+        sub = validate_raw(raw, relationship_id=relationship_id)
+    except Exception as exc:  # one bad file must not stop the run
+        reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        finding = InternalError(file=str(path), note=reason)
+        return FileResult(str(path), findings=[finding], readable=False)
+    return FileResult(str(path), submission=sub, findings=sub.findings, readable=raw.readable)
+
+
+def validate_paths(paths: Iterable[str | Path], *, relationship_id: str | None = None) -> Report:
+    """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files."""
+    files, empty = expand_paths(paths)
+    report = Report(no_input=empty)
+    for path, skip in files:
+        if skip:
+            finding = SkippedFile(file=str(path), note=_skip_reason(path))
+            report.files.append(FileResult(str(path), findings=[finding], skipped=True))
+        else:
+            report.files.append(validate_file(path, relationship_id=relationship_id))
+    return report

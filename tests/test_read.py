@@ -1,0 +1,250 @@
+"""Reading filled workbooks: every application's file gives the same typed rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from conftest import convert
+from fill import (
+    GOOD_APPENDED,
+    GOOD_ROWS,
+    PARTNER,
+    PERIOD,
+    RELATIONSHIP_ID,
+    fill,
+    fill_good,
+    find_row,
+    make_template,
+    set_error_cells,
+)
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+from rmp_workbook.read import read_raw, read_workbook, vba_module_names
+from rmp_workbook.schema import META_SHEET, SCHEMA, SCHEMA_VERSION, STAGES
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict[str, Path]:
+    """A good workbook filled through openpyxl, and LibreOffice's .xlsx, .ods and .xls of it."""
+    tmp = tmp_path_factory.mktemp("read")
+    template = make_template(tmp / "template.xlsx")
+    good = fill_good(template, tmp / "good.xlsx")
+    return {
+        "template": template,
+        "openpyxl": good,
+        "lo-xlsx": convert(soffice, good, "xlsx:Calc MS Excel 2007 XML", tmp / "lo"),
+        "lo-ods": convert(soffice, good, "ods", tmp / "lo"),
+        "lo-xls": convert(soffice, good, "xls", tmp / "lo"),
+    }
+
+
+def _typed(path: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    sub = read_workbook(path)
+    return {k: [(r.row, r.values) for r in v] for k, v in sub.records.items()}
+
+
+def test_good_file_is_valid_with_its_identity(books: dict[str, Path]) -> None:
+    sub = read_workbook(books["openpyxl"])
+    assert sub.findings == [] and sub.valid
+    assert (sub.meta.relationship_id, sub.meta.partner, sub.meta.period) == (
+        RELATIONSHIP_ID, PARTNER, PERIOD
+    )  # fmt: skip
+    assert sub.meta.schema_version == SCHEMA_VERSION
+    assert sub.sha256 == hashlib.sha256(books["openpyxl"].read_bytes()).hexdigest()
+    assert sub.received_at == dt.datetime.fromtimestamp(
+        books["openpyxl"].stat().st_mtime, tz=dt.UTC
+    )
+
+
+def test_every_row_typed_as_filled(books: dict[str, Path]) -> None:
+    typed = _typed(books["openpyxl"])
+    risks = {v["risk_id"]: v for _, v in typed["risks"]}
+    appended = GOOD_APPENDED["Risks"][0]["Risk ID"]
+    assert set(risks) == {"R01", "R02", appended}, "the row appended below the table is read"
+    assert risks["R01"]["score"] == 12 and risks["R01"]["raised_on"] == dt.date(2026, 9, 1)
+    kpis = {v["kpi_id"]: v for _, v in typed["kpis"]}
+    assert kpis["K02"]["actual"] == 1250.0, "'1,250' typed as text"
+    stages = {v["stage"]: v for _, v in typed["stages"]}
+    assert stages["Knowledge"]["progress"] == pytest.approx(0.91), "'91 %' typed as text"
+    assert stages["Knowledge"]["status"] == "In progress"
+    assert set(stages) == {r["Stage"] for r in GOOD_ROWS["Stages"]}, "unfilled stages left out"
+    for sheet in ("contacts", "sla", "bottlenecks", "successes", "testimonials", "actions"):
+        assert len(typed[sheet]) == len(GOOD_ROWS[SCHEMA[sheet].name])
+    appended_row = find_row(books["openpyxl"], "Risks", "Risk ID", appended) - 1
+    assert (appended_row, appended) in [(r, v["risk_id"]) for r, v in typed["risks"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["lo-xlsx", "lo-ods", "lo-xls"])
+def test_libreoffice_copies_give_identical_typed_rows(books: dict[str, Path], kind: str) -> None:
+    expected = _typed(books["openpyxl"])
+    assert _typed(books[kind]) == expected
+    assert read_workbook(books[kind]).findings == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["lo-xlsx", "lo-ods"])
+def test_very_hidden_sheet_comes_back_hidden_and_is_still_read(
+    books: dict[str, Path], kind: str
+) -> None:
+    original = CalamineWorkbook.from_path(str(books["openpyxl"])).sheets_metadata
+    copy = CalamineWorkbook.from_path(str(books[kind])).sheets_metadata
+    assert next(m for m in original if m.name == META_SHEET).visible == SheetVisibleEnum.VeryHidden
+    assert next(m for m in copy if m.name == META_SHEET).visible == SheetVisibleEnum.Hidden
+    raw = read_raw(books[kind])
+    assert raw.meta is not None and raw.meta["relationship_id"] == RELATIONSHIP_ID
+    assert (
+        read_workbook(books[kind]).meta.template_id
+        == read_raw(books["openpyxl"]).meta["template_id"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["lo-xlsx", "lo-ods"])
+def test_libreoffice_keeps_percent_text_as_text_still_coerced(
+    books: dict[str, Path], kind: str
+) -> None:
+    grid = CalamineWorkbook.from_path(str(books[kind])).get_sheet_by_name("Stages").to_python()
+    assert "91 %" in [c for row in grid for c in row]
+    stages = {v["stage"]: v for _, v in _typed(books[kind])["stages"]}
+    assert stages["Knowledge"]["progress"] == pytest.approx(0.91)
+
+
+def test_lost_metadata_falls_back_to_the_relationship_form(
+    books: dict[str, Path], tmp_path: Path
+) -> None:
+    copy = fill(books["template"], tmp_path / "copy.xlsx", remove_sheets=[META_SHEET])
+    sub = read_workbook(copy)
+    assert sub.valid
+    assert (sub.meta.relationship_id, sub.meta.partner, sub.meta.period) == (
+        RELATIONSHIP_ID, PARTNER, PERIOD
+    )  # fmt: skip
+    assert sub.meta.template_id == ""
+
+
+def test_form_disagreeing_with_metadata_warns_and_metadata_wins(
+    books: dict[str, Path], tmp_path: Path
+) -> None:
+    path = fill(books["template"], tmp_path / "x.xlsx", form={"Partner organisation": "Contoso"})
+    sub = read_workbook(path)
+    assert [(f.ref, f.code, f.value) for f in sub.findings] == [
+        ("Relationship!B4", "meta-mismatch", "Contoso")
+    ]
+    assert sub.valid and sub.meta.partner == PARTNER
+
+
+def test_names_matched_forgivingly(tmp_path: Path) -> None:
+    """Sheet and header case, spacing, '*', column order, extra columns and sheets."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Notes"
+    ws["A1"] = "anything"
+    ws = wb.create_sheet(" risks ")
+    ws.append(["Comment (mine)", "impact", "LIKELIHOOD", "Risk *", "risk_id", "Status"])
+    ws.append(["x", 4, 3.0, "Key engineer leaves", "R01", "open"])
+    ws.append([None, None, None, None, None, None])
+    ws.append(["only a comment", None, None, None, None, None])
+    ws.append([None, 2, "1", "Currency", "R02", None])
+    form = wb.create_sheet("RELATIONSHIP")
+    form.append(["Field", "Value"])
+    form.append(["relationship id", "NW-CT-2026"])
+    form.append(["Partner organisation*", "Northwind Ltd"])
+    form.append(["Reporting Period", dt.datetime(2026, 11, 1)])
+    form.append(["Relationship name", "N–C"])
+    wb.save(tmp_path / "loose.xlsx")
+    sub = read_workbook(tmp_path / "loose.xlsx")
+    assert sub.meta.period == "2026-11" and sub.meta.partner == "Northwind Ltd"
+    risks = [(r.row, r.values["risk_id"], r.values["likelihood"], r.values["impact"],
+              r.values["status"]) for r in sub.records["risks"]]  # fmt: skip
+    assert risks == [(1, "R01", 3, 4, "Open"), (4, "R02", 1, 2, None)]
+    rows = {(f.sheet, f.code, f.column) for f in sub.findings}
+    # the row holding only an unknown column's value is blank: no finding, no record
+    assert ("Stages", "missing-sheet", "") in rows
+    assert not [f for f in sub.findings if f.sheet in (" risks ", "RELATIONSHIP")
+                and f.code != "missing-optional-column"]  # fmt: skip
+    missing = {f.column for f in sub.findings if f.code == "missing-optional-column"
+               and f.sheet == " risks "}  # fmt: skip
+    assert missing == {"Category", "Owner", "Mitigation", "Raised on", "Review by"}
+
+
+def test_missing_sheet_and_column(books: dict[str, Path], tmp_path: Path) -> None:
+    path = fill(books["template"], tmp_path / "x.xlsx", remove_sheets=["Successes"])
+    wb = openpyxl.load_workbook(path)
+    wb["Risks"]["B1"] = "What could happen"  # the required Risk header renamed
+    wb.save(path)
+    found = {(f.sheet, f.column, f.code) for f in read_workbook(path).findings}
+    assert found == {("Successes", "", "missing-sheet"), ("Risks", "Risk", "missing-column")}
+
+
+def test_unfilled_fixed_items_are_left_out(books: dict[str, Path]) -> None:
+    raw = read_raw(books["template"])
+    assert raw.sheets["stages"].rows == [] and raw.sheets["health"].rows == []
+    grid = CalamineWorkbook.from_path(str(books["template"])).get_sheet_by_name("Stages")
+    assert [row[0] for row in grid.to_python()[1:9]] == list(STAGES)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"Name,Value\nx,1\n", "not a spreadsheet"), (b"", "empty"),
+     (b"PK\x03\x04garbage", "")],
+)  # fmt: skip
+def test_not_a_workbook(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "fake.xlsx"
+    path.write_bytes(content)
+    sub = read_workbook(path)
+    assert [f.code for f in sub.findings] == ["not-a-workbook"]
+    assert reason in sub.findings[0].message and "\n" not in sub.findings[0].message
+    assert not sub.valid and sub.records == {}
+
+
+def test_spreadsheet_without_rmp_sheets(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["a", "b"])
+    wb.save(tmp_path / "other.xlsx")
+    sub = read_workbook(tmp_path / "other.xlsx")
+    assert [f.code for f in sub.findings] == ["not-a-workbook"]
+    assert "none of the RMP sheets" in sub.findings[0].message
+
+
+def _fake_vba_project(*modules: str) -> bytes:
+    """A compound file header sector and directory entries naming streams, as Office writes."""
+    entries = b""
+    for name, kind in [("Root Entry", 5), ("VBA", 1), ("dir", 2), ("_VBA_PROJECT", 2),
+                       *((m, 2) for m in modules), ("PROJECT", 2)]:  # fmt: skip
+        raw = (name + "\0").encode("utf-16-le")
+        entry = raw.ljust(64, b"\0") + len(raw).to_bytes(2, "little") + bytes([kind])
+        entries += entry.ljust(128, b"\0")
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".ljust(512, b"\0") + entries
+
+
+def test_macros_are_named(books: dict[str, Path], tmp_path: Path) -> None:
+    assert vba_module_names(_fake_vba_project("ThisWorkbook", "Module1")) == [
+        "ThisWorkbook", "Module1"
+    ]  # fmt: skip
+    path = tmp_path / "with-macros.xlsm"
+    with zipfile.ZipFile(books["openpyxl"]) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("xl/vbaProject.bin", _fake_vba_project("Module1"))
+    sub = read_workbook(path)
+    assert [(f.code, f.severity.value) for f in sub.findings] == [("macros", "warning")]
+    assert "Module1" in sub.findings[0].message and "xl/vbaProject.bin" in sub.findings[0].message
+    assert sub.valid and sub.records["risks"]
+
+
+def test_excel_error_cells_are_seen(books: dict[str, Path], tmp_path: Path) -> None:
+    rows = {"SLA": [{"Service": "Help desk", "Measure": "Resolution", "Period": "2026-11",
+                     "Target": "=1/0", "Actual": 3}]}  # fmt: skip
+    path = set_error_cells(fill(books["template"], tmp_path / "e.xlsx", rows=rows),
+                           {"SLA": {"C2": "#DIV/0!"}})  # fmt: skip
+    sub = read_workbook(path)
+    assert [(f.ref, f.code, f.value) for f in sub.findings] == [
+        ("SLA!C2", "formula-error", "#DIV/0!")
+    ]
+    assert sub.records["sla"] == []
