@@ -11,7 +11,7 @@ Stages (each measured in a fresh child process, so peak memory is the stage's ow
 - ``merge``     ``rmp merge DIR --ledger fresh.sqlite -o out.xlsx``, end to end;
 - ``peer``      datamaps (PyPI) compiling the same files through a cell map, in its own venv;
 - ``help``      ``rmp --help`` start-up, median of 5;
-- ``template``  ``rmp template`` end to end for one workbook, median of 3;
+- ``template``  ``rmp template`` end to end for one workbook, median of 5;
 - ``template_write``  ``write_template`` alone, time per workbook over 10 partners.
 
 A stage that cannot run (command not there yet, peer not installable) gets a note saying
@@ -353,7 +353,7 @@ def help_stage(work: Path) -> Stage:
 
 
 def template_stage(work: Path) -> Stage:
-    """``rmp template`` end to end for one workbook (with the example config), median of 3."""
+    """``rmp template`` end to end for one workbook (with the example config), median of 5."""
     out = work / "template-cli"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -365,7 +365,7 @@ def template_stage(work: Path) -> Stage:
         if partner:
             args = ["--config", str(config), "--partner", partner]
     cmd = rmp("template", *args, "--period", "2026-11", "-o", str(out / "workbook.xlsx"))
-    runs = [measure(cmd, out / "template.out") for _ in range(3)]
+    runs = [measure(cmd, out / "template.out") for _ in range(5)]
     if note := missing_command(runs[0], "template"):
         return Stage("template", note=note)
     if runs[0].rc != 0 or not (out / "workbook.xlsx").exists():
@@ -377,7 +377,7 @@ def template_stage(work: Path) -> Stage:
         cpu_seconds=statistics.median(r.cpu_seconds for r in runs),
         files=1,
         peak_mb=max(r.peak_mb for r in runs),
-        note=f"one workbook end to end, {how}, median of 3",
+        note=f"one workbook end to end, {how}, median of 5",
     )
 
 
