@@ -584,7 +584,7 @@ def make_files(out_dir: Path, n: int, seed: int = SEED) -> list[Path]:
 
         generator = "benchmarks/_interim_files.py (until sample.fill_many exists)"
     stamp = out_dir / ".generated.json"
-    wanted = {"n": n, "seed": seed, "generator": generator}
+    wanted = {"n": n, "seed": seed, "generator": generator, "source": generator_source()}
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         return sorted(out_dir.glob("*.xlsx"))
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -595,6 +595,19 @@ def make_files(out_dir: Path, n: int, seed: int = SEED) -> list[Path]:
         raise SystemExit(f"{generator} wrote {len(files)} workbooks, expected {n}")
     stamp.write_text(json.dumps(wanted))
     return files
+
+
+def generator_source() -> str:
+    """A digest of the code that writes the workbooks: changed code, regenerated files."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    parts = [*sorted((SRC / "rmp_workbook" / "sample").glob("*.py"))]
+    parts += [SRC / "rmp_workbook" / "template.py", BENCH / "_interim_files.py"]
+    for path in parts:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------- machine
