@@ -574,15 +574,9 @@ def peer_stage(files_dir: Path, work: Path, n: int, timeout: float) -> Stage:
 
 def make_files(out_dir: Path, n: int, seed: int = SEED) -> list[Path]:
     """N partner workbooks, reused when the folder already holds the same set."""
-    try:
-        from rmp_workbook.sample import fill_many
+    from rmp_workbook.sample import fill_many
 
-        generator = "rmp_workbook.sample.fill_many"
-    except ImportError:
-        sys.path.insert(0, str(BENCH))
-        from _interim_files import interim_files as fill_many  # type: ignore[no-redef]
-
-        generator = "benchmarks/_interim_files.py (until sample.fill_many exists)"
+    generator = "rmp_workbook.sample.fill_many"
     stamp = out_dir / ".generated.json"
     wanted = {"n": n, "seed": seed, "generator": generator, "source": generator_source()}
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
@@ -603,10 +597,9 @@ def generator_source() -> str:
 
     digest = hashlib.sha256()
     parts = [*sorted((SRC / "rmp_workbook" / "sample").glob("*.py"))]
-    parts += [SRC / "rmp_workbook" / "template.py", BENCH / "_interim_files.py"]
+    parts += [SRC / "rmp_workbook" / "template.py"]
     for path in parts:
-        if path.exists():
-            digest.update(path.read_bytes())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
