@@ -13,7 +13,7 @@ import ast
 import contextlib
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -536,14 +536,39 @@ def validate_file(path: str | Path, *, relationship_id: str | None = None) -> Fi
     return FileResult(str(path), submission=sub, findings=sub.findings, readable=raw.readable)
 
 
-def validate_paths(paths: Iterable[str | Path], *, relationship_id: str | None = None) -> Report:
-    """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files."""
+def validate_paths(
+    paths: Iterable[str | Path],
+    *,
+    relationship_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
+) -> Report:
+    """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files.
+
+    ``progress`` is called with each file's path as it is done; ``jobs`` > 1 reads
+    files in that many processes (results keep the input order).
+    """
     files, empty = expand_paths(paths)
     report = Report(no_input=empty)
+    todo = [p for p, skip in files if not skip]
+    done: dict[Path, FileResult] = {}
+    if jobs > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(validate_file, p, relationship_id=relationship_id) for p in todo]
+            for path, future in zip(todo, futures, strict=True):
+                done[path] = future.result()
+                if progress:
+                    progress(str(path))
     for path, skip in files:
         if skip:
             finding = SkippedFile(file=str(path), note=_skip_reason(path))
             report.files.append(FileResult(str(path), findings=[finding], skipped=True))
-        else:
-            report.files.append(validate_file(path, relationship_id=relationship_id))
+            continue
+        if path not in done:
+            done[path] = validate_file(path, relationship_id=relationship_id)
+            if progress:
+                progress(str(path))
+        report.files.append(done[path])
     return report

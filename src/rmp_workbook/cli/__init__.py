@@ -17,8 +17,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("rmp_workbook.cli.template:init", "Write a commented example relationship config."),
     "template": ("rmp_workbook.cli.template:template", "Write the workbook a partner fills in."),
     "validate": ("rmp_workbook.cli.validate:validate", "Check workbooks and say what to fix."),
+    "merge": (
+        "rmp_workbook.cli.merge:merge",
+        "Validate, record in the ledger, reconcile and write the consolidated workbook.",
+    ),
+    "demo": ("rmp_workbook.cli.demo:demo", "Run the whole monthly cycle on sample data."),
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
+    "report": ("rmp_workbook.cli.report:report", "Draw a month's charts and one-page PDF summary."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -59,6 +60,19 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            # A user sees one line, never a traceback; RMP_DEBUG=1 shows it for a bug report.
+            if os.environ.get("RMP_DEBUG"):
+                raise
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"Error: unexpected failure ({type(exc).__name__}: {detail}); "
+                "nothing was changed. Run again with RMP_DEBUG=1 for details.",
+                err=True,
+            )
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 

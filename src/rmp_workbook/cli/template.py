@@ -37,6 +37,12 @@ from rmp_workbook.findings import UsageError
     is_flag=True,
     help="Write one workbook per partner listed in --config into the folder given by -o.",
 )
+@click.option(
+    "--ledger",
+    metavar="PATH_OR_URL",
+    help="Pre-fill from this ledger what the partner reported before: the KPIs and SLA "
+    "lines, open risks, open bottlenecks and actions, and contacts.",
+)
 @output_option("The workbook to write (.xlsx), or with --all the folder to write into.")
 @handle_errors
 def template(
@@ -46,6 +52,7 @@ def template(
     period: str | None,
     config_path: str | None,
     all_partners: bool,
+    ledger: str | None,
     output: str,
 ) -> None:
     """Write the Excel workbook a partner fills in for one month.
@@ -61,10 +68,19 @@ def template(
       rmp template --relationship "Northwind–Contoso" --partner "Northwind Ltd" \\
           --period 2026-11 -o northwind-2026-11.xlsx
       rmp template --config rmp.toml --all --period 2026-11 -o workbooks/
+      rmp template --config rmp.toml --all --period 2026-12 --ledger rmp-ledger.sqlite \\
+          -o workbooks/
     """
     try:
         _template(
-            relationship_name, relationship_id, partner, period, config_path, all_partners, output
+            relationship_name,
+            relationship_id,
+            partner,
+            period,
+            config_path,
+            all_partners,
+            ledger,
+            output,
         )
     except OSError as exc:
         # A folder that cannot be created, a file open in Excel, a full disk: one line, exit 2.
@@ -78,6 +94,7 @@ def _template(
     period: str | None,
     config_path: str | None,
     all_partners: bool,
+    ledger: str | None,
     output: str,
 ) -> None:
     from rmp_workbook.config import load_config
@@ -99,7 +116,9 @@ def _template(
             raise click.UsageError("--all needs --config: the partners come from the config")
         if partner:
             raise click.UsageError("give either --partner or --all, not both")
-        for path in write_partner_templates(output, config, period):
+        names = [p.name for p in config.partners]
+        prefill = _prefill(ledger, config.id, names, period) if ledger else None
+        for path in write_partner_templates(output, config, period, prefill=prefill):
             click.echo(f"Wrote {path}")
         return
 
@@ -127,8 +146,22 @@ def _template(
         partner=partner,
         period=period,
         config=config,
+        prefill=_prefill(ledger, rel_id, [partner], period)[partner] if ledger else None,
     )
     click.echo(f"Wrote {path}")
+
+
+def _prefill(
+    ledger: str, relationship_id: str, partners: list[str], period: str
+) -> dict[str, dict[str, list[dict[str, object]]]]:
+    """Each partner's rows to pre-fill from what the ledger holds before ``period``."""
+    from rmp_workbook.ledger import Ledger
+
+    led = Ledger(ledger, create=False)
+    try:
+        return {p: led.prefill_rows(relationship_id, p, period) for p in partners}
+    finally:
+        led.close()
 
 
 @click.command("init")

@@ -1,0 +1,155 @@
+"""``rmp merge``: the monthly run over the workbooks that came back."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import nullcontext
+from typing import Any
+
+import click
+
+from rmp_workbook.cli.options import (
+    echo_json,
+    handle_errors,
+    json_option,
+    ledger_option,
+    output_option,
+    period_option,
+)
+
+
+def _style(text: str, **kw: Any) -> str:
+    return click.style(text, **kw) if sys.stdout.isatty() else text
+
+
+def format_result(result: Any) -> str:
+    """The short summary a relationship manager reads after the run."""
+    s = result.summary()
+    lines = []
+    if result.period:
+        lines.append(f"Relationship {s['relationship_id']}, period {s['period']}")
+    lines.append(
+        f"  {s['merged']} of {s['files']} file(s) merged: {s['recorded']} new, "
+        f"{s['duplicates']} already in the ledger, {s['superseded']} superseded an earlier file"
+    )
+    lines.append(
+        f"  {s['rows_added']} rows added to the ledger; {s['restatements']} restatement(s)"
+    )
+    if result.skipped:
+        lines.append(_style(f"  {len(result.skipped)} file(s) not merged:", fg="yellow"))
+        lines.extend(f"    {os.path.basename(x.path)}: {x.reason}" for x in result.skipped)
+    left_out = result.left_out
+    if left_out:
+        lines.append(_style(f"  {len(left_out)} problem(s) left rows out:", fg="yellow"))
+        for f in left_out[:20]:
+            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "(workbook)")
+            lines.append(f"    {os.path.basename(f.file)} {where}: {f.message}")
+        if len(left_out) > 20:
+            lines.append(f"    … and {len(left_out) - 20} more (see the Data quality sheet)")
+    if result.consolidated is not None:
+        lines.append(
+            f"  {s['discrepancies']} discrepancy(ies) between partners; "
+            f"{s['gaps']} gap(s), {s['red_gaps']} red"
+        )
+    if result.output is not None:
+        lines.append(_style(f"Wrote {result.output}", fg="green"))
+    else:
+        lines.append(_style("No consolidated workbook: nothing could be merged.", fg="red"))
+    for path in result.feedback:
+        lines.append(f"Feedback for the partner: {path}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="FILE_OR_DIR...")
+@period_option
+@ledger_option
+@output_option("Where to write the consolidated workbook (.xlsx).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="The relationship config (rmp.toml): expected partners and thresholds.",
+)
+@click.option(
+    "--relationship",
+    "relationship_id",
+    metavar="ID",
+    help="Merge only this relationship's workbooks (default: the config's, or the workbooks').",
+)
+@click.option(
+    "--feedback",
+    "feedback_dir",
+    type=click.Path(file_okay=False),
+    help="Write an annotated copy of each partner's file that has problems into this folder.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Read this many workbooks at once (processes); helps with hundreds of files.",
+)
+@json_option
+@handle_errors
+def merge(
+    paths: tuple[str, ...],
+    period: str | None,
+    ledger: str,
+    output: str,
+    config_path: str | None,
+    relationship_id: str | None,
+    feedback_dir: str | None,
+    jobs: int,
+    as_json: bool,
+) -> None:
+    """Validate partners' workbooks, record them in the ledger, reconcile what
+    partners disagree on, find the gaps and write the consolidated workbook.
+
+    FILE_OR_DIR are workbooks or folders of them. Every file is validated as
+    `rmp validate` does: a file that is not a usable RMP workbook is skipped
+    with its reason, a row with errors is left out and listed with its cell,
+    and everything else still merges. The same file merged twice adds nothing.
+
+    \b
+    Exit codes:
+      0  every workbook merged clean (warnings allowed)
+      1  some file was skipped or some rows were left out (listed)
+      2  misuse, or nothing could be merged
+
+    \b
+    Example:
+      rmp merge returned/2026-11/ --config rmp.toml --ledger rmp-ledger.sqlite \\
+          -o consolidated-2026-11.xlsx --feedback feedback/
+    """
+    from rmp_workbook.config import load_config
+    from rmp_workbook.merge import merge as run_merge
+    from rmp_workbook.validate import expand_paths
+
+    config = load_config(config_path) if config_path else None
+    files, _ = expand_paths(paths)
+    total = sum(not skip for _, skip in files)
+    show_bar = not as_json and sys.stderr.isatty() and total > 3
+    bar_cm: Any = (
+        click.progressbar(length=total, label="Reading workbooks", file=sys.stderr)
+        if show_bar
+        else nullcontext()
+    )
+    with bar_cm as bar:
+        result = run_merge(
+            paths,
+            ledger=ledger,
+            output=output,
+            period=period,
+            config=config,
+            relationship_id=relationship_id,
+            feedback_dir=feedback_dir,
+            progress=(lambda _path: bar.update(1)) if show_bar else None,
+            jobs=jobs,
+        )
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        click.echo(format_result(result))
+    sys.exit(result.exit_code)

@@ -1,0 +1,339 @@
+"""The monthly merge: validate every workbook, record the good ones, reconcile, write.
+
+``merge`` is the one function ``rmp merge`` calls. It reads and validates each
+file, records every usable submission in the ledger in one transaction, builds
+the reconciled view of the period from the ledger, and writes the consolidated
+workbook. A file that cannot be used is skipped with its reason; a row with
+errors is left out with its cell address; everything else still merges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rmp_workbook.findings import Finding, Severity, UsageError
+from rmp_workbook.validate import FileResult, Report, validate_paths
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rmp_workbook.config import RelationshipConfig
+    from rmp_workbook.ledger import Ledger, RecordResult
+    from rmp_workbook.model import Consolidated, Submission
+
+Progress = Callable[[str], None]
+"""Called once per input file as it is done, with the file's path."""
+
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+DATA_QUALITY_COLUMNS = ("file", "sheet", "cell", "column", "code", "severity", "message")
+# File-level findings that leave a workbook's identity in doubt: it is not merged.
+_IDENTITY_CODES = frozenset({"wrong-relationship", "wrong-period"})
+
+
+@dataclass
+class Skipped:
+    """An input file that was not merged, and why."""
+
+    path: str
+    reason: str
+    code: str
+
+
+@dataclass
+class MergeResult:
+    """What a merge did: the validation report, the ledger's answer and the outputs."""
+
+    report: Report
+    relationship_id: str = ""
+    period: str = ""
+    skipped: list[Skipped] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    """Paths of the workbooks handed to the ledger (duplicates included)."""
+    recorded: RecordResult | None = None
+    consolidated: Consolidated | None = None
+    output: Path | None = None
+    feedback: list[Path] = field(default_factory=list)
+
+    @property
+    def left_out(self) -> list[Finding]:
+        """Errors in merged workbooks: the rows (or sheets) they name were left out."""
+        merged = set(self.merged)
+        return [
+            f
+            for r in self.report.files
+            if r.path in merged
+            for f in r.findings
+            if f.severity is Severity.ERROR
+        ]
+
+    @property
+    def exit_code(self) -> int:
+        """0 everything merged clean, 1 something was skipped or left out, 2 nothing usable."""
+        if self.output is None:
+            return 2
+        real_skips = [s for s in self.skipped if s.code != "skipped-file"]
+        return 1 if real_skips or self.left_out else 0
+
+    def summary(self) -> dict[str, Any]:
+        rec = self.recorded
+        c = self.consolidated
+        return {
+            "relationship_id": self.relationship_id,
+            "period": self.period,
+            "files": len(self.report.files),
+            "merged": len(self.merged),
+            "recorded": len(rec.recorded) if rec else 0,
+            "duplicates": len(rec.duplicates) if rec else 0,
+            "superseded": len(rec.superseded) if rec else 0,
+            "restatements": len(rec.restatements) if rec else 0,
+            "rows_added": sum(rec.rows.values()) if rec else 0,
+            "skipped": len(self.skipped),
+            "rows_left_out": len(self.left_out),
+            "discrepancies": 0 if c is None else len(c.discrepancies),
+            "gaps": 0 if c is None else len(c.gaps),
+            "red_gaps": 0 if c is None else sum(g.severity == "Red" for g in c.gaps),
+            "output": None if self.output is None else str(self.output),
+            "feedback": [str(p) for p in self.feedback],
+            "exit_code": self.exit_code,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "skipped": [{"path": s.path, "code": s.code, "reason": s.reason} for s in self.skipped],
+            "left_out": [f.to_dict() for f in self.left_out],
+            "files": [r.to_dict() for r in self.report.files],
+        }
+
+
+def _usable(result: FileResult, relationship_id: str) -> str | None:
+    """Why a validated file cannot be merged, or None when it can."""
+    sub = result.submission
+    if result.skipped:
+        return result.findings[0].message if result.findings else "skipped"
+    if not result.readable or sub is None:
+        reasons = "; ".join(f.message for f in result.errors)
+        return reasons or "it is not a readable RMP workbook"
+    meta = sub.meta
+    if meta.relationship_id and meta.relationship_id != relationship_id:
+        return (
+            f"it belongs to relationship {meta.relationship_id!r}, not {relationship_id!r}; "
+            "merge it with that relationship's workbooks"
+        )
+    missing = [
+        label
+        for label, value in (
+            ("Relationship ID", meta.relationship_id),
+            ("Partner organisation", meta.partner),
+            ("Reporting period", meta.period),
+        )
+        if not value
+    ]
+    if missing:
+        return f"the Relationship sheet does not say {', '.join(missing)}"
+    if not _PERIOD.fullmatch(meta.period):
+        return f"its reporting period {meta.period!r} is not a month written YYYY-MM"
+    doubts = [f for f in result.errors if f.code in _IDENTITY_CODES and f.row is None]
+    if doubts:
+        return "; ".join(f.message for f in doubts)
+    return None
+
+
+def _relationship_of(results: Sequence[FileResult]) -> str:
+    ids = Counter(
+        r.submission.meta.relationship_id
+        for r in results
+        if r.submission is not None and r.readable and r.submission.meta.relationship_id
+    )
+    if not ids:
+        return ""
+    (best, n), *rest = ids.most_common()
+    if rest and rest[0][1] == n:
+        names = ", ".join(sorted(ids))
+        raise UsageError(
+            f"the workbooks belong to several relationships ({names}); "
+            "say which with --relationship or --config"
+        )
+    return best
+
+
+def _data_quality(
+    ledger_findings: pd.DataFrame, skipped: Sequence[Skipped], report: Report
+) -> pd.DataFrame:
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    if not ledger_findings.empty:
+        rows.extend(ledger_findings.reindex(columns=list(DATA_QUALITY_COLUMNS)).to_dict("records"))
+    by_path = {r.path: r for r in report.files}
+    for s in skipped:
+        if s.code == "skipped-file":
+            continue
+        result = by_path.get(s.path)
+        rows.append(
+            {
+                "file": Path(s.path).name,
+                "sheet": "",
+                "cell": "",
+                "column": "",
+                "code": s.code,
+                "severity": "error",
+                "message": f"Not merged: {s.reason}",
+            }
+        )
+        if result is not None and result.readable:
+            for f in result.findings:
+                if f.row is not None:
+                    d = f.to_dict()
+                    rows.append({k: d.get(k, "") for k in DATA_QUALITY_COLUMNS})
+                    rows[-1]["file"] = Path(s.path).name
+    return pd.DataFrame(rows, columns=list(DATA_QUALITY_COLUMNS))
+
+
+def merge(
+    paths: Iterable[str | Path],
+    *,
+    ledger: str | os.PathLike[str] | Ledger,
+    output: str | os.PathLike[str],
+    period: str | None = None,
+    config: RelationshipConfig | None = None,
+    relationship_id: str | None = None,
+    feedback_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    jobs: int = 1,
+    today: dt.date | None = None,
+) -> MergeResult:
+    """Validate, record, reconcile and write the consolidated workbook for one period.
+
+    ``period`` defaults to the latest reporting period among the usable
+    workbooks. The relationship comes from ``config``, then ``relationship_id``,
+    then the workbooks themselves. Raises UsageError when nothing can be merged.
+    """
+    from rmp_workbook.ledger import Ledger
+
+    if period is not None and not _PERIOD.fullmatch(period):
+        raise UsageError(f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
+    wanted = (config.id if config else None) or relationship_id
+    report = validate_paths(paths, relationship_id=wanted, progress=progress, jobs=jobs)
+    if not report.files:
+        given = ", ".join(report.no_input) or "the paths given"
+        raise UsageError(f"no workbook found in {given}")
+    rel_id = wanted or _relationship_of(report.files)
+    result = MergeResult(report=report, relationship_id=rel_id)
+
+    usable: list[Submission] = []
+    for r in report.files:
+        reason = _usable(r, rel_id)
+        if reason is None and r.submission is not None:
+            usable.append(r.submission)
+            result.merged.append(r.path)
+        else:
+            code = r.findings[0].code if r.skipped and r.findings else "not-merged"
+            if r.errors and not r.skipped:
+                code = r.errors[0].code
+            result.skipped.append(Skipped(r.path, reason or "not usable", code))
+
+    own_ledger = not isinstance(ledger, Ledger)
+    led = Ledger(ledger) if own_ledger else ledger  # type: ignore[arg-type]
+    try:
+        if usable:
+            result.recorded = led.record(usable)
+        known = led.submissions_frame(rel_id) if rel_id else None
+        if known is None or known.empty:
+            if feedback_dir is not None:
+                result.feedback = _write_feedback(report, feedback_dir)
+            return result
+        result.period = period or max(
+            [s.meta.period for s in usable] or list(known["period"].astype(str))
+        )
+        result.consolidated = consolidated_view(
+            led,
+            rel_id,
+            result.period,
+            config=config,
+            skipped=result.skipped,
+            report=report,
+            today=today,
+        )
+    finally:
+        if own_ledger:
+            led.close()
+
+    from rmp_workbook.dashboard import write_consolidated
+
+    result.output = write_consolidated(result.consolidated, Path(output))
+    if feedback_dir is not None:
+        result.feedback = _write_feedback(report, feedback_dir)
+    return result
+
+
+def consolidated_view(
+    led: Ledger,
+    relationship_id: str,
+    period: str | None = None,
+    *,
+    config: RelationshipConfig | None = None,
+    skipped: Sequence[Skipped] = (),
+    report: Report | None = None,
+    today: dt.date | None = None,
+) -> Consolidated:
+    """The reconciled view of ``period`` (default: the ledger's latest) from the ledger.
+
+    ``skipped`` and ``report`` add this run's files that never reached the ledger
+    to the data-quality list.
+    """
+    from rmp_workbook.reconcile import consolidate
+
+    known = led.submissions_frame(relationship_id)
+    if known.empty:
+        raise UsageError(f"the ledger {led.url} holds nothing for relationship {relationship_id!r}")
+    period = period or str(known["period"].astype(str).max())
+    upto = known[known["period"].astype(str) <= period]
+    rels = led.relationships()
+    rel = rels[rels["relationship_id"] == relationship_id]
+    if config and config.partners:
+        expected = [p.name for p in config.partners]
+    else:  # the partners in the order the ledger first heard from them
+        listed = str(rel["partners"].iloc[0] or "") if len(rel) else ""
+        expected = [p.strip() for p in listed.split(",") if p.strip()]
+        expected = expected or sorted(set(known["partner"].astype(str)))
+    name = config.name if config else ""
+    if not name and len(rel):
+        name = str(rel["name"].iloc[0] or "")
+    c = consolidate(
+        led.frames(relationship_id, period),
+        relationship_id=relationship_id,
+        relationship_name=name or relationship_id,
+        period=period,
+        expected_partners=expected,
+        thresholds=config.thresholds if config else None,
+        submissions=upto,
+        restatements=led.restatements_frame(relationship_id, period),
+        data_quality=_data_quality(
+            led.findings_frame(relationship_id, period), skipped, report or Report()
+        ),
+        today=today,
+    )
+    c.ledger = led.url
+    c.generated_at = dt.datetime.now(dt.UTC)
+    if report is not None:
+        c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
+    return c
+
+
+def _write_feedback(report: Report, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Annotated copies of the partners' own files that have problems."""
+    from rmp_workbook.feedback import write_feedback
+
+    written = []
+    for r in report.checked:
+        if r.findings and r.readable:
+            written.append(write_feedback(r.path, r.findings, out_dir))
+    return written

@@ -1,0 +1,374 @@
+"""What the dashboard and the report show, computed once from a :class:`Consolidated`.
+
+Pure functions over plain values: RAG status per KPI and SLA line with its
+trend, the risk heat map, the health check per partner, stage progress, the top
+gaps, shareable testimonials and submission status. ``dashboard`` (xlsxwriter)
+and ``report`` (matplotlib) both draw from these, so they always agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rmp_workbook.schema import BEHAVIOURS, STAGES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rmp_workbook.model import Consolidated, Gap
+
+GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
+RAG_ORDER = (RED, AMBER, GREEN, NO_DATA)
+RAG_COLOURS = {GREEN: "#2E7D32", AMBER: "#F9A825", RED: "#C62828", NO_DATA: "#9E9E9E"}
+"""Fill colours shared by the workbook and the images."""
+RAG_SCORE = {GREEN: 3, AMBER: 2, RED: 1}
+"""Numbers behind the traffic-light icon set."""
+
+
+def num(value: Any) -> float | None:
+    """A finite float, or None for blanks, NaN and text."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def text(value: Any) -> str:
+    """A cell's text, '' for blanks and NaN."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    try:
+        import pandas as pd
+
+        if value is pd.NaT:
+            return ""
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+def kpi_rag(actual: float | None, target: float | None, amber: float | None, direction: str) -> str:
+    """Green on target, Amber between target and the amber threshold, Red beyond it."""
+    if actual is None or target is None:
+        return NO_DATA
+    lower_better = direction.lower().startswith("lower")
+    if (actual <= target) if lower_better else (actual >= target):
+        return GREEN
+    if amber is not None and ((actual <= amber) if lower_better else (actual >= amber)):
+        return AMBER
+    return RED
+
+
+def sla_rag(actual: float | None, target: float | None, direction: str) -> str:
+    """Green when the service level is met, Red when it is breached."""
+    if actual is None or target is None:
+        return NO_DATA
+    at_most = direction.lower().endswith("most")
+    met = actual <= target if at_most else actual >= target
+    return GREEN if met else RED
+
+
+@dataclass
+class Tile:
+    """One KPI or SLA line: its status now and its history."""
+
+    kind: str
+    """``KPI`` or ``SLA``."""
+    key: str
+    name: str
+    unit: str
+    direction: str
+    target: float | None
+    amber: float | None
+    periods: list[str]
+    actuals: list[float | None]
+    """The reconciled figure per period (None when nobody reported it)."""
+    targets: list[float | None]
+    by_partner: dict[str, list[float | None]] = field(default_factory=dict)
+
+    @property
+    def current(self) -> float | None:
+        return self.actuals[-1] if self.actuals else None
+
+    @property
+    def previous(self) -> float | None:
+        return self.actuals[-2] if len(self.actuals) > 1 else None
+
+    @property
+    def change(self) -> float | None:
+        if self.current is None or self.previous is None:
+            return None
+        return round(self.current - self.previous, 10)
+
+    @property
+    def rag(self) -> str:
+        if self.kind == "SLA":
+            return sla_rag(self.current, self.target, self.direction)
+        return kpi_rag(self.current, self.target, self.amber, self.direction)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} {self.name}".strip() if self.kind == "KPI" else self.name
+
+    @property
+    def partners_differ(self) -> bool:
+        """True when partners reported different figures for some period."""
+        series = [s for s in self.by_partner.values() if any(v is not None for v in s)]
+        for i in range(len(self.periods)):
+            vals = {s[i] for s in series if s[i] is not None}
+            if len(vals) > 1:
+                return True
+        return False
+
+
+def periods(c: Consolidated) -> list[str]:
+    """Every period in the histories up to the consolidated one, oldest first."""
+    found: set[str] = {c.period}
+    for frame in (c.kpi_history, c.sla_history):
+        if frame is not None and len(frame) and "period" in frame:
+            found.update(str(p) for p in frame["period"].dropna())
+    return sorted(p for p in found if p <= c.period)
+
+
+def _reconciled(table: pd.DataFrame | None, match: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Reconciled rows matching ``match`` (column -> value), by period."""
+    if table is None or not len(table) or "period" not in table:
+        return {}
+    rows: dict[str, dict[str, Any]] = {}
+    for rec in table.to_dict("records"):
+        if all(text(rec.get(k)) == v for k, v in match.items()):
+            rows[text(rec.get("period"))] = rec
+    return rows
+
+
+def _tile(
+    kind: str,
+    key: str,
+    name: str,
+    hist: pd.DataFrame,
+    recon: dict[str, dict[str, Any]],
+    all_periods: list[str],
+    partners: list[str],
+) -> Tile:
+    first = hist.iloc[-1] if len(hist) else {}
+    by_period = {p: g for p, g in hist.groupby("period")} if len(hist) else {}
+    actuals: list[float | None] = []
+    targets: list[float | None] = []
+    by_partner: dict[str, list[float | None]] = {p: [] for p in partners}
+    # Reconciliation keeps one partner's figure (``source``) for the current period; earlier
+    # periods follow the same partner, so the trend does not jump between partners.
+    source = next((text(r.get("source")) for r in reversed(recon.values()) if r.get("source")), "")
+    for period in all_periods:
+        group = by_period.get(period)
+        rec = recon.get(period)
+        found = [num(v) for v in group["actual"]] if group is not None else []
+        values = [v for v in found if v is not None]
+        kept = None
+        if group is not None and source:
+            mine = [num(v) for v in group[group["partner"] == source]["actual"]]
+            kept = next((v for v in reversed(mine) if v is not None), None)
+        if rec is not None and num(rec.get("actual")) is not None:
+            actuals.append(num(rec.get("actual")))
+        elif kept is not None:
+            actuals.append(kept)
+        else:
+            # Nobody's figure was kept: the partners' mean stands in.
+            actuals.append(round(sum(values) / len(values), 10) if values else None)
+        tgt = num(rec.get("target")) if rec is not None else None
+        if tgt is None and group is not None:
+            tgt = next((num(v) for v in group["target"] if num(v) is not None), None)
+        targets.append(tgt)
+        for partner in partners:
+            val = None
+            if group is not None:
+                mine = group[group["partner"] == partner]["actual"]
+                val = num(mine.iloc[-1]) if len(mine) else None
+            by_partner[partner].append(val)
+    known = [t for t in targets if t is not None]
+    target = targets[-1] if targets and targets[-1] is not None else (known[-1] if known else None)
+    latest = recon.get(all_periods[-1]) if all_periods else None
+    amber = num(latest.get("amber")) if latest else None
+    if amber is None and "amber" in hist and len(hist):
+        amber = num(hist["amber"].iloc[-1])
+    return Tile(
+        kind=kind,
+        key=key,
+        name=name,
+        unit=text(first.get("unit", "")) if len(hist) else "",
+        direction=text(first.get("direction", "")) if len(hist) else "",
+        target=target,
+        amber=amber,
+        periods=list(all_periods),
+        actuals=actuals,
+        targets=targets,
+        by_partner=by_partner,
+    )
+
+
+def kpi_tiles(c: Consolidated) -> list[Tile]:
+    """One tile per KPI in the history, in KPI ID order."""
+    hist = c.kpi_history
+    if hist is None or not len(hist):
+        return []
+    all_periods = periods(c)
+    hist = hist[hist["period"].astype(str) <= c.period]
+    tiles = []
+    for kid, group in hist.groupby("kpi_id", sort=True):
+        name = text(group["kpi"].dropna().iloc[-1]) if group["kpi"].notna().any() else ""
+        recon = _reconciled(c.tables.get("kpis"), {"kpi_id": str(kid)})
+        tiles.append(_tile("KPI", str(kid), name, group, recon, all_periods, list(c.partners)))
+    return tiles
+
+
+def sla_tiles(c: Consolidated) -> list[Tile]:
+    """One tile per SLA service and measure."""
+    hist = c.sla_history
+    if hist is None or not len(hist):
+        return []
+    all_periods = periods(c)
+    hist = hist[hist["period"].astype(str) <= c.period]
+    tiles = []
+    for (service, measure), group in hist.groupby(["service", "measure"], sort=False):
+        recon = _reconciled(c.tables.get("sla"), {"service": service, "measure": measure})
+        tile = _tile(
+            "SLA",
+            f"{service}",
+            f"{service}: {measure}",
+            group,
+            recon,
+            all_periods,
+            list(c.partners),
+        )
+        tile.unit = ""
+        tiles.append(tile)
+    return tiles
+
+
+def open_risks(c: Consolidated) -> list[dict[str, Any]]:
+    """Risks not closed, with a likelihood and an impact from 1 to 5."""
+    table = c.tables.get("risks")
+    if table is None or not len(table):
+        return []
+    out = []
+    for rec in table.to_dict("records"):
+        lik, imp = num(rec.get("likelihood")), num(rec.get("impact"))
+        if text(rec.get("status")).strip().lower() == "closed" or lik is None or imp is None:
+            continue
+        if 1 <= lik <= 5 and 1 <= imp <= 5:
+            out.append({**rec, "likelihood": int(lik), "impact": int(imp)})
+    return out
+
+
+def heat_map(c: Consolidated) -> dict[tuple[int, int], list[str]]:
+    """(likelihood, impact) -> IDs of the open risks in that cell."""
+    cells: dict[tuple[int, int], list[str]] = {
+        (lik, imp): [] for lik in range(1, 6) for imp in range(1, 6)
+    }
+    for risk in open_risks(c):
+        cells[(risk["likelihood"], risk["impact"])].append(text(risk.get("risk_id")))
+    return cells
+
+
+def heat_zone(likelihood: int, impact: int, red: int = 15, amber: int = 10) -> str:
+    score = likelihood * impact
+    return RED if score >= red else AMBER if score >= amber else GREEN
+
+
+def health(c: Consolidated) -> tuple[list[str], list[str], dict[str, list[float | None]]]:
+    """Behaviours, series names and scores per series: one per partner, then ``Joint``."""
+    behaviours = list(BEHAVIOURS)
+    series: dict[str, list[float | None]] = {}
+    hb = c.health_by_partner
+    if hb is not None and len(hb):
+        for b in hb["behaviour"]:
+            if text(b) not in behaviours:
+                behaviours.append(text(b))
+        partners = [p for p in c.partners if p in set(hb["partner"])]
+        partners += [text(p) for p in hb["partner"].unique() if text(p) not in partners]
+        for partner in partners:
+            mine = hb[hb["partner"] == partner]
+            scores = {
+                text(b): num(s) for b, s in zip(mine["behaviour"], mine["score"], strict=True)
+            }
+            series[partner] = [scores.get(b) for b in behaviours]
+    joint = c.tables.get("health")
+    if joint is not None and len(joint):
+        scores = {text(r.get("behaviour")): num(r.get("score")) for r in joint.to_dict("records")}
+        series["Joint"] = [scores.get(b) for b in behaviours]
+    return behaviours, list(series), series
+
+
+def stages(c: Consolidated) -> list[tuple[str, str, float | None]]:
+    """(stage, status, progress 0..1) in life-cycle order."""
+    table = c.tables.get("stages")
+    rows = {} if table is None else {text(r.get("stage")): r for r in table.to_dict("records")}
+    out = []
+    for stage in list(STAGES) + [s for s in rows if s not in STAGES]:
+        rec = rows.get(stage, {})
+        out.append((stage, text(rec.get("status")), num(rec.get("progress"))))
+    return out
+
+
+SEVERITY_ORDER = {"Red": 0, "Amber": 1}
+
+
+def top_gaps(c: Consolidated, limit: int = 8) -> list[Gap]:
+    """The gaps to look at first: Red before Amber, then as found."""
+    ranked = sorted(
+        enumerate(c.gaps), key=lambda ig: (SEVERITY_ORDER.get(ig[1].severity, 2), ig[0])
+    )
+    return [g for _, g in ranked[:limit]]
+
+
+def shareable_testimonials(c: Consolidated) -> list[dict[str, Any]]:
+    """Testimonials whose author agreed to share them, newest first.
+
+    Only an explicit ``Yes`` counts: a blank or anything else is not consent.
+    """
+    table = c.tables.get("testimonials")
+    if table is None or not len(table):
+        return []
+    rows = [
+        r for r in table.to_dict("records") if text(r.get("may_be_shared")).strip().lower() == "yes"
+    ]
+    return sorted(rows, key=lambda r: text(r.get("date")), reverse=True)
+
+
+def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:
+    """(partner, status, file, received_at) per expected partner (and any other submitter)."""
+    subs = c.submissions
+    rows: dict[str, tuple[str, str, str, Any]] = {}
+    if subs is not None and len(subs):
+        current = subs[subs["period"].astype(str) == c.period] if "period" in subs else subs
+        for rec in current.to_dict("records"):
+            partner = text(rec.get("partner"))
+            status = text(rec.get("status")) or "received"
+            if status.lower().startswith("superseded") and partner in rows:
+                continue  # a newer file for the period speaks for the partner
+            if status.lower() == "current":  # the ledger's word for the file that counts
+                status = "received"
+            problems = [
+                f"{int(n)} {label}"
+                for label in ("errors", "warnings")
+                if (n := num(rec.get(label))) and n > 0
+            ]
+            if problems:
+                status += f" ({', '.join(problems)})"
+            rows[partner] = (
+                partner,
+                status[:1].upper() + status[1:],
+                text(rec.get("file")),
+                rec.get("received_at"),
+            )
+    for partner in c.partners:
+        rows.setdefault(partner, (partner, "Received", "", None))
+    out = [rows.get(p, (p, "Not received", "", None)) for p in c.expected_partners]
+    out += [row for p, row in rows.items() if p not in c.expected_partners]
+    return out

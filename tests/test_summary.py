@@ -1,0 +1,117 @@
+"""The values the dashboard and the report share."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from consolidated_factory import NOT_SHARED, PARTNERS, make_consolidated
+
+from rmp_workbook import summary
+
+
+@pytest.mark.parametrize(
+    ("actual", "target", "amber", "direction", "rag"),
+    [
+        (96, 95, 90, "Higher is better", "Green"),
+        (95, 95, 90, "Higher is better", "Green"),
+        (92, 95, 90, "Higher is better", "Amber"),
+        (89.9, 95, 90, "Higher is better", "Red"),
+        (1.5, 2, 3, "Lower is better", "Green"),
+        (2.5, 2, 3, "Lower is better", "Amber"),
+        (3.5, 2, 3, "Lower is better", "Red"),
+        (94, 95, None, "Higher is better", "Red"),
+        (None, 95, 90, "Higher is better", "No data"),
+        (94, None, 90, "Higher is better", "No data"),
+    ],
+)
+def test_kpi_rag(actual, target, amber, direction, rag):
+    assert summary.kpi_rag(actual, target, amber, direction) == rag
+
+
+def test_sla_rag():
+    assert summary.sla_rag(3.5, 4, "At most") == "Green"
+    assert summary.sla_rag(4.5, 4, "At most") == "Red"
+    assert summary.sla_rag(96.5, 98, "At least") == "Red"
+    assert summary.sla_rag(None, 98, "At least") == "No data"
+
+
+def test_tiles_follow_the_history():
+    c = make_consolidated()
+    tiles = {t.key: t for t in summary.kpi_tiles(c)}
+    assert list(tiles) == ["K01", "K02", "K03", "K04", "K05"]
+    assert tiles["K01"].partners_differ and not tiles["K02"].partners_differ
+    assert tiles["K01"].by_partner[PARTNERS[1]][-1] == pytest.approx(88.0)
+    assert tiles["K03"].change == pytest.approx(3)
+    slas = summary.sla_tiles(c)
+    assert [t.rag for t in slas] == ["Green", "Red"]
+
+
+def test_tiles_without_reconciled_rows_use_the_partners_mean():
+    c = make_consolidated()
+    c.tables = {k: v for k, v in c.tables.items() if k != "kpis"}
+    k01 = next(t for t in summary.kpi_tiles(c) if t.key == "K01")
+    assert k01.current == pytest.approx((91.5 + 88.0 + 91.5) / 3)
+
+
+def test_heat_map_leaves_closed_risks_out():
+    heat = summary.heat_map(make_consolidated())
+    assert heat[(4, 4)] == ["R02"]
+    assert heat[(3, 4)] == ["R01"]  # R06 (3, 4) is closed
+    assert sum(len(v) for v in heat.values()) == 5
+
+
+def test_only_an_explicit_yes_shares_a_testimonial():
+    c = make_consolidated()
+    t = c.tables["testimonials"].copy()
+    t.loc[len(t)] = {**t.iloc[0].to_dict(), "testimonial": "blank consent", "may_be_shared": None}
+    t.loc[len(t)] = {**t.iloc[0].to_dict(), "testimonial": "lower yes", "may_be_shared": " yes "}
+    c.tables["testimonials"] = t
+    words = [r["testimonial"] for r in summary.shareable_testimonials(c)]
+    assert NOT_SHARED not in words and "blank consent" not in words
+    assert "lower yes" in words and len(words) == 3
+
+
+def test_top_gaps_put_red_first():
+    gaps = summary.top_gaps(make_consolidated(), limit=6)
+    severities = [g.severity for g in gaps]
+    assert severities == sorted(severities, key=lambda s: s != "Red")
+    assert len(gaps) == 6
+
+
+def test_submission_status_names_the_missing_partner():
+    rows = summary.submission_status(make_consolidated())
+    assert [r[0] for r in rows] == [*PARTNERS, "Tailspin Logistics"]
+    assert rows[-1][1] == "Not received"
+
+
+def test_health_has_a_series_per_partner_and_the_joint_view():
+    behaviours, names, scores = summary.health(make_consolidated())
+    assert names == [*PARTNERS, "Joint"]
+    assert all(len(scores[n]) == len(behaviours) == 8 for n in names)
+    c = make_consolidated()
+    c.health_by_partner = pd.DataFrame()
+    assert summary.health(c)[1] == ["Joint"]
+
+
+def test_earlier_periods_follow_the_partner_whose_figure_was_kept():
+    c = make_consolidated()
+    k01 = next(t for t in summary.kpi_tiles(c) if t.key == "K01")
+    source = c.tables["kpis"].query("kpi_id == 'K01'")["source"].iloc[0]
+    hist = c.kpi_history[(c.kpi_history["kpi_id"] == "K01") & (c.kpi_history["partner"] == source)]
+    assert k01.actuals == pytest.approx(hist["actual"].tolist())
+    # Contoso's lower figures never leak into the kept trend.
+    assert k01.actuals[3] != pytest.approx(k01.by_partner[PARTNERS[1]][3])
+
+
+def test_submission_status_reads_the_ledgers_words():
+    c = make_consolidated()
+    subs = c.submissions.copy()
+    subs["status"] = ["current", "current", "superseded"]
+    subs["errors"] = [0, 2, 0]
+    subs["warnings"] = [0, 1, 0]
+    newer = subs.iloc[[2]].assign(status="current", file="fabrikam-v2.xlsx")
+    c.submissions = pd.concat([subs, newer], ignore_index=True)
+    rows = {r[0]: r for r in summary.submission_status(c)}
+    assert rows[PARTNERS[0]][1] == "Received"
+    assert rows[PARTNERS[1]][1] == "Received (2 errors, 1 warnings)"
+    assert rows[PARTNERS[2]][1:3] == ("Received", "fabrikam-v2.xlsx")
