@@ -359,8 +359,8 @@ def cli_stage(name: str, args: list[str], stdout: Path, n: int, timeout: float) 
 
 
 def config_args(command: str, files_dir: Path) -> list[str]:
-    """``--config DIR/rmp.toml`` when the generator wrote one and the command takes it."""
-    config = files_dir / "rmp.toml"
+    """``--config`` with the generator's config when there is one and the command takes it."""
+    config = config_path(files_dir)
     if not config.exists():
         return []
     proc = subprocess.run(rmp(command, "--help"), capture_output=True, text=True, env=child_env())
@@ -577,18 +577,27 @@ def make_files(out_dir: Path, n: int, seed: int = SEED) -> list[Path]:
     from rmp_workbook.sample import fill_many
 
     generator = "rmp_workbook.sample.fill_many"
-    stamp = out_dir / ".generated.json"
+    # Beside the folder, not in it: the folder holds workbooks only, as a month's returns do.
+    stamp = out_dir.with_name(f"{out_dir.name}.generated.json")
     wanted = {"n": n, "seed": seed, "generator": generator, "source": generator_source()}
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         return sorted(out_dir.glob("*.xlsx"))
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     fill_many(out_dir, n, seed)
+    written_config = out_dir / "rmp.toml"
+    if written_config.exists():
+        written_config.replace(config_path(out_dir))
     files = sorted(out_dir.glob("*.xlsx"))
-    if len(files) != n:
+    if len(files) != n or len(list(out_dir.iterdir())) != n:
         raise SystemExit(f"{generator} wrote {len(files)} workbooks, expected {n}")
     stamp.write_text(json.dumps(wanted))
     return files
+
+
+def config_path(files_dir: Path) -> Path:
+    """The relationship config fill_many writes, kept beside the workbooks' folder."""
+    return files_dir.with_name(f"{files_dir.name}.rmp.toml")
 
 
 def generator_source() -> str:
@@ -925,7 +934,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     print(f"preparing {n} workbooks in {workdir} ...", file=sys.stderr, flush=True)
     files_dir = workdir / f"files-{n}"
     files = make_files(files_dir, n)
-    generator = json.loads((files_dir / ".generated.json").read_text())["generator"]
+    generator = json.loads(files_dir.with_name(f"{files_dir.name}.generated.json").read_text())[
+        "generator"
+    ]
     names = tuple(s for s in STAGES if not (s == "peer" and args.no_peer))
     stages = run_stages(
         names, files_dir, workdir / f"run-{n}", n, args.peer_timeout, args.timeout, args.repeat
