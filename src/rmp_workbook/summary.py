@@ -158,7 +158,13 @@ def _tile(
     partners: list[str],
 ) -> Tile:
     first = hist.iloc[-1] if len(hist) else {}
-    by_period = {p: g for p, g in hist.groupby("period")} if len(hist) else {}
+    # One pass over the item's history: (partner, actual, target) per period, in frame order.
+    by_period: dict[str, list[tuple[Any, Any, Any]]] = {}
+    if len(hist):
+        for period, partner, actual, target in zip(
+            hist["period"], hist["partner"], hist["actual"], hist["target"], strict=True
+        ):
+            by_period.setdefault(period, []).append((partner, actual, target))
     actuals: list[float | None] = []
     targets: list[float | None] = []
     by_partner: dict[str, list[float | None]] = {p: [] for p in partners}
@@ -168,11 +174,10 @@ def _tile(
     for period in all_periods:
         group = by_period.get(period)
         rec = recon.get(period)
-        found = [num(v) for v in group["actual"]] if group is not None else []
-        values = [v for v in found if v is not None]
+        values = [v for v in (num(a) for _, a, _ in group or ()) if v is not None]
         kept = None
         if group is not None and source:
-            mine = [num(v) for v in group[group["partner"] == source]["actual"]]
+            mine = [num(a) for p, a, _ in group if p == source]
             kept = next((v for v in reversed(mine) if v is not None), None)
         if rec is not None and num(rec.get("actual")) is not None:
             actuals.append(num(rec.get("actual")))
@@ -183,14 +188,13 @@ def _tile(
             actuals.append(round(sum(values) / len(values), 10) if values else None)
         tgt = num(rec.get("target")) if rec is not None else None
         if tgt is None and group is not None:
-            tgt = next((num(v) for v in group["target"] if num(v) is not None), None)
+            tgt = next((num(t) for _, _, t in group if num(t) is not None), None)
         targets.append(tgt)
+        last: dict[Any, Any] = {}
+        for p, a, _ in group or ():
+            last[p] = a
         for partner in partners:
-            val = None
-            if group is not None:
-                mine = group[group["partner"] == partner]["actual"]
-                val = num(mine.iloc[-1]) if len(mine) else None
-            by_partner[partner].append(val)
+            by_partner[partner].append(num(last[partner]) if partner in last else None)
     known = [t for t in targets if t is not None]
     target = targets[-1] if targets and targets[-1] is not None else (known[-1] if known else None)
     latest = recon.get(all_periods[-1]) if all_periods else None
