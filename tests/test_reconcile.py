@@ -544,3 +544,47 @@ def test_superseded_submissions_in_the_submissions_frame_do_not_count():
     )
     c = run({}, submissions=subs)
     assert c.partners == []
+
+
+# --------------------------------------------------------------------------- many partners
+
+
+def test_many_partners_summarise_values_instead_of_a_column_each():
+    # A supplier network: twelve partners report one KPI; a column per partner would
+    # grow with partners squared, so beyond eight the values text summarises them.
+    names = [f"Supplier {i:02d}" for i in range(1, 13)]
+    figures = [90, 90, 90, 90, 90, 90, 90, 85, 85, 80, 70, 95]
+    c = run(
+        combine(
+            *(
+                submission(n, NOV, received_at=EARLY, kpis=[kpi(actual=a, owner="")])
+                for n, a in zip(names, figures, strict=True)
+            )
+        ),
+        expected=names,
+    )
+    assert list(c.discrepancies.columns) == list(DISCREPANCY_COLUMNS)
+    [d] = discrepancies(c, "KPIs")
+    assert d["column"] == "Actual"
+    assert d["values"] == (
+        "12 partners: 90 (7 partners); 85 (2 partners); 80 (1 partner); 70 (1 partner); "
+        "95 (1 partner); lowest Supplier 11: 70, highest Supplier 12: 95"
+    )
+    assert d["difference"] == "26.3% (tolerance 1%)"
+
+
+def test_eight_partners_still_get_a_column_each():
+    names = [f"Supplier {i}" for i in range(1, 9)]
+    c = run(
+        combine(
+            *(
+                submission(n, NOV, received_at=EARLY, kpis=[kpi(actual=80 + i, owner="")])
+                for i, n in enumerate(names)
+            )
+        ),
+        expected=names,
+    )
+    assert list(c.discrepancies.columns) == [*DISCREPANCY_COLUMNS, *names]
+    [d] = discrepancies(c, "KPIs")
+    assert [d[n] for n in names] == [80 + i for i in range(8)]
+    assert d["values"] == "; ".join(f"{n}: {80 + i}" for i, n in enumerate(names))

@@ -115,3 +115,48 @@ def test_submission_status_reads_the_ledgers_words():
     assert rows[PARTNERS[0]][1] == "Received"
     assert rows[PARTNERS[1]][1] == "Received (2 errors, 1 warnings)"
     assert rows[PARTNERS[2]][1:3] == ("Received", "fabrikam-v2.xlsx")
+
+
+def _tile(by_partner: dict[str, list[float | None]], actuals: list[float | None]) -> summary.Tile:
+    periods = [f"2026-{m:02d}" for m in range(1, len(actuals) + 1)]
+    return summary.Tile(
+        kind="KPI",
+        key="K01",
+        name="On-time delivery",
+        unit="%",
+        direction="Higher is better",
+        target=95.0,
+        amber=90.0,
+        periods=periods,
+        actuals=actuals,
+        targets=[95.0] * len(actuals),
+        by_partner=by_partner,
+    )
+
+
+def test_partner_series_keeps_every_partner_of_a_small_relationship():
+    series = {"A": [90.0, 91.0], "B": [90.0, 91.0], "C": [None, None]}
+    assert _tile(series, [90.0, 91.0]).partner_series() == series
+
+
+def test_partner_series_of_a_network_keeps_the_partners_that_differ_most():
+    actuals = [90.0, 91.0, 92.0]
+    by_partner = {f"P{i:02d}": list(actuals) for i in range(20)}
+    by_partner["P03"] = [80.0, 91.0, 92.0]  # one period off
+    by_partner["P07"] = [80.0, 81.0, 82.0]  # three periods off
+    by_partner["P11"] = [80.0, 81.0, None]  # two periods off
+    shown = _tile(by_partner, actuals).partner_series(limit=2)
+    assert list(shown) == ["P07", "P11"]
+    assert shown["P07"] == [80.0, 81.0, 82.0]
+
+
+def test_chart_health_series_caps_partners_and_keeps_joint():
+    names = [f"P{i}" for i in range(10)] + ["Joint"]
+    scores = {n: [3.0, 3.0] for n in names}
+    scores["P4"] = [1.0, 5.0]
+    scores["P8"] = [3.0, 5.0]
+    assert summary.chart_health_series([*names[:4], "Joint"], scores, limit=6) == [
+        *names[:4],
+        "Joint",
+    ]
+    assert summary.chart_health_series(names, scores, limit=2) == ["P4", "P8", "Joint"]

@@ -174,6 +174,8 @@ class _Writer:
         self.slas = summary.sla_tiles(c)
         self.periods = summary.periods(c)
         self.behaviours, self.health_series, self.health_scores = summary.health(c)
+        # Chart data holds (and the radar draws) a handful of partners, not hundreds.
+        self.health_series = summary.chart_health_series(self.health_series, self.health_scores)
         self.stages = summary.stages(c)
         self.table_names: set[str] = set()
         # Where Chart data keeps each series: (tile kind, key) -> {series name: row}.
@@ -494,7 +496,9 @@ class _Writer:
                     series.append(("Target", tile.targets))
                 if tile.partners_differ:
                     series += [
-                        (p, v) for p, v in tile.by_partner.items() if any(x is not None for x in v)
+                        (p, v)
+                        for p, v in tile.partner_series().items()
+                        if any(x is not None for x in v)
                     ]
                 for name, values in series:
                     positions[name] = first + len(rows)

@@ -120,7 +120,8 @@ class Consolidated:
     """Columns service, measure, direction, target, period, partner, actual."""
     discrepancies: pd.DataFrame
     """Columns sheet, item, column, values (partner: value; …), reconciled, rule,
-    plus one column per partner holding its value."""
+    difference, plus one column per partner holding its value (only for relationships of
+    at most ``reconcile.MAX_PARTNER_COLUMNS`` partners; beyond, ``values`` summarises)."""
     gaps: list[Gap]
     submissions: pd.DataFrame
     """Columns file, sha256, partner, period, received_at, schema_version, status."""

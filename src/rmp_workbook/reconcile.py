@@ -31,7 +31,18 @@ DISCREPANCY_COLUMNS = (
     "rule",
     "difference",
 )
-"""The fixed columns of ``Consolidated.discrepancies``; one column per partner follows."""
+"""The fixed columns of ``Consolidated.discrepancies``; one column per partner follows
+when the relationship has at most :data:`MAX_PARTNER_COLUMNS` partners."""
+
+MAX_PARTNER_COLUMNS = 8
+"""Up to this many partners, discrepancies carry one column per partner and ``values``
+lists every partner's value. Beyond it (a supplier network of hundreds of partners) a
+column per partner would be nearly all blank and grow with partners squared, so only the
+``values`` summary is kept: the distinct values, how many partners gave each, and for
+numbers who gave the smallest and the largest."""
+
+MAX_LISTED_VALUES = 5
+"""Distinct values a many-partner ``values`` summary lists before "N other values"."""
 
 SUBMISSION_COLUMNS = (
     "file",
@@ -502,11 +513,37 @@ def _disagree(sheet: Sheet, col: str, values: list[Any], tolerance: float) -> tu
     return True, "different"
 
 
+def _values_text(per_partner: Mapping[str, Any], order: Sequence[str]) -> str:
+    """Each partner's value (``A: 91; B: 88``) or, for many partners, a summary of them."""
+    listed = [p for p in order if p in per_partner]
+    if len(listed) <= MAX_PARTNER_COLUMNS:
+        return "; ".join(f"{p}: {format_value(per_partner[p])}" for p in listed)
+    counts: dict[str, int] = {}
+    for p in listed:
+        text = format_value(per_partner[p])
+        counts[text] = counts.get(text, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    parts = [f"{v} ({n} partner{'s' if n > 1 else ''})" for v, n in ranked[:MAX_LISTED_VALUES]]
+    if len(ranked) > MAX_LISTED_VALUES:
+        parts.append(f"{len(ranked) - MAX_LISTED_VALUES} other values")
+    text = f"{len(listed)} partners: " + "; ".join(parts)
+    numbers = [p for p in listed if _is_number(per_partner[p])]
+    if len(numbers) == len(listed):
+        low = min(numbers, key=lambda p: per_partner[p])
+        high = max(numbers, key=lambda p: per_partner[p])
+        text += (
+            f"; lowest {low}: {format_value(per_partner[low])}"
+            f", highest {high}: {format_value(per_partner[high])}"
+        )
+    return text
+
+
 def _reconcile_group(
     sheet: Sheet,
     group: _Group,
     partners: PartnerNames,
     tolerance: float,
+    partner_columns: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     by_recency = sorted(group.rows, key=lambda r: r.recency, reverse=True)
     present_partners = partners.sort(group.partners())
@@ -550,15 +587,11 @@ def _reconcile_group(
                 "sheet": sheet.name,
                 "item": label,
                 "column": c.header,
-                "values": "; ".join(
-                    f"{p}: {format_value(per_partner[p])}"
-                    for p in present_partners
-                    if p in per_partner
-                ),
+                "values": _values_text(per_partner, present_partners),
                 "reconciled": choice.value,
                 "rule": choice.rule,
                 "difference": difference,
-                **{p: per_partner.get(p) for p in present_partners},
+                **({p: per_partner.get(p) for p in present_partners} if partner_columns else {}),
             }
         )
     if sheet.kind is SheetKind.FIXED and sheet.keys:
@@ -631,13 +664,22 @@ def consolidate(
             ):
                 submitted.add(partners(rec.get("partner")))
 
+    seen_partners = partners.sort(
+        p for rows in rows_by_sheet.values() for p in (r.partner for r in rows)
+    )
+    discrepancy_partners = partners.sort(
+        [*seen_partners, *(partners(p) for p in expected_partners)]
+    )
+    partner_columns = len(discrepancy_partners) <= MAX_PARTNER_COLUMNS
     tables: dict[str, pd.DataFrame] = {}
     all_discrepancies: list[dict[str, Any]] = []
     for sheet in SHEETS:
         now = current_rows(sheet, rows_by_sheet[sheet.key], period, latest)
         out_rows = []
         for group in match(sheet, now, partners):
-            row, found = _reconcile_group(sheet, group, partners, thresholds.numeric_tolerance)
+            row, found = _reconcile_group(
+                sheet, group, partners, thresholds.numeric_tolerance, partner_columns
+            )
             out_rows.append(row)
             all_discrepancies.extend(found)
         tables[sheet.key] = _frame(
@@ -663,12 +705,6 @@ def consolidate(
         HEALTH_BY_PARTNER_COLUMNS,
     )
 
-    seen_partners = partners.sort(
-        p for rows in rows_by_sheet.values() for p in (r.partner for r in rows)
-    )
-    discrepancy_partners = partners.sort(
-        [*seen_partners, *(partners(p) for p in expected_partners)]
-    )
     result = Consolidated(
         relationship_id=relationship_id,
         relationship_name=relationship_name,
@@ -678,7 +714,10 @@ def consolidate(
         tables=tables,
         kpi_history=kpi_history,
         sla_history=sla_history,
-        discrepancies=_frame(all_discrepancies, [*DISCREPANCY_COLUMNS, *discrepancy_partners]),
+        discrepancies=_frame(
+            all_discrepancies,
+            [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())],
+        ),
         gaps=[],
         submissions=_or_empty(submissions, SUBMISSION_COLUMNS),
         data_quality=_or_empty(data_quality, DATA_QUALITY_COLUMNS),

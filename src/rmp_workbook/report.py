@@ -163,7 +163,7 @@ def _trend(ax: Axes, tile: Tile, small: bool = False) -> None:
         label="Target",
     )
     if tile.partners_differ:
-        for j, (partner, values) in enumerate(tile.by_partner.items()):
+        for j, (partner, values) in enumerate(tile.partner_series().items()):
             ys = [v if v is not None else math.nan for v in values]
             ax.plot(
                 x, ys, color=SERIES[j % len(SERIES)], linestyle=":", linewidth=1.1, label=partner

@@ -25,6 +25,9 @@ RAG_COLOURS = {GREEN: "#2E7D32", AMBER: "#F9A825", RED: "#C62828", NO_DATA: "#9E
 """Fill colours shared by the workbook and the images."""
 RAG_SCORE = {GREEN: 3, AMBER: 2, RED: 1}
 """Numbers behind the traffic-light icon set."""
+MAX_PARTNER_SERIES = 6
+"""Partner lines one chart draws at most: with more partners, those furthest from the
+reconciled (or joint) figures are drawn, so a network of hundreds stays readable."""
 
 
 def num(value: Any) -> float | None:
@@ -116,6 +119,22 @@ class Tile:
     @property
     def label(self) -> str:
         return f"{self.key} {self.name}".strip() if self.kind == "KPI" else self.name
+
+    def partner_series(self, limit: int = MAX_PARTNER_SERIES) -> dict[str, list[float | None]]:
+        """The partners' series a chart draws: all of them up to ``limit`` partners, else
+        the ``limit`` whose figures differ from the reconciled ones in the most periods."""
+        if len(self.by_partner) <= limit:
+            return dict(self.by_partner)
+        misses = {
+            p: sum(
+                1
+                for v, a in zip(values, self.actuals, strict=True)
+                if v is not None and a is not None and v != a
+            )
+            for p, values in self.by_partner.items()
+        }
+        ranked = sorted((p for p in misses if misses[p]), key=lambda p: -misses[p])
+        return {p: self.by_partner[p] for p in ranked[:limit]}
 
     @property
     def partners_differ(self) -> bool:
@@ -307,6 +326,27 @@ def health(c: Consolidated) -> tuple[list[str], list[str], dict[str, list[float 
         scores = {text(r.get("behaviour")): num(r.get("score")) for r in joint.to_dict("records")}
         series["Joint"] = [scores.get(b) for b in behaviours]
     return behaviours, list(series), series
+
+
+def chart_health_series(
+    names: list[str], scores: dict[str, list[float | None]], limit: int = MAX_PARTNER_SERIES
+) -> list[str]:
+    """The health series a chart draws: every partner up to ``limit``, else the ``limit``
+    partners furthest from the joint view; ``Joint`` stays last when present."""
+    partners = [n for n in names if n != "Joint"]
+    if len(partners) <= limit:
+        return list(names)
+    joint = scores.get("Joint", [])
+
+    def distance(name: str) -> float:
+        return sum(
+            abs(v - j)
+            for v, j in zip(scores[name], joint, strict=False)
+            if v is not None and j is not None
+        )
+
+    keep = set(sorted(partners, key=lambda n: -distance(n))[:limit])
+    return [n for n in names if n in keep or n == "Joint"]
 
 
 def stages(c: Consolidated) -> list[tuple[str, str, float | None]]:
