@@ -9,6 +9,7 @@ files. :func:`consolidate` is the entry point; the rules are documented in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -104,8 +105,14 @@ _LABEL_COLUMNS = {"kpis": "kpi", "risks": "risk", "bottlenecks": "problem", "act
 
 def clean(value: Any) -> Any:
     """A frame cell as a plain Python value: None for NaN/NaT, dates as ``datetime.date``."""
-    if value is None:
-        return None
+    # Called per cell: the common exact types first, the general checks after.
+    kind = type(value)
+    if kind is str:
+        return value if value.strip() else None
+    if kind is float:
+        return None if value != value else value
+    if kind is int or kind is dt.date or value is None:
+        return value
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.date()
     if isinstance(value, dt.datetime):
@@ -130,7 +137,12 @@ def clean(value: Any) -> Any:
 
 def norm_text(value: Any) -> str:
     """Case- and spacing-insensitive form of a text value."""
-    return " ".join(str(value).split()).casefold()
+    return _norm_str(value) if type(value) is str else _norm_str(str(value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm_str(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def norm_key(value: Any, col_type: ColType | None = None) -> str:
@@ -376,8 +388,16 @@ def as_period(value: Any) -> str:
     """A period as ``YYYY-MM`` (a date, ``2026-11-01`` or ``2026-11`` alike), so periods sort."""
     if isinstance(value, dt.date):
         return f"{value.year:04d}-{value.month:02d}"
-    text = str(value).strip()
-    found = re.match(r"^(\d{4})-(\d{1,2})(?:\D|$)", text)
+    return _period_text(str(value))
+
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{1,2})(?:\D|$)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _period_text(text: str) -> str:
+    text = text.strip()
+    found = _PERIOD.match(text)
     return f"{found.group(1)}-{int(found.group(2)):02d}" if found else text
 
 
