@@ -62,9 +62,18 @@ _FALSE = {"no", "n", "false", "0", "0.0", "nein", "non"}
 _SCALE_WORDS = {"very low": 1, "low": 2, "medium": 3, "moderate": 3, "high": 4, "very high": 5}
 
 
+_NORM_DROP = re.compile(r"[\s_]+")
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm(text: str) -> str:
+    return _NORM_DROP.sub("", text.casefold()).rstrip("*")
+
+
 def norm(text: str) -> str:
     """A name compared forgivingly: case, spaces, underscores and a trailing ``*`` ignored."""
-    return re.sub(r"[\s_]+", "", str(text).casefold()).rstrip("*")
+    # Headers, choices and IDs recur across rows and files: the cache pays for itself.
+    return _norm(text if type(text) is str else str(text))
 
 
 def is_blank(value: Any) -> bool:
@@ -271,7 +280,7 @@ def to_choice(value: Any, choices: tuple[str, ...], header: str = "") -> str | N
     """One of ``choices``, matched ignoring case and spacing; Yes/No also from True/1/Y."""
     if is_blank(value):
         return None
-    by_norm = {norm(c): c for c in choices}
+    by_norm = _choice_map(choices)
     text = to_text(value) or ""
     if norm(text) in by_norm:
         return by_norm[norm(text)]
@@ -283,6 +292,11 @@ def to_choice(value: Any, choices: tuple[str, ...], header: str = "") -> str | N
             return "No"
     allowed = ", ".join(choices)
     raise _err("not-in-list", "one of the allowed values", hint=f"Pick one of: {allowed}.")
+
+
+@functools.cache
+def _choice_map(choices: tuple[str, ...]) -> dict[str, str]:
+    return {norm(c): c for c in choices}
 
 
 def to_bool(value: Any) -> bool | None:
@@ -358,6 +372,82 @@ def _coercer(column: Column) -> Any:
         return out
 
     return coerce
+
+
+class _Context:
+    """What a coercer sees of pydantic's ``ValidationInfo`` on the fast path: the context."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self.context = context
+
+
+FastRow = Any
+"""``(values, context) -> typed dict or None``: see :func:`fast_row`."""
+
+
+@functools.cache
+def fast_row(sheet_key: str) -> FastRow:
+    """A function that types one row like ``row_model(sheet_key)`` does, without pydantic.
+
+    It runs the same column coercers and checks the same type and range constraints.
+    It returns None whenever anything fails (a coercer raises, a required key is absent,
+    a value is out of range): the caller then validates the row with the pydantic model,
+    which stays the source of truth for errors and their messages. Clean rows, nearly
+    all of them, never build a model.
+    """
+    sheet = SCHEMA[sheet_key]
+    plan = []
+    for column in sheet.columns:
+        numeric = column.type in (ColType.INTEGER, ColType.SCORE, ColType.NUMBER, ColType.PERCENT)
+        plan.append(
+            (
+                column.key,
+                _coercer(column),
+                _python_type(column),
+                column.required and column.is_input,
+                column.minimum if numeric else None,
+                column.maximum if numeric else None,
+            )
+        )
+
+    def typed(values: dict[str, Any], context: dict[str, Any]) -> dict[str, Any] | None:
+        info = _Context(context)
+        out: dict[str, Any] = {}
+        try:
+            for key, coerce, base, required, lo, hi in plan:
+                if key not in values:
+                    if required:
+                        return None
+                    out[key] = None
+                    continue
+                value = coerce(values[key], info)
+                if value is None:
+                    out[key] = None
+                    continue
+                kind = type(value)
+                if base is float:
+                    if kind is int:
+                        value = float(value)
+                    elif kind is not float:
+                        return None
+                elif base is int or base is str:
+                    if kind is not base:
+                        return None
+                elif base is dt.date:
+                    if kind is not dt.date:
+                        return None
+                elif kind is not str:  # a Literal of choices: the coercer returned one
+                    return None
+                if (lo is not None and value < lo) or (hi is not None and value > hi):
+                    return None
+                out[key] = value
+        except PydanticCustomError:
+            return None
+        return out
+
+    return typed
 
 
 def _python_type(column: Column) -> Any:

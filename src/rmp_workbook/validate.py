@@ -39,7 +39,7 @@ from rmp_workbook.findings import (
     WrongRelationship,
 )
 from rmp_workbook.model import Record, Submission, SubmissionMeta
-from rmp_workbook.models import norm, row_model, to_period, to_text
+from rmp_workbook.models import fast_row, norm, row_model, to_period, to_text
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
 
@@ -173,6 +173,7 @@ def validate_sheet(
     """Typed records (rows without errors) and findings of one raw sheet."""
     sheet = rs.sheet
     model = row_model(sheet.key)
+    quick = fast_row(sheet.key)
     records: list[Record] = []
     findings: list[Finding] = []
     seen: dict[tuple[str, ...], int] = {}
@@ -195,20 +196,12 @@ def validate_sheet(
                 values[col.key] = None  # recomputed below from the typed inputs
         context: dict[str, Any] = {}
         typed: dict[str, Any] = {}
-        try:
-            typed = model.model_validate(values, context=context).model_dump()
-        except PydanticValidationError as exc:
-            for err in exc.errors():
-                key = str(err["loc"][0])
-                if key in failed:
-                    continue
-                failed.add(key)
-                col = sheet.column(key)
-                cls = _CODE_CLASSES.get(err["type"], TypeErrorFinding)
-                row_findings.append(
-                    _at(cls, rs, raw_row, col, file, raw_row.values.get(key),
-                        note=_note(err, col), hint=_hint(err, col))
-                )  # fmt: skip
+        fast = quick(values, context)
+        if fast is not None:
+            typed = fast
+        else:
+            context = {}
+            typed = _model_typed(model, values, context, rs, raw_row, file, failed, row_findings)
         for key, found, used, shown in context.get("guesses", []):
             col = sheet.column(key)
             row_findings.append(
@@ -237,6 +230,35 @@ def validate_sheet(
             seen[row_key] = raw_row.row
         records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
     return records, findings
+
+
+def _model_typed(
+    model: Any,
+    values: dict[str, Any],
+    context: dict[str, Any],
+    rs: RawSheet,
+    raw_row: RawRow,
+    file: str,
+    failed: set[str],
+    row_findings: list[Finding],
+) -> dict[str, Any]:
+    """The row through its pydantic model: typed values, or {} with a finding per bad cell."""
+    sheet = rs.sheet
+    try:
+        return dict(model.model_validate(values, context=context).model_dump())
+    except PydanticValidationError as exc:
+        for err in exc.errors():
+            key = str(err["loc"][0])
+            if key in failed:
+                continue
+            failed.add(key)
+            col = sheet.column(key)
+            cls = _CODE_CLASSES.get(err["type"], TypeErrorFinding)
+            row_findings.append(
+                _at(cls, rs, raw_row, col, file, raw_row.values.get(key),
+                    note=_note(err, col), hint=_hint(err, col))
+            )  # fmt: skip
+    return {}
 
 
 def _at(
