@@ -287,7 +287,13 @@ def _rows(
     if frame is None or frame.empty:
         return []
     out = []
-    for rec in frame.to_dict("records"):
+    # Column lists, zipped into records: far cheaper than to_dict("records") per row.
+    n = len(frame)
+    names = ["_period", "_received_at", "_row", "_partner", "_submission_id"]
+    names += [c.key for c in sheet.columns]
+    lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in names]
+    for values_in_order in zip(*lists, strict=True):
+        rec = dict(zip(names, values_in_order, strict=True))
         sub_period = clean(rec.get("_period"))
         sub_period = as_period(sub_period) if sub_period is not None else ""
         if sub_period > period:
@@ -314,14 +320,32 @@ def _rows(
     return out
 
 
+_KeyTypes = tuple[tuple[tuple[str, ColType], ...], tuple[tuple[str, ColType], ...]]
+_KEY_TYPES: dict[int, tuple[Sheet, _KeyTypes]] = {}
+
+
+def _key_types(sheet: Sheet) -> _KeyTypes:
+    """(column key, type) of a sheet's keys and of its alternative keys (looked up once)."""
+    hit = _KEY_TYPES.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        types = tuple(
+            tuple((k, sheet.column(k).type) for k in ks) for ks in (sheet.keys, sheet.alt_keys)
+        )
+        hit = (sheet, (types[0], types[1]))
+        _KEY_TYPES[id(sheet)] = hit
+    return hit[1]
+
+
 def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     """The row's matching key: ('keys', …), ('alt', …) when a key is blank, else its own."""
     if sheet.keys:
-        parts = tuple(norm_key(row.values.get(k), sheet.column(k).type) for k in sheet.keys)
+        keys, alt_keys = _key_types(sheet)
+        values = row.values
+        parts = tuple(norm_key(values.get(k), t) for k, t in keys)
         if all(parts):
             return ("keys", parts)
-        if sheet.alt_keys:
-            alt = tuple(norm_key(row.values.get(k), sheet.column(k).type) for k in sheet.alt_keys)
+        if alt_keys:
+            alt = tuple(norm_key(values.get(k), t) for k, t in alt_keys)
             if all(alt):
                 return ("alt", alt)
     # Nothing to match on: the row stands alone.
@@ -417,7 +441,11 @@ def _latest_per_item(sheet: Sheet, rows: list[_Row], period: str) -> list[_Row]:
 
 
 def current_rows(
-    sheet: Sheet, rows: list[_Row], period: str, latest: Mapping[str, tuple[Any, ...]]
+    sheet: Sheet,
+    rows: list[_Row],
+    period: str,
+    latest: Mapping[str, tuple[Any, ...]],
+    kept: list[_Row] | None = None,
 ) -> list[_Row]:
     """The rows that count for ``period``.
 
@@ -426,7 +454,9 @@ def current_rows(
     partner's most recent submission up to ``period``.
     """
     if sheet.period:
-        return [r for r in _latest_per_item(sheet, rows, period) if _row_period(sheet, r) == period]
+        if kept is None:
+            kept = _latest_per_item(sheet, rows, period)
+        return [r for r in kept if _row_period(sheet, r) == period]
     return [r for r in rows if r.recency == latest.get(r.partner)]
 
 
@@ -693,8 +723,12 @@ def consolidate(
     partner_columns = len(discrepancy_partners) <= MAX_PARTNER_COLUMNS
     tables: dict[str, pd.DataFrame] = {}
     all_discrepancies: list[dict[str, Any]] = []
+    # Per-period sheets: each partner's latest row of each item, worked out once.
+    per_item = {
+        s.key: _latest_per_item(s, rows_by_sheet[s.key], period) for s in SHEETS if s.period
+    }
     for sheet in SHEETS:
-        now = current_rows(sheet, rows_by_sheet[sheet.key], period, latest)
+        now = current_rows(sheet, rows_by_sheet[sheet.key], period, latest, per_item.get(sheet.key))
         out_rows = []
         for group in match(sheet, now, partners):
             row, found = _reconcile_group(
@@ -706,8 +740,12 @@ def consolidate(
             out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
         )
 
-    kpi_history = _history(SCHEMA["kpis"], rows_by_sheet["kpis"], period, KPI_HISTORY_COLUMNS)
-    sla_history = _history(SCHEMA["sla"], rows_by_sheet["sla"], period, SLA_HISTORY_COLUMNS)
+    kpi_history = _history(
+        SCHEMA["kpis"], rows_by_sheet["kpis"], period, KPI_HISTORY_COLUMNS, per_item.get("kpis")
+    )
+    sla_history = _history(
+        SCHEMA["sla"], rows_by_sheet["sla"], period, SLA_HISTORY_COLUMNS, per_item.get("sla")
+    )
     health_rows = current_rows(SCHEMA["health"], rows_by_sheet["health"], period, latest)
     health_by_partner = _frame(
         [
@@ -756,9 +794,16 @@ def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
     return value
 
 
-def _history(sheet: Sheet, rows: list[_Row], period: str, columns: Sequence[str]) -> pd.DataFrame:
+def _history(
+    sheet: Sheet,
+    rows: list[_Row],
+    period: str,
+    columns: Sequence[str],
+    kept: list[_Row] | None = None,
+) -> pd.DataFrame:
     """Every period up to ``period``, per partner: the latest submission's figure."""
-    kept = _latest_per_item(sheet, rows, period)
+    if kept is None:
+        kept = _latest_per_item(sheet, rows, period)
     # One spelling per item id across partners and months (``k01`` and ``K01`` are one KPI).
     display: dict[str, dict[str, Any]] = {}
     for r in sorted(kept, key=lambda r: r.recency, reverse=True):
