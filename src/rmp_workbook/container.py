@@ -589,9 +589,12 @@ def _stream_members(
                         raise _Stop(XmlEntities(note=f"part {name} {verdict}"))
             if is_sheet:
                 buf = tail + chunk
-                for m in _CELL_REF.finditer(buf):
-                    cols = max(cols, _col_number(m.group(1)))
-                    rows = max(rows, int(m.group(2)))
+                refs = _CELL_REF.findall(buf)
+                if refs:
+                    # Per chunk, not per cell: few distinct column letters, one max of rows.
+                    letters, digits = zip(*refs, strict=True)
+                    cols = max(cols, *map(_col_number, set(letters)))
+                    rows = max(rows, *map(int, digits))
                 tail = buf[-256:]
         if not prolog_done:
             verdict = _xml_prolog_verdict(prolog, final=True)
