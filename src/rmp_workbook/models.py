@@ -339,35 +339,72 @@ def to_phone(value: Any) -> str | None:
 def _coercer(column: Column) -> Any:
     """The BeforeValidator function of a column: coerce, then check requiredness and length."""
     kind = column.type
+    convert: Any
+    # The conversion is picked once per column, not per cell.
+    if kind in (ColType.TEXT, ColType.LONG_TEXT):
+        limit = column.max_length
 
-    def coerce(value: Any, info: ValidationInfo) -> Any:
-        if kind in (ColType.TEXT, ColType.LONG_TEXT):
-            out: Any = to_text(value)
-            if out is not None and len(out) > column.max_length:
+        def convert(value: Any, info: Any) -> Any:
+            out = to_text(value)
+            if out is not None and len(out) > limit:
                 raise _err(
                     "out-of-range",
-                    f"at most {column.max_length} characters",
-                    hint=f"Shorten it to {column.max_length} characters or fewer.",
+                    f"at most {limit} characters",
+                    hint=f"Shorten it to {limit} characters or fewer.",
                 )
-        elif kind is ColType.INTEGER or kind is ColType.SCORE:
-            out = to_integer(value, column=column)
-        elif kind is ColType.NUMBER or kind is ColType.FORMULA:
-            out = to_number(value)
-        elif kind is ColType.PERCENT:
-            out = to_percent(value, info, column=column.key)
-        elif kind is ColType.DATE:
-            out = to_date(value)
-        elif kind is ColType.PERIOD:
-            out = to_period(value)
-        elif kind is ColType.CHOICE:
-            out = to_choice(value, column.choices, column.header)
-        elif kind is ColType.EMAIL:
-            out = to_email(value)
-        elif kind is ColType.PHONE:
-            out = to_phone(value)
-        else:  # pragma: no cover - every ColType is handled above
-            out = value
-        if out is None and column.required:
+            return out
+
+    elif kind is ColType.INTEGER or kind is ColType.SCORE:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_integer(value, column=column)
+
+    elif kind is ColType.NUMBER or kind is ColType.FORMULA:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_number(value)
+
+    elif kind is ColType.PERCENT:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_percent(value, info, column=column.key)
+
+    elif kind is ColType.DATE:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_date(value)
+
+    elif kind is ColType.PERIOD:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_period(value)
+
+    elif kind is ColType.CHOICE:
+        choices, header = column.choices, column.header
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_choice(value, choices, header)
+
+    elif kind is ColType.EMAIL:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_email(value)
+
+    elif kind is ColType.PHONE:
+
+        def convert(value: Any, info: Any) -> Any:
+            return to_phone(value)
+
+    else:  # pragma: no cover - every ColType is handled above
+
+        def convert(value: Any, info: Any) -> Any:
+            return value
+
+    required = column.required
+
+    def coerce(value: Any, info: ValidationInfo) -> Any:
+        out = convert(value, info)
+        if out is None and required:
             raise _err("required", "a value", hint=f"Fill in {column.header}: {column.help}")
         return out
 
