@@ -8,7 +8,7 @@ Stages (each measured in a fresh child process, so peak memory is the stage's ow
 - ``floor``     unzip every sheet part (and the shared strings) and parse it with expat;
 - ``baseline``  ``pandas.read_excel(path, sheet_name=None, engine="openpyxl")`` per file;
 - ``validate``  ``rmp validate DIR --json``, end to end;
-- ``merge``     ``rmp merge DIR --ledger fresh.sqlite -o out.xlsx``, end to end;
+- ``merge``     ``rmp merge DIR --ledger fresh.sqlite -o out.xlsx``, end to end, default ``--jobs``;
 - ``peer``      datamaps (PyPI) compiling the same files through a cell map, in its own venv;
 - ``help``      ``rmp --help`` start-up, median of 5;
 - ``template``  ``rmp template`` end to end for one workbook, median of 5;

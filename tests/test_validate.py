@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,22 @@ def test_public_api() -> None:
 
     assert rmp_workbook.read_workbook is rmp_workbook.read.read_workbook
     assert rmp_workbook.validate_paths is validate_paths
+
+
+def test_auto_jobs_reads_in_parallel_only_for_many_files() -> None:
+    from rmp_workbook.validate import PARALLEL_FROM, auto_jobs
+
+    assert auto_jobs(1) == auto_jobs(PARALLEL_FROM - 1) == 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert auto_jobs(PARALLEL_FROM) == max(1, min(cpus or 1, 8))
+
+
+def test_parallel_reading_gives_the_same_report_in_the_same_order(tmp_path: Path) -> None:
+    from rmp_workbook.sample import fill_many
+
+    fill_many(tmp_path / "returns", 3, 7)
+    (tmp_path / "returns" / "rmp.toml").unlink(missing_ok=True)
+    one = validate_paths([tmp_path / "returns"], jobs=1)
+    two = validate_paths([tmp_path / "returns"], jobs=2)
+    assert len(one.files) == 3
+    assert one.to_dict() == two.to_dict()

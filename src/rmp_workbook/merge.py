@@ -217,10 +217,13 @@ def merge(
     relationship_id: str | None = None,
     feedback_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
     today: dt.date | None = None,
 ) -> MergeResult:
     """Validate, record, reconcile and write the consolidated workbook for one period.
+
+    ``jobs`` is how many processes read the workbooks; None picks one per CPU when
+    there are many files (:func:`rmp_workbook.validate.auto_jobs`).
 
     ``period`` defaults to the latest reporting period among the usable
     workbooks. The relationship comes from ``config``, then ``relationship_id``,

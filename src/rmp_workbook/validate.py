@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import operator
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -561,18 +562,33 @@ def validate_file(
     return FileResult(str(path), submission=sub, findings=sub.findings, readable=raw.readable)
 
 
+PARALLEL_FROM = 20
+"""Automatic ``jobs`` reads in parallel from this many workbooks: below it, starting
+processes costs more than it saves."""
+
+
+def auto_jobs(files: int) -> int:
+    """Processes to read ``files`` workbooks with: one per CPU (at most 8) from
+    :data:`PARALLEL_FROM` files, else 1."""
+    if files < PARALLEL_FROM:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, 8))
+
+
 def validate_paths(
     paths: Iterable[str | Path],
     *,
     relationship_id: str | None = None,
     progress: Callable[[str], None] | None = None,
-    jobs: int = 1,
+    jobs: int | None = 1,
     limits: Limits | None = None,
 ) -> Report:
     """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files.
 
     ``progress`` is called with each file's path as it is done; ``jobs`` > 1 reads
-    files in that many processes (results keep the input order). ``limits`` bound
+    files in that many processes (results keep the input order), None picks
+    :func:`auto_jobs` for the number of files. ``limits`` bound
     what is read (default: :meth:`Limits.from_env`); more than ``max_files``
     workbooks raise :class:`~rmp_workbook.container.TooManyFiles`.
     """
@@ -581,6 +597,8 @@ def validate_paths(
     check_file_count(sum(not skip for _, skip in files), limits)
     report = Report(no_input=empty)
     todo = [p for p, skip in files if not skip]
+    if jobs is None:
+        jobs = auto_jobs(len(todo))
     done: dict[Path, FileResult] = {}
     if jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor

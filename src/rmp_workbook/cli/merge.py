@@ -87,9 +87,9 @@ def format_result(result: Any) -> str:
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Read this many workbooks at once (processes); helps with hundreds of files.",
+    default=None,
+    help="Read this many workbooks at once (processes). Default: one per CPU (at most 8) "
+    "from 20 workbooks, else 1.",
 )
 @json_option
 @handle_errors
@@ -101,7 +101,7 @@ def merge(
     config_path: str | None,
     relationship_id: str | None,
     feedback_dir: str | None,
-    jobs: int,
+    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Validate partners' workbooks, record them in the ledger, reconcile what
