@@ -499,6 +499,10 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, bool]], 
             found = False
             for child in sorted(path.iterdir(), key=lambda p: p.name):
                 if not child.is_file():
+                    # A folder named like a workbook is listed with its reason, not lost.
+                    if child.is_dir() and child.suffix.lower() in WORKBOOK_SUFFIXES:
+                        files.append((child, False))
+                        found = True
                     continue
                 skip = (
                     bool(_LOCK.match(child.name)) or child.suffix.lower() not in WORKBOOK_SUFFIXES
