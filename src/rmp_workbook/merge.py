@@ -260,7 +260,7 @@ def merge(
             result.skipped.append(Skipped(r.path, reason or "not usable", code))
 
     own_ledger = not isinstance(ledger, Ledger)
-    led = Ledger(ledger) if own_ledger else ledger  # type: ignore[arg-type]
+    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     try:
         if usable:
             result.recorded = led.record(usable)
