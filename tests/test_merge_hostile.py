@@ -245,3 +245,44 @@ def test_merge_of_partners_with_hostile_names(tmp_path: Path) -> None:
     assert all(p.parent == tmp_path / "fb" for p in fb)
     assert not list(tmp_path.parent.glob("escape*"))
     assert sorted(os.listdir(tmp_path)) == ["fb", "l.sqlite", "out.xlsx", "rmp.toml", "templates"]
+
+
+def test_feedback_copies_of_files_with_one_name_in_two_folders_both_survive(
+    tmp_path: Path,
+) -> None:
+    """``rmp merge north/ south/`` where both partners sent ``rmp.xlsx``: two copies."""
+    from fill import BAD_ROWS, fill, make_template
+
+    for folder, partner in (("north", "Northwind Ltd"), ("south", "Southwind plc")):
+        (tmp_path / folder).mkdir()
+        template = make_template(tmp_path / f"{folder}-blank.xlsx", partner=partner)
+        fill(template, tmp_path / folder / "rmp.xlsx", rows=BAD_ROWS)
+    proc = run_rmp(
+        "merge", str(tmp_path / "north"), str(tmp_path / "south"),
+        "--ledger", str(tmp_path / "l.sqlite"), "-o", str(tmp_path / "out.xlsx"),
+        "--feedback", str(tmp_path / "fb"),
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    copies = sorted((tmp_path / "fb").iterdir())
+    assert len(copies) == 2, copies
+    partners = set()
+    for copy in copies:
+        rows = CalamineWorkbook.from_path(str(copy)).get_sheet_by_name("Relationship")
+        partners |= {str(c) for r in rows.to_python() for c in r}
+    assert {"Northwind Ltd", "Southwind plc"} <= partners
+
+
+def test_validate_feedback_keeps_both_copies_of_one_name_too(tmp_path: Path) -> None:
+    from fill import BAD_ROWS, fill, make_template
+
+    for folder in ("north", "south"):
+        (tmp_path / folder).mkdir()
+        template = make_template(tmp_path / f"{folder}-blank.xlsx")
+        fill(template, tmp_path / folder / "Plan.xlsx", rows=BAD_ROWS)
+    proc = run_rmp(
+        "validate", str(tmp_path / "north"), str(tmp_path / "south"),
+        "--feedback", str(tmp_path / "fb"),
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    names = sorted(p.name for p in (tmp_path / "fb").iterdir())
+    assert names == ["Plan-2.feedback.xlsx", "Plan.feedback.xlsx"]

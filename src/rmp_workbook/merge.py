@@ -405,11 +405,14 @@ def _write_feedback(
     """Annotated copies of the partners' own files that have problems."""
     from rmp_workbook.feedback import write_feedback
 
-    written = []
+    written: list[Path] = []
+    taken: set[str] = set()
     for r in report.checked:
         if r.findings and r.readable:
             try:
-                written.append(write_feedback(r.path, r.findings, out_dir, limits=limits))
+                written.append(
+                    write_feedback(r.path, r.findings, out_dir, limits=limits, taken=taken)
+                )
             except OSError as exc:
                 raise OutputError(_os_reason(Path(exc.filename or out_dir), exc)) from None
     return written
