@@ -259,6 +259,49 @@ def test_two_merges_at_once_equal_one_merge_of_the_union(bench, tmp_path: Path) 
         assert counts(tmp_path / f"ledger-{round_}.sqlite") == counts(single)
 
 
+def pg_counts(url: str) -> dict[str, int]:
+    import psycopg
+
+    host = url.split("host=", 1)[1]
+    name = url.split("@/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(host=host, user="postgres", dbname=name) as db:
+        names = [
+            r[0]
+            for r in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        ]
+        return {n: db.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def test_two_merges_at_once_on_postgresql(bench, tmp_path: Path, postgres_database: str):
+    """The same race on a fresh PostgreSQL ledger: the advisory lock serialises the writers."""
+    files: list[Path] = bench["files"]  # type: ignore[assignment]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    for f in files[:17]:
+        shutil.copy2(f, a / f.name)
+    for f in files[14:]:
+        shutil.copy2(f, b / f.name)
+    children = [
+        rmp("merge", str(folder), "--config", str(bench["config"]), "--ledger",
+            postgres_database, "-o", str(tmp_path / f"out-{folder.name}.xlsx"))
+        for folder in (a, b)
+    ]  # fmt: skip
+    for child in children:
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, out + err
+    single = tmp_path / "single.sqlite"
+    union = tmp_path / "union"
+    union.mkdir()
+    for f in files:
+        shutil.copy2(f, union / f.name)
+    proc = run("merge", str(union), "--config", str(bench["config"]), "--ledger", str(single),
+               "-o", str(tmp_path / "single.xlsx"))  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert pg_counts(postgres_database) == counts(single)
+
+
 def test_a_merge_that_cannot_get_the_lock_says_ledger_busy(bench, tmp_path: Path) -> None:
     shutil.copytree(bench["prev"], tmp_path / "t")
     ledger = tmp_path / "t" / "ledger.sqlite"
