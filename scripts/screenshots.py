@@ -13,6 +13,7 @@ Writes ``<out>/<prefix>-<sheet>.png`` (``-2``, ``-3`` … for further pages).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -76,8 +77,45 @@ def only_sheet(src: Path, sheet: str, dst: Path) -> Path:
     return dst
 
 
-def to_pdf(src: Path, outdir: Path, soffice: str | None = None) -> Path:
-    """Convert with LibreOffice headless, in a profile folder of its own."""
+def uno_python() -> str | None:
+    """A Python that can import LibreOffice's ``uno`` module ($RMP_UNO_PYTHON, python3)."""
+    for candidate in (os.environ.get("RMP_UNO_PYTHON"), "/usr/bin/python3", "python3"):
+        exe = candidate and shutil.which(candidate)
+        if exe and subprocess.run([exe, "-c", "import uno"], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def to_pdf(
+    src: Path,
+    outdir: Path,
+    soffice: str | None = None,
+    *,
+    fit_rows: bool = False,
+    fit_width: bool = False,
+) -> Path:
+    """Convert with LibreOffice headless, in a profile folder of its own.
+
+    ``fit_rows`` sizes rows stored without a height to their text, as Excel does on
+    opening (``soffice --convert-to`` prints them one line high); ``fit_width`` prints
+    each sheet one page wide at full size, on a page as wide as its columns. Both
+    drive LibreOffice through ``scripts/lo_pdf.py`` and need a Python with ``uno``;
+    without one the plain conversion is used.
+    """
+    python = uno_python() if (fit_rows or fit_width) else None
+    if python:
+        outdir.mkdir(parents=True, exist_ok=True)
+        out = outdir / f"{src.stem}.pdf"
+        cmd = [python, str(Path(__file__).with_name("lo_pdf.py")), str(src), str(out)]
+        proc = subprocess.run(
+            cmd + (["--fit-width"] if fit_width else []),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if out.exists():
+            return out
+        print(f"lo_pdf.py failed ({proc.stderr.strip()[-300:]}); plain conversion", file=sys.stderr)
     soffice = soffice or shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         raise SystemExit("LibreOffice (soffice) is not installed")
@@ -123,13 +161,22 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "sheet"
 
 
-def render(workbook: Path, sheets: list[str], outdir: Path, prefix: str, dpi: int) -> list[Path]:
+def render(
+    workbook: Path,
+    sheets: list[str],
+    outdir: Path,
+    prefix: str,
+    dpi: int,
+    *,
+    fit_rows: bool = False,
+    fit_width: bool = False,
+) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         for sheet in sheets:
             copy = only_sheet(workbook, sheet, Path(tmp) / f"{slug(sheet)}.xlsx")
-            pdf = to_pdf(copy, Path(tmp))
+            pdf = to_pdf(copy, Path(tmp), fit_rows=fit_rows, fit_width=fit_width)
             stem = outdir / (f"{prefix}-{slug(sheet)}" if prefix else slug(sheet))
             written += pdf_to_png(pdf, stem, dpi)
     return written
@@ -143,9 +190,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/images"))
     parser.add_argument("--prefix", default="", help="file name prefix, e.g. demo")
     parser.add_argument("--dpi", type=int, default=110)
+    parser.add_argument(
+        "--fit-rows", action="store_true", help="rows at their text's height, as Excel shows them"
+    )
+    parser.add_argument(
+        "--fit-width", action="store_true", help="one page as wide as the sheet's columns"
+    )
     args = parser.parse_args(argv)
     sheets = sheet_names(args.workbook) if args.all else (args.sheet or ["Dashboard"])
-    for path in render(args.workbook, sheets, args.out, args.prefix, args.dpi):
+    written = render(
+        args.workbook,
+        sheets,
+        args.out,
+        args.prefix,
+        args.dpi,
+        fit_rows=args.fit_rows,
+        fit_width=args.fit_width,
+    )
+    for path in written:
         print(path)
     return 0
 

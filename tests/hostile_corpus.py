@@ -1,6 +1,6 @@
 """Hostile files crafted at test time: nothing binary is committed.
 
-Each builder writes one file into a folder and returns its path. ``CORPUS`` maps
+Each builder writes one file into a folder and returns its path. :func:`build_corpus` maps
 a case name to (builder, the finding code the container check must report).
 """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 from pathlib import Path
 
 import pytest
@@ -185,20 +183,6 @@ def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(tmp_path: Path
     assert path.read_text(encoding="utf-8").endswith("# edited\n")
     code, text = rmp("init", "--force", str(tmp_path / "rel"))
     assert code == 0 and not path.read_text(encoding="utf-8").endswith("# edited\n")
-
-
-def test_readme_first_command_works(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    first = re.search(r"```bash\n(.*?)\n", readme)
-    assert first is not None
-    install, _, command = first.group(1).partition(" && ")
-    assert install == "pip install -e ."
-    args = shlex.split(command)
-    assert args[0] == "rmp" and args[1] == "template"
-    proc = run_rmp(*args[1:], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    out = tmp_path / args[args.index("-o") + 1]
-    assert CalamineWorkbook.from_path(str(out)).sheet_names == list(schema.SHEET_ORDER)
 
 
 def test_bad_period_in_a_real_process(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import warnings
 from pathlib import Path
 
@@ -27,11 +29,29 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert (folder / "rmp.toml").exists() and (folder / "rmp-ledger.sqlite").exists()
     assert {p.name for p in (folder / "report").iterdir()} >= {"summary.pdf", "kpi-trends.png"}
 
+    # The sample's two typing mistakes: listed with their cells, left out, fed back; exit 0
+    # all the same, since the demo itself succeeded.
+    assert "Mistakes found: 2 errors in 1 workbook" in proc.stdout
+    assert "contoso-engineering-plc_2026-09.xlsx Risks!D2: Likelihood" in proc.stdout
+    assert "contoso-engineering-plc_2026-09.xlsx Contacts!E3: Email" in proc.stdout
+    assert "Feedback for partners: demo/feedback/" in proc.stdout
+    copy = folder / "feedback" / "contoso-engineering-plc_2026-09.feedback.xlsx"
+    assert [p.name for p in (folder / "feedback").iterdir()] == [copy.name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fb = openpyxl.load_workbook(copy)
+    assert fb.sheetnames[0] == "Problems"
+    assert fb["Risks"]["D2"].value == "high" and fb["Risks"]["D2"].comment is not None
+    assert fb["Contacts"]["E3"].comment is not None
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # openpyxl: sparkline extensions
         wb = openpyxl.load_workbook(folder / "consolidated-2026-11.xlsx")
     assert wb.sheetnames[0] == "Dashboard"
     assert wb["Discrepancies"].max_row > 1 and wb["Gaps"].max_row > 1
+    quality = [tuple(c.value for c in row[:3]) for row in wb["Data quality"].iter_rows()]
+    september = "contoso-engineering-plc_2026-09.xlsx"
+    assert {(september, "Risks", "D2"), (september, "Contacts", "E3")} <= set(quality)
 
     # Next month's workbooks are pre-filled from the ledger: KPIs for 2026-12, Actual blank.
     nxt = CalamineWorkbook.from_path(str(folder / "6-next-month/fabrikam-logistics-2026-12.xlsx"))
@@ -47,3 +67,19 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
         proc.stdout.split("Ledger:")[1].split(")")[0]
         == again.stdout.split("Ledger:")[1].split(")")[0]
     )
+
+
+def test_readme_first_commands_are_the_newcomers(tmp_path: Path) -> None:
+    """The README's first two commands: install and run the demo; install and run the tests
+    (the very command .ci/run runs). The first one works as written, in an empty folder."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    first = re.search(r"```bash\n(.*?)\n(.*?)\n", readme)
+    assert first is not None
+    assert first.group(1) == "pip install -e . && rmp demo"
+    assert first.group(2) == "pip install -e '.[test]' && pytest"
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert first.group(2) in ci
+    proc = run_rmp(*shlex.split(first.group(1).partition(" && ")[2])[1:], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "rmp-demo" / "consolidated-2026-11.xlsx").exists()

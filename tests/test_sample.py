@@ -569,21 +569,63 @@ def test_fill_many_is_reproducible(tmp_path: Path) -> None:
 # --- the project's own reader -------------------------------------------------------------
 
 
-def test_every_sample_file_reads_back_valid_with_the_typed_values(
+def test_typing_mistakes_are_planted_in_one_earlier_workbook(rel: SampleRelationship) -> None:
+    mistakes = rel.scenario.typing_mistakes
+    assert [(m[0], m[1], m[2], m[4]) for m in mistakes] == [
+        ("contoso-engineering-plc_2026-09.xlsx", "risks", "likelihood", "high"),
+        ("contoso-engineering-plc_2026-09.xlsx", "contacts", "email", "raj.patel.contoso.example"),
+    ]
+    books = {w.file_name: w for w in rel.workbooks}
+    for file_name, sheet, column, _, typed_value in mistakes:
+        assert typed_value in [r.get(column) for r in books[file_name].rows[sheet]]
+    # Only that file: the months after it are typed correctly again.
+    typed_anywhere = [
+        w.file_name
+        for w in rel.workbooks
+        for rows in w.rows.values()
+        for r in rows
+        if r.get("likelihood") == "high" or (r.get("email") and "@" not in r["email"])
+    ]
+    assert typed_anywhere == ["contoso-engineering-plc_2026-09.xlsx"] * 2
+
+
+def _mistake_key(sheet_key: str) -> str:
+    return {"risks": "risk_id", "contacts": "name"}[sheet_key]
+
+
+def test_every_sample_file_reads_back_with_exactly_the_planted_findings(
     rel: SampleRelationship, sample_dir: Path
 ) -> None:
+    """Every file is valid but the one with typing mistakes, which has exactly those errors,
+    each at the cell that holds the mistyped value; every other row reads back as typed."""
     from rmp_workbook.read import read_workbook
 
+    planted = rel.scenario.typing_mistakes
     for book in rel.workbooks:
-        sub = read_workbook(sample_dir / book.file_name, relationship_id=rel.config.id)
-        assert sub.valid and sub.findings == [], (book.file_name, sub.findings)
+        path = sample_dir / book.file_name
+        sub = read_workbook(path, relationship_id=rel.config.id)
+        mine = [m for m in planted if m[0] == book.file_name]
+        found = sorted((f.sheet, f.column, f.value, f.code) for f in sub.findings)
+        want = sorted((SCHEMA[m[1]].name, SCHEMA[m[1]].column(m[2]).header, m[4], "type-error")
+                      for m in mine)  # fmt: skip
+        assert found == want, (book.file_name, sub.findings)
+        assert sub.valid == (not mine)
+        if mine:
+            wb = openpyxl.load_workbook(path, read_only=True)
+            for f in sub.findings:
+                assert wb[f.sheet][f.cell].value == f.value, (f.sheet, f.cell)
+            wb.close()
         assert (sub.meta.partner, sub.meta.period) == (book.partner, book.period)
         for key, rows in book.rows.items():
+            left_out = {m[3] for m in mine if m[1] == key}
+            rows = [r for r in rows if not left_out or r[_mistake_key(key)] not in left_out]
             got = [r.values for r in sub.records[key]]
             assert len(got) == len(rows), (book.file_name, key)
-            for want, have in zip(rows, got, strict=True):
+            for want_row, have in zip(rows, got, strict=True):
                 wrong = {
-                    c: (v, have.get(c)) for c, v in want.items() if not same(meant(v), have.get(c))
+                    c: (v, have.get(c))
+                    for c, v in want_row.items()
+                    if not same(meant(v), have.get(c))
                 }
                 assert wrong == {}, (book.file_name, key)
         form = sub.records["relationship"][0].values

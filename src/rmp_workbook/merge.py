@@ -170,6 +170,15 @@ def _relationship_of(results: Sequence[FileResult]) -> str:
     return best
 
 
+def _findings_upto(led: Ledger, relationship_id: str, period: str) -> pd.DataFrame:
+    """Findings of the current workbooks up to ``period``: the view's history comes from
+    them too, so a row left out of an earlier month belongs on the data-quality list."""
+    found = led.findings_frame(relationship_id)
+    if found.empty:
+        return found
+    return found[found["period"].astype(str) <= period].reset_index(drop=True)
+
+
 def _data_quality(
     ledger_findings: pd.DataFrame, skipped: Sequence[Skipped], report: Report
 ) -> pd.DataFrame:
@@ -388,7 +397,7 @@ def consolidated_view(
         submissions=upto,
         restatements=led.restatements_frame(relationship_id, period),
         data_quality=_data_quality(
-            led.findings_frame(relationship_id, period), skipped, report or Report()
+            _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
         today=today,
     )

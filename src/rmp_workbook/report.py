@@ -121,9 +121,22 @@ def _style(ax: Axes) -> None:
 def _kpi_grid(fig: Figure, tiles: list[Tile]) -> None:
     cols = min(3, len(tiles))
     rows = math.ceil(len(tiles) / cols)
+    legend: dict[str, Any] = {}
     for i, tile in enumerate(tiles):
-        _trend(fig.add_subplot(rows, cols, i + 1), tile)
-    fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.12, hspace=0.6, wspace=0.25)
+        ax = fig.add_subplot(rows, cols, i + 1)
+        _trend(ax, tile)
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    # One legend for every chart, under them: a legend inside a chart hides its lines.
+    fig.legend(
+        list(legend.values()),
+        list(legend),
+        loc="lower center",
+        ncol=min(6, len(legend)),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.85, bottom=0.14, hspace=0.6, wspace=0.25)
 
 
 def _trend(ax: Axes, tile: Tile, small: bool = False) -> None:
@@ -167,7 +180,9 @@ def _trend(ax: Axes, tile: Tile, small: bool = False) -> None:
         ax.tick_params(labelsize=6)
         return
     ax.set_xticks(x, labels)
-    ax.set_title(f"{tile.label}{unit}", fontsize=9.5, color=NAVY, loc="left", fontweight="bold")
+    # The title sits above the RAG badge so that a long KPI name never runs under it.
+    title = f"{tile.label}{unit}"
+    ax.set_title(title, fontsize=9.5, color=NAVY, loc="left", fontweight="bold", pad=18)
     badge = {"boxstyle": "round,pad=0.25", "facecolor": summary.RAG_COLOURS[tile.rag], "ec": "none"}
     ax.text(
         1.0,
@@ -181,7 +196,6 @@ def _trend(ax: Axes, tile: Tile, small: bool = False) -> None:
         fontweight="bold",
         bbox=badge,
     )
-    ax.legend(fontsize=6.5, loc="best", frameon=False)
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:

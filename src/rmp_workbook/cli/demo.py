@@ -16,6 +16,10 @@ def _rel(path: os.PathLike[str] | str) -> str:
         return str(path)
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 @click.command()
 @click.argument("folder", default="rmp-demo", type=click.Path(file_okay=False))
 @click.option("--seed", default=2026, show_default=True, help="Seed of the sample data.")
@@ -30,6 +34,12 @@ def demo(folder: str, seed: int) -> None:
     consolidated workbook and a chart report, and pre-fills next month's
     workbooks from the ledger. FOLDER (default ./rmp-demo) is created or
     refreshed.
+
+    One partner's September workbook holds two typing mistakes (a likelihood
+    typed "high", an e-mail without @), as real workbooks do: rmp lists them
+    with their cells, leaves those rows out of the merge and writes an
+    annotated copy to FOLDER/feedback/. The demo still exits 0: the mistakes
+    are part of the sample, and the demo itself succeeded.
 
     \b
     Example:
@@ -60,9 +70,19 @@ def demo(folder: str, seed: int) -> None:
             f"Consolidated workbook: {_rel(m.output)} ({s['discrepancies']} discrepancies, "
             f"{s['gaps']} gaps, {s['red_gaps']} red)"
         )
+    if m.left_out:
+        files = {f.file for f in m.left_out}
+        click.echo(
+            f"Mistakes found: {_n(len(m.left_out), 'error')} in {_n(len(files), 'workbook')}; "
+            "those rows were left out of the merge:"
+        )
+        for f in m.left_out:
+            click.echo(f"  {os.path.basename(f.file or '')} {f.ref}: {f.message}")
     if m.feedback:
         click.echo(
-            f"Feedback for partners: {_rel(m.feedback[0].parent)}/ ({len(m.feedback)} files)"
+            f"Feedback for partners: {_rel(m.feedback[0].parent)}/ "
+            f"({_n(len(m.feedback), 'annotated copy', 'annotated copies')}: the cells to fix "
+            "are marked and listed on a Problems sheet)"
         )
     if result.charts:
         click.echo(f"Report: {_rel(result.charts[0].parent)}/ ({len(result.charts)} files)")

@@ -201,6 +201,16 @@ GENERATED_AT = dt.datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 DEADLINE_DAY = 7
 """Workbooks are due by the 7th of the following month."""
 
+MISTAKES_AT = 3
+"""Index of the month (0 = the first) whose customer workbook holds typing mistakes."""
+
+_MISTAKES: tuple[tuple[str, str, str, str, str], ...] = (
+    # (sheet key, key column, row key, column key, what the person typed)
+    ("risks", "risk_id", "R01", "likelihood", "high"),  # a word where the 1-5 scale belongs
+    ("contacts", "name", "Raj Patel", "email", "raj.patel.contoso.example"),  # no @
+)
+"""Two everyday typing mistakes in the customer's workbook, so the demo shows feedback."""
+
 
 def _role_of(p_idx: int, partners: int) -> int:
     """The role a partner plays (with two partners the supplier also ships)."""
@@ -270,6 +280,9 @@ class Scenario:
     """(partner, period, the late file, the file superseding it)."""
     formula_texts: tuple[tuple[str, str, str, str, str], ...]
     """(file, sheet key, column key, row key, text) of text beginning = + - or @."""
+    typing_mistakes: tuple[tuple[str, str, str, str, str], ...] = ()
+    """(file, sheet key, column key, row key, what was typed) of values a person got wrong:
+    ``rmp validate`` reports each at its cell, ``rmp merge`` leaves its row out."""
 
 
 @dataclass
@@ -884,6 +897,7 @@ def build_relationship(
         ]
 
     workbooks: list[SampleWorkbook] = []
+    mistakes: list[tuple[str, str, str, str, str]] = []
     for i, period in enumerate(plist):
         for p_idx, org in enumerate(orgs):
             file_name = f"{slug(org.name)}_{period}.xlsx"
@@ -920,6 +934,11 @@ def build_relationship(
                 "shared_systems": _SYSTEMS,
                 "management_structure": _STRUCTURE,
             }
+            if org.name == customer and i == min(MISTAKES_AT, n - 2):
+                for sheet_key, key_col, row_key, col_key, typed in _MISTAKES:
+                    row = next(r for r in rows[sheet_key] if r[key_col] == row_key)
+                    row[col_key] = typed
+                    mistakes.append((file_name, sheet_key, col_key, row_key, typed))
             workbooks.append(
                 SampleWorkbook(org.name, period, file_name, received, relationship, rows, org.style)
             )
@@ -1020,6 +1039,7 @@ def build_relationship(
         ),
         late_file=(late_partner, last, late_first, late_second),
         formula_texts=tuple(formula_texts),
+        typing_mistakes=tuple(mistakes),
     )
     return SampleRelationship(config, plist, workbooks, scenario, seed)
 
