@@ -33,10 +33,19 @@ def soffice() -> str:
     return path
 
 
-def convert(soffice: str, src: Path, fmt: str, outdir: Path) -> Path:
-    """Convert ``src`` with LibreOffice headless; each run gets its own profile folder."""
+def convert(
+    soffice: str, src: Path, fmt: str, outdir: Path, *, registry: str | None = None
+) -> Path:
+    """Convert ``src`` with LibreOffice headless; each run gets its own profile folder.
+
+    ``registry`` is a ``registrymodifications.xcu`` to start the profile with (for
+    example, one that makes LibreOffice recalculate every formula on load).
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     profile = outdir / f".lo-profile-{uuid.uuid4().hex}"
+    if registry is not None:
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(registry, encoding="utf-8")
     cmd = [
         soffice,
         f"-env:UserInstallation=file://{profile}",

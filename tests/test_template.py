@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -498,25 +495,7 @@ _RECALC = """<?xml version="1.0" encoding="UTF-8"?>
 
 def convert_recalculating(soffice: str, src: Path, outdir: Path) -> Path:
     """Convert to xlsx through LibreOffice set to recalculate every formula on load."""
-    profile = outdir / f".lo-profile-{uuid.uuid4().hex}"
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(_RECALC, encoding="utf-8")
-    cmd = [
-        soffice,
-        f"-env:UserInstallation=file://{profile}",
-        "--headless",
-        "--norestore",
-        "--convert-to",
-        "xlsx",
-        "--outdir",
-        str(outdir),
-        str(src),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    shutil.rmtree(profile, ignore_errors=True)
-    out = outdir / f"{src.stem}.xlsx"
-    assert out.exists(), proc.stdout + proc.stderr
-    return out
+    return convert(soffice, src, "xlsx", outdir, registry=_RECALC)
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,9 @@ OPENPYXL_MAX_CELLS = 2_000_000
 such a workbook gets the values copy of its problem sheets instead."""
 
 
+FEEDBACK_SUFFIX = ".feedback.xlsx"
+
+
 def feedback_path(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
     """Where the feedback copy goes: ``<out_dir>/<stem>.feedback.xlsx``.
 
@@ -70,7 +73,15 @@ def feedback_path(path: str | os.PathLike[str], out_dir: str | os.PathLike[str])
     suffix = path.suffix.lower().lstrip(".")
     if suffix and suffix != "xlsx":
         stem = f"{stem[:100]}-{re.sub(r'[^a-z0-9]', '', suffix)[:8]}"
-    return Path(out_dir) / f"{stem[:110]}.feedback.xlsx"
+    return Path(out_dir) / f"{stem[:110]}{FEEDBACK_SUFFIX}"
+
+
+def _unique(out: Path, taken: set[str]) -> Path:
+    stem, n = out.name.removesuffix(FEEDBACK_SUFFIX), 2
+    while out.name.casefold() in taken:
+        out, n = out.with_name(f"{stem}-{n}{FEEDBACK_SUFFIX}"), n + 1
+    taken.add(out.name.casefold())
+    return out
 
 
 def write_feedback(
@@ -79,8 +90,12 @@ def write_feedback(
     out_dir: str | os.PathLike[str],
     *,
     limits: Limits | None = None,
+    taken: set[str] | None = None,
 ) -> Path:
     """Write the annotated copy of the workbook at ``path`` into ``out_dir``; return its path.
+
+    ``taken`` holds the names (case-folded) this run already wrote: a file with the same
+    name from another folder gets ``-2``, ``-3``… rather than overwriting that copy.
 
     ``findings`` are those of this file (validation's; the container check's are
     added when no finding of their code is given). ``limits`` default to
@@ -91,6 +106,8 @@ def write_feedback(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = feedback_path(path, out_dir)
+    if taken is not None:
+        out = _unique(out, taken)
     if out.resolve() == path.resolve():
         raise UsageError(f"{out}: the feedback copy would overwrite the partner's file")
     info = check_container(path, limits)
@@ -368,9 +385,12 @@ def write_report_feedback(
     Files without findings and skipped files (lock files, other files) get none.
     Returns the paths written, in the report's order.
     """
-    written = []
+    written: list[Path] = []
+    taken: set[str] = set()
     for result in report.files:
         if result.skipped or not result.findings:
             continue
-        written.append(write_feedback(result.path, result.findings, out_dir, limits=limits))
+        written.append(
+            write_feedback(result.path, result.findings, out_dir, limits=limits, taken=taken)
+        )
     return written

@@ -123,6 +123,10 @@ class LedgerBusy(LedgerError):
     """Another run holds the ledger's write lock for longer than the wait allowed."""
 
 
+class OutputError(RmpError):
+    """An output file or folder cannot be written (read-only, a folder, a full disk)."""
+
+
 # --- Findings about a partner's workbook (reader and validator) -------------------------------
 #
 # ``fatal`` marks findings that mean the input is not a readable RMP workbook at all

@@ -84,6 +84,9 @@ SUPERSEDED = "superseded"
 DEFAULT_BUSY_TIMEOUT = 30.0
 """Seconds a run waits for another run's write lock before failing with LedgerBusy."""
 
+BUSY_TIMEOUT_ENV = "RMP_LEDGER_WAIT"
+"""Environment variable that sets the wait (seconds) when a caller gives none."""
+
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 _SQL_TYPES: dict[ColType, Any] = {
@@ -430,6 +433,23 @@ def _newer(new: _SubState, old: _SubState) -> bool:
     return new.id > old.id
 
 
+def _busy_timeout(given: float | None) -> float:
+    if given is not None:
+        return float(given)
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise LedgerError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds, e.g. 30"
+        ) from None
+    if not 0 <= seconds <= 86400:
+        raise LedgerError(f"{BUSY_TIMEOUT_ENV}={raw!r} must be between 0 and 86400 seconds")
+    return seconds
+
+
 class Ledger:
     """The history of every workbook a relationship's partners sent.
 
@@ -437,19 +457,21 @@ class Ledger:
     ``Ledger("postgresql://user@host/db")`` a PostgreSQL database. Opening
     creates missing tables and adds schema columns the ledger lacks.
     ``create=False`` refuses to create a SQLite file that does not exist.
+    ``busy_timeout`` (default: ``RMP_LEDGER_WAIT`` or 30 s) is how long a writer
+    waits for another run's write lock before LedgerBusy.
     """
 
     def __init__(
         self,
         url_or_path: str | os.PathLike[str],
         *,
-        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        busy_timeout: float | None = None,
         create: bool = True,
         sheets: Sequence[Sheet] = SHEETS,
     ) -> None:
         url, path = _engine_url(url_or_path)
         self.path = path
-        self.busy_timeout = float(busy_timeout)
+        self.busy_timeout = _busy_timeout(busy_timeout)
         self.sheets: tuple[Sheet, ...] = tuple(sheets)
         self.metadata = build_metadata(self.sheets)
         self.tables = self.metadata.tables

@@ -10,8 +10,10 @@ errors is left out with its cell address; everything else still merges.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.container import Limits
-from rmp_workbook.findings import Finding, Severity, UsageError
+from rmp_workbook.findings import Finding, OutputError, Severity, UsageError
 from rmp_workbook.validate import FileResult, Report, validate_paths
 
 if TYPE_CHECKING:
@@ -36,6 +38,9 @@ _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 DATA_QUALITY_COLUMNS = ("file", "sheet", "cell", "column", "code", "severity", "message")
 # File-level findings that leave a workbook's identity in doubt: it is not merged.
 _IDENTITY_CODES = frozenset({"wrong-relationship", "wrong-period"})
+MIN_FREE_BYTES = 4 * 1024 * 1024
+"""Free space an output folder needs before a merge records anything (a consolidated
+workbook of a dozen partners is a few hundred KB)."""
 
 
 @dataclass
@@ -233,6 +238,15 @@ def merge(
 
     if period is not None and not _PERIOD.fullmatch(period):
         raise UsageError(f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
+    # Check the outputs can be written before anything is read or recorded, so a merge
+    # that cannot write its workbook does not half-happen.
+    output = Path(output)
+    try:
+        check_writable(output)
+        if feedback_dir is not None:
+            check_writable(Path(feedback_dir), folder=True)
+    except OutputError as exc:
+        raise OutputError(f"{exc}; nothing was recorded") from None
     wanted = (config.id if config else None) or relationship_id
     # Safety limits: the config's [limits] raise the defaults; RMP_MAX_* variables win.
     limits = Limits.resolve(config.limits if config else None)
@@ -258,7 +272,7 @@ def merge(
             result.skipped.append(Skipped(r.path, reason or "not usable", code))
 
     own_ledger = not isinstance(ledger, Ledger)
-    led = Ledger(ledger) if own_ledger else ledger  # type: ignore[arg-type]
+    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     try:
         if usable:
             result.recorded = led.record(usable)
@@ -285,10 +299,62 @@ def merge(
 
     from rmp_workbook.dashboard import write_consolidated
 
-    result.output = write_consolidated(result.consolidated, Path(output))
+    recorded = "; the ledger has recorded this run, so running again adds nothing twice"
+    try:
+        result.output = write_consolidated(result.consolidated, output)
+    except OSError as exc:
+        raise OutputError(_os_reason(output, exc) + recorded) from None
     if feedback_dir is not None:
         result.feedback = _write_feedback(report, feedback_dir, limits)
     return result
+
+
+def _os_reason(path: Path, exc: OSError) -> str:
+    """One line naming the path and what the system said, in words a user can act on."""
+    code = exc.errno
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        why = "the disk is full"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "the folder is read-only or you may not write there"
+    elif code == errno.EISDIR:
+        why = "it is a folder, not a file"
+    elif code == errno.ENAMETOOLONG:
+        why = "the name is too long"
+    else:
+        why = (exc.strerror or str(exc)).lower()
+    return f"cannot write {path}: {why}"
+
+
+def check_writable(path: Path, *, folder: bool = False) -> None:
+    """Raise OutputError unless ``path`` (a file, or with ``folder`` a folder) can be written.
+
+    Creates missing folders, proves the folder takes a new file, and wants
+    MIN_FREE_BYTES free; nothing else is left behind.
+    """
+    if folder:
+        target = path
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"cannot write into {path}: it is a file, not a folder")
+    else:
+        if path.is_dir():
+            raise OutputError(
+                f"cannot write {path}: it is a folder; -o names the workbook to write (.xlsx)"
+            )
+        target = path.parent
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target, prefix=".~rmp-probe-")
+        os.close(fd)
+        os.unlink(probe)
+        stats = os.statvfs(target)
+    except OSError as exc:
+        raise OutputError(_os_reason(target if folder else path, exc)) from None
+    free = stats.f_bavail * stats.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise OutputError(
+            f"cannot write {path}: the disk is full ({free // 1024:,} KB free, "
+            f"a merge wants {MIN_FREE_BYTES // (1024 * 1024)} MB)"
+        )
 
 
 def consolidated_view(
@@ -351,8 +417,14 @@ def _write_feedback(
     """Annotated copies of the partners' own files that have problems."""
     from rmp_workbook.feedback import write_feedback
 
-    written = []
+    written: list[Path] = []
+    taken: set[str] = set()
     for r in report.checked:
         if r.findings and r.readable:
-            written.append(write_feedback(r.path, r.findings, out_dir, limits=limits))
+            try:
+                written.append(
+                    write_feedback(r.path, r.findings, out_dir, limits=limits, taken=taken)
+                )
+            except OSError as exc:
+                raise OutputError(_os_reason(Path(exc.filename or out_dir), exc)) from None
     return written

@@ -397,8 +397,13 @@ def describe_type(col: Column) -> str:
     }[col.type]
 
 
-def _header_footer_text(text: str) -> str:
-    return text.replace("&", "&&")
+def _header_footer_text(text: str, limit: int = 90) -> str:
+    """Partner text for a page header: ``&`` escaped, cut so the header keeps Excel's 255."""
+    escaped = text.replace("&", "&&")
+    while len(escaped) > limit:
+        text = text[: max(0, min(len(text) - 1, limit - 1))]
+        escaped = text.replace("&", "&&") + "…"
+    return escaped
 
 
 class _Writer:
@@ -793,11 +798,18 @@ class _Writer:
         ws.very_hidden()
 
 
+FILE_STEM_MAX = 80
+"""Longest partner slug in a template's file name."""
+
+
 def template_file_name(partner: str, period: str) -> str:
-    """``Northwind Ltd``, ``2026-11`` -> ``northwind-ltd-2026-11.xlsx`` (safe on every system)."""
-    return (
-        f"{slugify(partner) or 'partner'}-{period}.xlsx" if period else f"{slugify(partner)}.xlsx"
-    )
+    """``Northwind Ltd``, ``2026-11`` -> ``northwind-ltd-2026-11.xlsx`` (safe on every system).
+
+    Partner text never escapes the folder (no ``/``, ``..``, ``:``) and the name stays well
+    under file-system limits, temporary-file prefix included.
+    """
+    stem = slugify(partner)[:FILE_STEM_MAX].rstrip("-") or "partner"
+    return f"{stem}-{period}.xlsx" if period else f"{stem}.xlsx"
 
 
 def write_partner_templates(

@@ -410,7 +410,8 @@ def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
 
 # --- Many files --------------------------------------------------------------------------------
 
-_LOCK = re.compile(r"^(~\$.*|\.~lock\..*#)$")
+_LOCK = re.compile(r"^(~\$.*|\.~lock\..*#|\.~rmp-.*|\..+\.tmp\.xlsx)$")
+"""Office lock files, and the temporary files an interrupted rmp run can leave behind."""
 
 
 @dataclass
@@ -522,6 +523,10 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, bool]], 
             found = False
             for child in sorted(path.iterdir(), key=lambda p: p.name):
                 if not child.is_file():
+                    # A folder named like a workbook is listed with its reason, not lost.
+                    if child.is_dir() and child.suffix.lower() in WORKBOOK_SUFFIXES:
+                        files.append((child, False))
+                        found = True
                     continue
                 skip = (
                     bool(_LOCK.match(child.name)) or child.suffix.lower() not in WORKBOOK_SUFFIXES
@@ -541,6 +546,8 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, bool]], 
 
 
 def _skip_reason(path: Path) -> str:
+    if path.name.startswith((".~rmp-",)) or path.name.endswith(".tmp.xlsx"):
+        return f"{path.name} is a temporary file an interrupted rmp run left; delete it"
     if _LOCK.match(path.name):
         return f"{path.name} is an office lock file (the workbook is open somewhere)"
     return f"{path.name} is not a spreadsheet (.xlsx, .xlsm, .xls, .ods)"
