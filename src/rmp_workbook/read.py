@@ -295,9 +295,22 @@ def _read_form(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
     return rs
 
 
+_HEADER_MAPS: dict[int, tuple[Sheet, dict[str, str]]] = {}
+
+
+def _header_map(sheet: Sheet) -> dict[str, str]:
+    """Normalised header or key -> column key, built once per sheet."""
+    hit = _HEADER_MAPS.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        by_norm = {norm(c.header): c.key for c in sheet.columns}
+        by_norm.update({norm(c.key): c.key for c in sheet.columns if norm(c.key) not in by_norm})
+        hit = (sheet, by_norm)
+        _HEADER_MAPS[id(sheet)] = hit
+    return hit[1]
+
+
 def _match_header(sheet: Sheet, row: list[Any]) -> dict[str, int]:
-    by_norm = {norm(c.header): c.key for c in sheet.columns}
-    by_norm.update({norm(c.key): c.key for c in sheet.columns if norm(c.key) not in by_norm})
+    by_norm = _header_map(sheet)
     found: dict[str, int] = {}
     for c, value in enumerate(row):
         if isinstance(value, str) and value.strip():
@@ -322,8 +335,14 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
     rs.missing = {c.key for c in sheet.columns if c.key not in best}
     inputs = [c.key for c in sheet.input_columns if c.key in best]
     fixed_key = sheet.columns[0].key if sheet.kind is SheetKind.FIXED else None
+    columns = list(best.items())
     for r in range(best_row + 1, len(grid)):
-        values = {key: _cell(grid, r, c) for key, c in best.items()}
+        row = grid[r]
+        width = len(row)
+        values: dict[str, Any] = {}
+        for key, c in columns:  # _cell inlined: this runs for every cell of every table
+            value = row[c] if c < width else None
+            values[key] = None if is_blank(value) else value
         filled = [k for k in inputs if values[k] is not None]
         if not filled or filled == [fixed_key]:
             continue
