@@ -12,6 +12,7 @@ import click
 from rmp_workbook.cli.options import (
     echo_json,
     handle_errors,
+    jobs_option,
     json_option,
     ledger_option,
     output_option,
@@ -84,13 +85,7 @@ def format_result(result: Any) -> str:
     type=click.Path(file_okay=False),
     help="Write an annotated copy of each partner's file that has problems into this folder.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Read this many workbooks at once (processes). Default: one per CPU (at most 8) "
-    "from 20 workbooks, else 1.",
-)
+@jobs_option
 @json_option
 @handle_errors
 def merge(

@@ -24,6 +24,17 @@ def json_option(fn: F) -> F:
     )(fn)
 
 
+def jobs_option(fn: F) -> F:
+    """``--jobs N``: processes that read workbooks; default automatic (None)."""
+    return click.option(
+        "--jobs",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="Read this many workbooks at once (processes). Default: one per CPU (at most 8) "
+        "from 20 workbooks, else 1.",
+    )(fn)
+
+
 def ledger_option(fn: F) -> F:
     return click.option(
         "--ledger",

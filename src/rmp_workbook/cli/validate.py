@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from rmp_workbook.cli.options import echo_json, handle_errors, json_option
+from rmp_workbook.cli.options import echo_json, handle_errors, jobs_option, json_option
 from rmp_workbook.findings import Finding, Severity
 from rmp_workbook.validate import FileResult, Report, validate_paths
 
@@ -90,10 +90,15 @@ def format_report(report: Report) -> str:
     help="Write an annotated copy of each workbook with problems into DIR "
     "(<name>.feedback.xlsx: problem cells highlighted and commented, a Problems sheet first).",
 )
+@jobs_option
 @json_option
 @handle_errors
 def validate(
-    paths: tuple[str, ...], relationship_id: str | None, feedback_dir: str | None, as_json: bool
+    paths: tuple[str, ...],
+    relationship_id: str | None,
+    feedback_dir: str | None,
+    jobs: int | None,
+    as_json: bool,
 ) -> None:
     """Check partners' workbooks and say exactly what to fix: file, sheet, cell.
 
@@ -112,7 +117,7 @@ def validate(
       rmp validate northwind-2026-11.xlsx --json > problems.json
       rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
-    report = validate_paths(paths, relationship_id=relationship_id)
+    report = validate_paths(paths, relationship_id=relationship_id, jobs=jobs)
     written = []
     if feedback_dir:
         from rmp_workbook.feedback import write_report_feedback  # openpyxl only when asked
