@@ -402,14 +402,15 @@ class _Writer:
             f.cell(),
             wrap,
             wrap,
-            f.cell(num_format="#,##0.0##", align="left"),
-            f.cell(num_format="#,##0.0##", align="left"),
+            f.cell(num_format="#,##0.0##", align="left", text_wrap=True),
+            f.cell(num_format="#,##0.0##", align="left", text_wrap=True),
             f.cell(),
             wrap,
             f.cell(font_color=SLATE),
         ]
+        # Value and Target hold text too ("3 of 5 partners"): wide enough, and wrapped.
         last = self._table(
-            ws, 0, "GapsTable", headers, rows, formats, [10, 14, 40, 24, 12, 12, 12, 48, 22]
+            ws, 0, "GapsTable", headers, rows, formats, [10, 14, 40, 24, 16, 16, 12, 48, 26]
         )
         self._rag_text_formats(ws, 1, 0, last, 0)
         self._data_sheet_setup(ws, len(headers))
@@ -890,8 +891,8 @@ _DISCREPANCY_HEADERS = {
     "column": ("Column", 14.0),
     "values": ("Values (partner: value)", 44.0),
     "reconciled": ("Reconciled", 18.0),
-    "rule": ("Rule", 16.0),
-    "difference": ("Difference", 12.0),
+    "rule": ("Rule", 28.0),
+    "difference": ("Difference", 14.0),
 }
 _SUBMISSION_HEADERS = {
     "file": ("File", 30.0),
