@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.container import Limits
 from rmp_workbook.findings import Finding, OutputError, Severity, UsageError
+from rmp_workbook.reconcile import DATA_QUALITY_COLUMNS
 from rmp_workbook.validate import FileResult, Report, validate_paths
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ Progress = Callable[[str], None]
 """Called once per input file as it is done, with the file's path."""
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-DATA_QUALITY_COLUMNS = ("file", "sheet", "cell", "column", "code", "severity", "message")
 # File-level findings that leave a workbook's identity in doubt: it is not merged.
 _IDENTITY_CODES = frozenset({"wrong-relationship", "wrong-period"})
 MIN_FREE_BYTES = 4 * 1024 * 1024

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
 
-from rmp_workbook.findings import RmpError
+from rmp_workbook.findings import RmpError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +57,16 @@ def output_option(help: str, required: bool = True) -> Callable[[F], F]:
         return click.option("-o", "--output", required=required, type=click.Path(), help=help)(fn)
 
     return decorate
+
+
+@contextlib.contextmanager
+def writing(target: object) -> Iterator[None]:
+    """Turn a failure to write (a folder that cannot be created, a file open in Excel,
+    a full disk) into one line naming the path, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
 
 
 def handle_errors(fn: F) -> F:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from rmp_workbook.cli.options import handle_errors, ledger_option, output_option, period_option
+from rmp_workbook.cli.options import (
+    handle_errors,
+    ledger_option,
+    output_option,
+    period_option,
+    writing,
+)
 from rmp_workbook.findings import UsageError
 
 
@@ -49,11 +55,9 @@ def report(
     if not period:
         raise UsageError("--period is required, e.g. --period 2026-11")
     config = load_config(config_path) if config_path else None
-    try:
+    with writing(output):
         paths = report_from_ledger(
             ledger, period, output, relationship_id=relationship_id, config=config
         )
-    except OSError as exc:
-        raise UsageError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     for path in paths:
         click.echo(str(path))

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from rmp_workbook.cli.options import handle_errors, output_option, period_option
-from rmp_workbook.findings import UsageError
+from rmp_workbook.cli.options import handle_errors, output_option, period_option, writing
 
 
 @click.command("template")
@@ -71,7 +70,7 @@ def template(
       rmp template --config rmp.toml --all --period 2026-12 --ledger rmp-ledger.sqlite \\
           -o workbooks/
     """
-    try:
+    with writing(output):
         _template(
             relationship_name,
             relationship_id,
@@ -82,9 +81,6 @@ def template(
             ledger,
             output,
         )
-    except OSError as exc:
-        # A folder that cannot be created, a file open in Excel, a full disk: one line, exit 2.
-        raise UsageError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
 
 
 def _template(
@@ -183,10 +179,8 @@ def init(folder: str, force: bool) -> None:
     """
     from rmp_workbook.config import write_example_config
 
-    try:
+    with writing(folder):
         path = write_example_config(folder, overwrite=force)
-    except OSError as exc:
-        raise UsageError(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {path}")
     click.echo(
         f"Next: edit it, then run rmp template --config {path} --all --period YYYY-MM -o DIR/"
