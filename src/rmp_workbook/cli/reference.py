@@ -15,14 +15,22 @@ from rmp_workbook.cli import COMMANDS, cli
 
 def command_help(name: str | None) -> str:
     """The ``--help`` text of ``rmp`` or one of its commands, as a user sees it."""
-    ctx = click.Context(cli, info_name="rmp", terminal_width=88, max_content_width=88)
+    # The group's context settings (``-h`` beside ``--help``) as a real run applies them.
+    ctx = click.Context(
+        cli, info_name="rmp", terminal_width=88, max_content_width=88, **cli.context_settings
+    )
     if name is None:
         return cli.get_help(ctx)
     command = cli.get_command(ctx, name)
     if command is None:
         raise KeyError(name)
     sub = click.Context(
-        command, info_name=name, parent=ctx, terminal_width=88, max_content_width=88
+        command,
+        info_name=name,
+        parent=ctx,
+        terminal_width=88,
+        max_content_width=88,
+        **command.context_settings,
     )
     return command.get_help(sub)
 
