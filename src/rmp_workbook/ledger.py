@@ -487,6 +487,9 @@ class Recorder:
     FLUSH_ROWS = 5000
     """Record and finding rows buffered before they are written."""
 
+    PARTNERS_PER_QUERY = 500
+    """Partners whose rows one restatement query reads (bound parameters stay few)."""
+
     def __init__(self, ledger: Ledger, conn: Connection) -> None:
         self.result = RecordResult()
         self._ledger = ledger
@@ -500,7 +503,7 @@ class Recorder:
         self._new_partners: dict[tuple[str, str], str] = {}
         """(relationship, partner) new in this run -> the earliest period it sent."""
         self._mine: dict[int, _RunSubmission] = {}
-        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._rows: dict[str, list[list[Any]]] = {}
         self._findings: list[dict[str, Any]] = []
         self._buffered = 0
 
@@ -581,7 +584,7 @@ class Recorder:
         written = 0
         for sheet_key, sheet_rows in rows.items():
             for row in sheet_rows:
-                row["submission_id"] = sub_id
+                row[0] = sub_id
             self._rows.setdefault(sheet_key, []).extend(sheet_rows)
             result.rows[sheet_key] = result.rows.get(sheet_key, 0) + len(sheet_rows)
             written += len(sheet_rows)
@@ -658,7 +661,7 @@ class Recorder:
         for sheet in led.sheets:
             rows = self._rows.pop(sheet.key, None)
             if rows:
-                conn.execute(insert(led.tables[record_table_name(sheet)]), rows)
+                led._insert_rows(conn, sheet, rows)
         if self._findings:
             conn.execute(insert(led.tables["findings"]), self._findings)
             self._findings = []
@@ -692,18 +695,23 @@ class Recorder:
         A figure a submission gives for an earlier period is compared with the same
         figure in the latest earlier current submission of the same partner holding
         that row. Worked out once every submission is in, so the order they were added
-        in does not matter; one partner's rows are read at a time, as a stream.
+        in does not matter. The partners' rows are read as a stream ordered by partner
+        and row key, so no more than one key's rows are held at a time.
         """
-        targets: dict[tuple[str, str], dict[int, _RunSubmission]] = {}
+        targets: dict[str, dict[str, dict[int, _RunSubmission]]] = {}
         for mine in self._mine.values():
             if mine.state.current and mine.history:
-                key = (mine.relationship_id, mine.partner)
-                targets.setdefault(key, {})[mine.state.id] = mine
+                of_rel = targets.setdefault(mine.relationship_id, {})
+                of_rel.setdefault(mine.partner, {})[mine.state.id] = mine
         found: list[tuple[tuple[Any, ...], dict[str, Any], Restatement]] = []
         period_sheets = [s for s in self._ledger.sheets if s.period]
-        for (rel, partner), mine_of in sorted(targets.items()):
-            for index, sheet in enumerate(period_sheets):
-                found += self._restate_sheet(index, sheet, rel, partner, mine_of)
+        for rel, of_rel in sorted(targets.items()):
+            partners = sorted(of_rel)
+            for start in range(0, len(partners), self.PARTNERS_PER_QUERY):
+                chunk = partners[start : start + self.PARTNERS_PER_QUERY]
+                mine_of = {sid: m for p in chunk for sid, m in of_rel[p].items()}
+                for index, sheet in enumerate(period_sheets):
+                    found += self._restate_sheet(index, sheet, rel, chunk, mine_of)
         found.sort(key=lambda f: f[0])
         if found:
             self._conn.execute(
@@ -716,7 +724,7 @@ class Recorder:
         index: int,
         sheet: Sheet,
         rel: str,
-        partner: str,
+        partners: list[str],
         mine_of: dict[int, _RunSubmission],
     ) -> list[tuple[tuple[Any, ...], dict[str, Any], Restatement]]:
         assert sheet.period is not None
@@ -732,18 +740,20 @@ class Recorder:
                 st.c.file_name.label("s_file"),
                 rt.c.row_index.label("r_index"),
                 rt.c[sheet.period].label("r_period"),
+                st.c.partner.label("s_partner"),
                 *(rt.c[k].label(f"k{i}") for i, k in enumerate(sheet.keys)),
                 *(rt.c[c].label(f"v{i}") for i, c in enumerate(compared)),
             )
             .join(st, st.c.id == rt.c.submission_id)
             .where(
                 st.c.relationship_id == rel,
-                st.c.partner == partner,
+                st.c.partner.in_(partners),
                 st.c.status == CURRENT,
                 st.c.period <= latest,
             )
-            # Each key's rows together, oldest submission first (the order of _SubState).
+            # Each partner's rows of a key together, oldest submission first (_SubState.order).
             .order_by(
+                st.c.partner,
                 *(rt.c[k] for k in sheet.keys),
                 st.c.period,
                 st.c.received_at.nulls_first(),
@@ -763,15 +773,16 @@ class Recorder:
         before: tuple[int, str, tuple[Any, ...]] | None = None
         for r in self._conn.execute(q):
             sid, speriod, sfile, row_index, row_period = r[0], r[1], r[2], r[3], r[4]
-            key = tuple(r[5 : 5 + nkeys])
-            values = tuple(r[5 + nkeys :])
-            if key != group:
-                group, this, before = key, None, None
+            partner_key = tuple(r[5 : 6 + nkeys])
+            values = tuple(r[6 + nkeys :])
+            if partner_key != group:
+                group, this, before = partner_key, None, None
             if this is None or this[0] != sid:
                 before, this = this, (sid, sfile, values)
             mine = mine_of.get(sid)
             if mine is None or before is None or row_period is None or row_period >= speriod:
                 continue
+            partner, key = partner_key[0], partner_key[1:]
             item = " / ".join(
                 str(v) for k, v in zip(sheet.keys, key, strict=True) if k != sheet.period
             )
@@ -847,7 +858,11 @@ class Ledger:
             s.key: [(c.key, _exact_type(c.type), _coercer(c.type), c.type) for c in s.columns]
             for s in self.sheets
         }
-        self._row_period = {s.key: s.period for s in self.sheets if s.period}
+        # Where a period sheet's row period sits in a row as _coerce makes it.
+        self._row_period_at = {
+            s.key: 2 + [c.key for c in s.columns].index(s.period) for s in self.sheets if s.period
+        }
+        self._row_inserts: dict[str, tuple[str, list[tuple[int, Callable[[Any], Any]]]]] = {}
         try:
             self._migrate()
         except LedgerError:
@@ -1011,48 +1026,82 @@ class Ledger:
             raise LedgerError(f"{name}: cannot record a workbook whose period is {meta.period!r}")
         return name
 
-    def _coerce(self, sub: Submission, name: str) -> tuple[dict[str, list[dict[str, Any]]], bool]:
+    def _coerce(self, sub: Submission, name: str) -> tuple[dict[str, list[list[Any]]], bool]:
         """The submission's record rows in the ledger's column types, and whether a period
         sheet holds a row for a period before the submission's own (a possible restatement).
 
+        A row is ``[submission_id (None until known), row_index, *columns in schema order]``.
         Values the validator already typed are taken as they are; only others are coerced.
         """
         period = sub.meta.period
         history = False
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[list[Any]]] = {}
         for sheet_key, records in sub.records.items():
             columns = self._columns.get(sheet_key)
             if columns is None:
                 raise LedgerError(f"{name}: the ledger has no sheet {sheet_key!r}")
-            period_key = self._row_period.get(sheet_key)
-            rows: list[dict[str, Any]] = []
+            period_at = self._row_period_at.get(sheet_key)
+            rows: list[list[Any]] = []
             for rec in records:
-                row: dict[str, Any] = {"row_index": rec.row}
+                row: list[Any] = [None, rec.row]
                 values = rec.values
                 for key, exact, coerce, col_type in columns:
                     value = values.get(key)
+                    if value is None:
+                        row.append(None)
+                        continue
                     kind = type(value)
                     if kind is exact:
                         # Exact type: bool is not taken for int, nor datetime for date.
                         blank = (kind is float and value != value) or (kind is str and not value)
-                        row[key] = None if blank else value
+                        row.append(None if blank else value)
                     elif _is_blank(value):
-                        row[key] = None
+                        row.append(None)
                     else:
                         try:
-                            row[key] = coerce(value)
+                            row.append(coerce(value))
                         except _Uncoercible:
                             raise LedgerError(
                                 f"{name}: sheet {sheet_key}, row {rec.row + 1}, column {key}: "
                                 f"{value!r} is not a {col_type.value}"
                             ) from None
-                if period_key is not None and not history:
-                    row_period = row[period_key]
+                if period_at is not None and not history:
+                    row_period = row[period_at]
                     history = row_period is not None and row_period < period
                 rows.append(row)
             if rows:
                 out[sheet_key] = rows
         return out, history
+
+    def _insert_rows(self, conn: Connection, sheet: Sheet, rows: list[list[Any]]) -> None:
+        """Record rows (as :meth:`_coerce` makes them) in one executemany statement.
+
+        Straight to the driver: the values are already the column types, and the
+        per-row parameter handling of a Core insert costs more than the database.
+        """
+        sql, processors = self._row_inserts.get(sheet.key, (None, None))
+        if sql is None or processors is None:
+            table = self.tables[record_table_name(sheet)]
+            cols = [table.c[k] for k in ("submission_id", "row_index")]
+            cols += [table.c[c.key] for c in sheet.columns]
+            prep = conn.dialect.identifier_preparer
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            sql = (
+                f"INSERT INTO {prep.format_table(table)} "
+                f"({', '.join(prep.format_column(c) for c in cols)}) "
+                f"VALUES ({', '.join([mark] * len(cols))})"
+            )
+            processors = []
+            for i, c in enumerate(cols):
+                bind = c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                if bind is not None:
+                    processors.append((i, bind))
+            self._row_inserts[sheet.key] = (sql, processors)
+        for i, process in processors:
+            for row in rows:
+                if row[i] is not None:
+                    row[i] = process(row[i])
+        conn.exec_driver_sql(sql, [tuple(r) for r in rows])
 
     @contextmanager
     def recording(self) -> Iterator[Recorder]:
