@@ -481,7 +481,8 @@ class Recorder:
     (through a buffer of a few thousand rows), so the caller may drop the submission's
     records when it returns. What it keeps between submissions is small: one entry per
     submission and partner, never a record row. When the ``with`` block ends,
-    restatements are worked out from the ledger, partner by partner, before the commit.
+    restatements are worked out from the ledger (a stream of the run's partners' rows,
+    one row key at a time) before the commit. ``result`` tells what was done.
     """
 
     FLUSH_ROWS = 5000
