@@ -14,23 +14,24 @@ import errno
 import os
 import re
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rmp_workbook.container import Limits
+from rmp_workbook.container import Limits, check_file_count
 from rmp_workbook.findings import Finding, OutputError, Severity, UsageError
 from rmp_workbook.reconcile import DATA_QUALITY_COLUMNS
-from rmp_workbook.validate import FileResult, Report, validate_paths
+from rmp_workbook.validate import FileResult, Report, expand_paths, validate_paths
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from rmp_workbook.config import RelationshipConfig
-    from rmp_workbook.ledger import Ledger, RecordResult
-    from rmp_workbook.model import Consolidated, Submission
+    from rmp_workbook.ledger import Ledger, Recorder, RecordResult
+    from rmp_workbook.model import Consolidated
 
 Progress = Callable[[str], None]
 """Called once per input file as it is done, with the file's path."""
@@ -66,6 +67,10 @@ class MergeResult:
     consolidated: Consolidated | None = None
     output: Path | None = None
     feedback: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each phase: ``read_validate_record`` (reading, validating and
+    recording every workbook, overlapped), ``reconcile`` (the view from the ledger, with
+    gaps) and ``write`` (the consolidated workbook)."""
 
     @property
     def left_out(self) -> list[Finding]:
@@ -108,6 +113,7 @@ class MergeResult:
             "output": None if self.output is None else str(self.output),
             "feedback": [str(p) for p in self.feedback],
             "exit_code": self.exit_code,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -250,40 +256,28 @@ def merge(
     wanted = (config.id if config else None) or relationship_id
     # Safety limits: the config's [limits] raise the defaults; RMP_MAX_* variables win.
     limits = Limits.resolve(config.limits if config else None)
-    report = validate_paths(
-        paths, relationship_id=wanted, progress=progress, jobs=jobs, limits=limits
-    )
-    if not report.files:
-        given = ", ".join(report.no_input) or "the paths given"
-        raise UsageError(f"no workbook found in {given}")
-    rel_id = wanted or _relationship_of(report.files)
-    result = MergeResult(report=report, relationship_id=rel_id)
-
-    usable: list[Submission] = []
-    for r in report.files:
-        reason = _usable(r, rel_id)
-        if reason is None and r.submission is not None:
-            usable.append(r.submission)
-            result.merged.append(r.path)
-        else:
-            code = r.findings[0].code if r.skipped and r.findings else "not-merged"
-            if r.errors and not r.skipped:
-                code = r.errors[0].code
-            result.skipped.append(Skipped(r.path, reason or "not usable", code))
-
+    # Refuse an empty or oversized run before the ledger is opened (or created).
+    paths = list(paths)
+    files, empty = expand_paths(paths)
+    check_file_count(sum(not skip for _, skip in files), limits)
+    if not files:
+        raise UsageError(f"no workbook found in {', '.join(empty) or 'the paths given'}")
     own_ledger = not isinstance(ledger, Ledger)
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     try:
-        if usable:
-            result.recorded = led.record(usable)
+        started = time.perf_counter()
+        result = _record_all(led, paths, wanted, progress, jobs, limits)
+        result.seconds["read_validate_record"] = time.perf_counter() - started
+        report, rel_id = result.report, result.relationship_id
         known = led.submissions_frame(rel_id) if rel_id else None
         if known is None or known.empty:
             if feedback_dir is not None:
                 result.feedback = _write_feedback(report, feedback_dir, limits)
             return result
-        result.period = period or max(
-            [s.meta.period for s in usable] or list(known["period"].astype(str))
-        )
+        periods = [r.submission.meta.period for r in report.files if r.path in result.merged
+                   and r.submission is not None]  # fmt: skip
+        result.period = period or max(periods or list(known["period"].astype(str)))
+        started = time.perf_counter()
         result.consolidated = consolidated_view(
             led,
             rel_id,
@@ -293,6 +287,7 @@ def merge(
             report=report,
             today=today,
         )
+        result.seconds["reconcile"] = time.perf_counter() - started
     finally:
         if own_ledger:
             led.close()
@@ -301,11 +296,62 @@ def merge(
 
     recorded = "; the ledger has recorded this run, so running again adds nothing twice"
     try:
+        started = time.perf_counter()
         result.output = write_consolidated(result.consolidated, output)
+        result.seconds["write"] = time.perf_counter() - started
     except OSError as exc:
         raise OutputError(_os_reason(output, exc) + recorded) from None
     if feedback_dir is not None:
         result.feedback = _write_feedback(report, feedback_dir, limits)
+    return result
+
+
+def _record_all(
+    led: Ledger,
+    paths: Iterable[str | Path],
+    wanted: str | None,
+    progress: Progress | None,
+    jobs: int | None,
+    limits: Limits,
+) -> MergeResult:
+    """Validate every file and record the usable ones in one ledger transaction.
+
+    With the relationship known (``wanted``), each workbook is recorded as soon as it is
+    validated and its rows are dropped, so memory does not grow with the number of files.
+    Otherwise the relationship is the one most workbooks name, known only once all are read.
+    """
+    result = MergeResult(report=Report(), relationship_id=wanted or "")
+
+    def take(r: FileResult, recorder: Recorder) -> None:
+        reason = _usable(r, result.relationship_id)
+        if reason is None and r.submission is not None:
+            recorder.add(r.submission)
+            result.merged.append(r.path)
+            return
+        code = r.findings[0].code if r.skipped and r.findings else "not-merged"
+        if r.errors and not r.skipped:
+            code = r.errors[0].code
+        result.skipped.append(Skipped(r.path, reason or "not usable", code))
+
+    with led.recording() as recorder:
+        streaming = wanted is not None
+        report = validate_paths(
+            paths,
+            relationship_id=wanted,
+            progress=progress,
+            jobs=jobs,
+            limits=limits,
+            each=(lambda r: take(r, recorder)) if streaming else None,
+            keep_records=not streaming,
+        )
+        if not streaming:
+            result.relationship_id = _relationship_of(report.files)
+            for r in report.files:
+                take(r, recorder)
+                if r.submission is not None:
+                    r.submission.release()
+    result.report = report
+    result.recorded = recorder.result
     return result
 
 

@@ -16,7 +16,9 @@ import itertools
 import operator
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import signal
+import sys
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -635,9 +637,26 @@ def validate_paths(
     return report
 
 
+def _end_with_parent(parent: int | None) -> None:
+    """In a worker: end when the run that started it ends, even by ``kill -9``.
+
+    A merge reads while it holds the ledger's write lock; a worker left behind by a killed
+    run would keep its output pipes open and read on for nobody.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:  # the run ended before that took effect
+        os._exit(1)
+
+
 def _results(
     todo: Sequence[Path], jobs: int, relationship_id: str | None, limits: Limits
-) -> Iterator[FileResult]:
+) -> Generator[FileResult, None, None]:
     """Each file's result in order; with ``jobs`` > 1 read ahead in worker processes, a
     few files per worker at most, so finished results never pile up unread."""
     if jobs <= 1 or len(todo) <= 1:
@@ -649,7 +668,13 @@ def _results(
     def start(path: Path) -> Future[FileResult]:
         return pool.submit(validate_file, path, relationship_id=relationship_id, limits=limits)
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    import multiprocessing
+
+    # A forkserver's workers are its children, not this process's.
+    parent = os.getpid() if multiprocessing.get_start_method() in ("fork", "spawn") else None
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_end_with_parent, initargs=(parent,)
+    ) as pool:
         queued = iter(todo)
         pending = collections.deque(start(p) for p in itertools.islice(queued, jobs * 4))
         try:
