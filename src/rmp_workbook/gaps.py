@@ -120,19 +120,39 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 def _by_item(
     history: pd.DataFrame | None, id_cols: tuple[str, ...]
-) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """History rows with a figure, grouped by their item key, in frame order."""
+) -> dict[tuple[str, ...], list[int]]:
+    """Positions of the history rows with a figure, grouped by their item key, in frame order.
 
-    def build() -> dict[tuple[str, ...], list[dict[str, Any]]]:
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for rec in _records(history):
-            if _num(rec.get("actual")) is None:
+    Read column by column: a history holds a row per item, period and partner (a
+    quarter of a million for a thousand partners), so no dict is made per row."""
+
+    def build() -> dict[tuple[str, ...], list[int]]:
+        groups: dict[tuple[str, ...], list[int]] = {}
+        if history is None or history.empty:
+            return groups
+        actual = history["actual"].tolist() if "actual" in history.columns else []
+        ids = [
+            history[k].tolist() if k in history.columns else [None] * len(history) for k in id_cols
+        ]
+        for i, value in enumerate(actual):
+            if _num(value) is None:
                 continue
-            key = tuple(norm_key(rec.get(k)) for k in id_cols)
-            groups.setdefault(key, []).append(rec)
+            key = tuple(norm_key(col[i]) for col in ids)
+            groups.setdefault(key, []).append(i)
         return groups
 
     return _cached(("by_item", id(history), id_cols), history, build)
+
+
+def _history_rows(history: pd.DataFrame, positions: Iterable[int]) -> list[dict[str, Any]]:
+    """Those rows of a history as plain values."""
+    columns = list(history.columns)
+    at = list(positions)
+    picked = [history[c].take(at).tolist() for c in columns]
+    return [
+        {c: clean(v) for c, v in zip(columns, values, strict=True)}
+        for values in zip(*picked, strict=True)
+    ]
 
 
 def _num(value: Any) -> float | None:
@@ -188,12 +208,28 @@ def _series(
 ) -> list[dict[str, Any]]:
     """One figure per period for an item: the ``source`` partner's, else the first partner's."""
     want = tuple(norm_key(row.get(k)) for k in id_cols)
-    per_period: dict[str, dict[str, Any]] = {}
-    for rec in _by_item(history, id_cols).get(want, ()):
-        p = str(rec["period"])
-        if p not in per_period or rec.get("partner") == source:
-            per_period[p] = rec
-    return [per_period[p] for p in sorted(per_period)]
+    positions = _by_item(history, id_cols).get(want)
+    if history is None or not positions:
+        return []
+    periods = _column(history, "period")
+    partners = _column(history, "partner")
+    per_period: dict[str, int] = {}
+    for i in positions:
+        p = str(periods[i])
+        if p not in per_period or partners[i] == source:
+            per_period[p] = i
+    return _history_rows(history, (per_period[p] for p in sorted(per_period)))
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A frame's column as a list of cleaned values (once per run)."""
+
+    def build() -> list[Any]:
+        if name not in frame.columns:
+            return [None] * len(frame)
+        return [clean(v) for v in frame[name].tolist()]
+
+    return _cached(("column", id(frame), name), frame, build)
 
 
 def _since_worse(series: list[dict[str, Any]], fallback: str) -> str:

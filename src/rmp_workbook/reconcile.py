@@ -12,9 +12,9 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -147,6 +147,9 @@ def _norm_str(text: str) -> str:
 
 def norm_key(value: Any, col_type: ColType | None = None) -> str:
     """The matching form of a key value: case and spacing ignored, numbers and dates canonical."""
+    if type(value) is str:  # the common case, per key cell: no cleaning needed
+        text = _norm_str(value)
+        return text.replace(" ", "") if col_type is ColType.EMAIL else text
     value = clean(value)
     if value is None:
         return ""
@@ -222,6 +225,7 @@ class PartnerNames:
     def __init__(self, expected: Sequence[str]) -> None:
         self._canon: dict[str, str] = {}
         self.order: list[str] = []
+        self._rank: dict[str, int] | None = None
         for name in expected:
             self.add(name)
 
@@ -231,13 +235,21 @@ class PartnerNames:
         if key not in self._canon:
             self._canon[key] = text
             self.order.append(text)
+            self._rank = None
         return self._canon[key]
 
     def __call__(self, name: Any) -> str:
         return self.add(name)
 
+    @property
+    def rank(self) -> dict[str, int]:
+        """Spelling -> position in :attr:`order` (worked out once per new partner)."""
+        if self._rank is None:
+            self._rank = {n: i for i, n in enumerate(self.order)}
+        return self._rank
+
     def sort(self, names: Iterable[str]) -> list[str]:
-        rank = {n: i for i, n in enumerate(self.order)}
+        rank = self.rank
         return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
 
     def named_by(self, owner: Any, among: Iterable[str]) -> str | None:
@@ -261,7 +273,45 @@ class PartnerNames:
 # --------------------------------------------------------------------------- rows
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class SourceSubmission:
+    """One current submission a :class:`RecordSource` holds, up to the period."""
+
+    id: Any
+    """The source's id of the submission (the ledger's integer id)."""
+    partner: str
+    """The partner's name as the submission gives it."""
+    period: str
+    """The submission's reporting period, ``YYYY-MM``."""
+    received_at: dt.datetime | None
+    sheets: frozenset[str]
+    """Keys of the sheets holding at least one of its records."""
+
+
+class RecordSource(Protocol):
+    """Records to reconcile, handed over a sheet and a few submissions at a time.
+
+    :meth:`Ledger.source <rmp_workbook.ledger.Ledger.source>` reads them from the
+    ledger; a mapping of record frames (``Ledger.frames``) is wrapped in one too.
+    """
+
+    def submissions(self) -> Sequence[SourceSubmission]:
+        """Every current submission up to the period, in (period, partner, id) order."""
+        ...
+
+    def records(
+        self, sheet: Sheet, submission_ids: Sequence[Any]
+    ) -> Iterable[tuple[Any, int, Sequence[Any]]]:
+        """(submission id, row, values) of the sheet's records in those submissions.
+
+        Values are in ``sheet.columns`` order, typed as the ledger stores them (str,
+        int, float, ``datetime.date`` or None, never blank text nor NaN); each
+        submission's records come in sheet order.
+        """
+        ...
+
+
+@dataclass(slots=True, eq=False)
 class _Row:
     """One partner's record with its provenance."""
 
@@ -271,53 +321,127 @@ class _Row:
     submission: str
     row: int
     received_at: dt.datetime | None
-
-    @property
-    def recency(self) -> tuple[str, dt.datetime, str]:
-        """Sort key: later reporting period, then later receipt, wins."""
-        received = self.received_at or dt.datetime.min
-        if received.tzinfo is not None:
-            received = received.replace(tzinfo=None)
-        return (self.period, received, self.submission)
+    recency: tuple[str, dt.datetime, str]
+    """Sort key: later reporting period, then later receipt, wins (one per submission)."""
+    key: tuple[str, tuple[str, ...]] | None = None
+    """The matching key, once :func:`_key` has worked it out."""
 
 
-def _rows(
-    frame: pd.DataFrame | None, sheet: Sheet, period: str, partners: PartnerNames
+def _recency(
+    period: str, received: dt.datetime | None, submission: str
+) -> tuple[str, dt.datetime, str]:
+    received = received or dt.datetime.min
+    if received.tzinfo is not None:
+        received = received.replace(tzinfo=None)
+    return (period, received, submission)
+
+
+class _Sub:
+    """What every row of one submission shares: built once, referenced by each row."""
+
+    __slots__ = ("id", "partner", "period", "received_at", "recency", "sheets", "submission")
+
+    def __init__(self, sub: SourceSubmission, partners: PartnerNames) -> None:
+        self.id = sub.id
+        self.sheets = sub.sheets
+        self.partner = partners(sub.partner)
+        self.period = sub.period
+        self.submission = str(sub.id)
+        self.received_at = sub.received_at
+        self.recency = _recency(sub.period, sub.received_at, self.submission)
+
+
+def _build_rows(
+    sheet: Sheet, source: RecordSource, subs: Mapping[Any, _Sub], ids: Sequence[Any]
 ) -> list[_Row]:
-    if frame is None or frame.empty:
+    """The sheet's rows of these submissions, straight from the source's typed values."""
+    if not ids:
         return []
+    names = [c.key for c in sheet.columns]
+    at = names.index(sheet.period) if sheet.period else -1
     out = []
-    # Column lists, zipped into records: far cheaper than to_dict("records") per row.
-    n = len(frame)
-    names = ["_period", "_received_at", "_row", "_partner", "_submission_id"]
-    names += [c.key for c in sheet.columns]
-    lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in names]
-    for values_in_order in zip(*lists, strict=True):
-        rec = dict(zip(names, values_in_order, strict=True))
-        sub_period = clean(rec.get("_period"))
-        sub_period = as_period(sub_period) if sub_period is not None else ""
-        if sub_period > period:
-            continue
-        received = rec.get("_received_at")
-        if isinstance(received, pd.Timestamp):
-            received = None if pd.isna(received) else received.to_pydatetime()
-        elif not isinstance(received, dt.datetime):
-            received = None
-        row = clean(rec.get("_row"))
-        values = {c.key: clean(rec.get(c.key)) for c in sheet.columns}
-        if sheet.period and values.get(sheet.period) is not None:
-            values[sheet.period] = as_period(values[sheet.period])
-        out.append(
-            _Row(
-                values=values,
-                partner=partners(rec.get("_partner")),
-                period=sub_period,
-                submission=str(clean(rec.get("_submission_id")) or ""),
-                row=int(row) if _is_number(row) else 0,
-                received_at=received,
-            )
-        )
+    for sub_id, row, values in source.records(sheet, ids):
+        s = subs[sub_id]
+        rec = dict(zip(names, values, strict=True))
+        if at >= 0 and values[at] is not None:
+            rec[names[at]] = as_period(values[at])
+        out.append(_Row(rec, s.partner, s.period, s.submission, row, s.received_at, s.recency))
     return out
+
+
+class FrameSource:
+    """Record frames (:data:`rmp_workbook.model.PROVENANCE_COLUMNS`) as a record source.
+
+    Rows of submissions after ``period`` are left out; each cell is cleaned
+    (NaN and blank text to None, timestamps to dates). A submission id stands for
+    one partner, period and receipt time, as in the ledger's frames.
+    """
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], period: str) -> None:
+        self._frames = frames
+        self._period = period
+        self._cached: tuple[str, dict[Any, list[tuple[int, tuple[Any, ...]]]]] | None = None
+        found: dict[str, tuple[str, str, dt.datetime | None, set[str]]] = {}
+        for sheet in SHEETS:
+            for sub_id, partner, sub_period, received, _row in self._provenance(sheet):
+                if sub_id not in found:
+                    found[sub_id] = (partner, sub_period, received, set())
+                found[sub_id][3].add(sheet.key)
+        self._subs = [
+            SourceSubmission(i, p, per, rec, frozenset(keys))
+            for i, (p, per, rec, keys) in found.items()
+        ]
+
+    def _provenance(self, sheet: Sheet) -> Iterator[tuple[str, Any, str, dt.datetime | None, int]]:
+        """(submission id, partner, period, received, row) of each row up to the period, or
+        None for a row after it."""
+        frame = self._frames.get(sheet.key)
+        if frame is None or frame.empty:
+            return
+        n = len(frame)
+        cols = ["_period", "_received_at", "_row", "_partner", "_submission_id"]
+        lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in cols]
+        for period, received, row, partner, sub_id in zip(*lists, strict=True):
+            sub_period = clean(period)
+            sub_period = as_period(sub_period) if sub_period is not None else ""
+            if sub_period > self._period:
+                yield ("", None, "", None, -1)  # keeps positions aligned with the frame
+                continue
+            if isinstance(received, pd.Timestamp):
+                received = None if pd.isna(received) else received.to_pydatetime()
+            elif not isinstance(received, dt.datetime):
+                received = None
+            row = clean(row)
+            yield (
+                str(clean(sub_id) or ""),
+                partner,
+                sub_period,
+                received,
+                int(row) if _is_number(row) else 0,
+            )
+
+    def submissions(self) -> Sequence[SourceSubmission]:
+        return self._subs
+
+    def records(
+        self, sheet: Sheet, submission_ids: Sequence[Any]
+    ) -> Iterable[tuple[Any, int, Sequence[Any]]]:
+        if self._cached is None or self._cached[0] != sheet.key:
+            by_sub: dict[Any, list[tuple[int, tuple[Any, ...]]]] = {}
+            frame = self._frames.get(sheet.key)
+            if frame is not None and not frame.empty:
+                n = len(frame)
+                names = [c.key for c in sheet.columns]
+                lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in names]
+                values = zip(*lists, strict=True)
+                for (sub_id, _p, _per, _rec, row), vals in zip(
+                    self._provenance(sheet), values, strict=False
+                ):
+                    if row >= 0:
+                        by_sub.setdefault(sub_id, []).append((row, tuple(map(clean, vals))))
+            self._cached = (sheet.key, by_sub)
+        by_sub = self._cached[1]
+        return [(i, row, vals) for i in submission_ids for row, vals in by_sub.get(i, ())]
 
 
 _KeyTypes = tuple[tuple[tuple[str, ColType], ...], tuple[tuple[str, ColType], ...]]
@@ -338,6 +462,12 @@ def _key_types(sheet: Sheet) -> _KeyTypes:
 
 def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     """The row's matching key: ('keys', …), ('alt', …) when a key is blank, else its own."""
+    if row.key is None:
+        row.key = _work_out_key(sheet, row)
+    return row.key
+
+
+def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     if sheet.keys:
         keys, alt_keys = _key_types(sheet)
         values = row.values
@@ -379,16 +509,6 @@ def compared_columns(sheet: Sheet) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- selection
 
 
-def _latest_submissions(rows_by_sheet: Mapping[str, list[_Row]]) -> dict[str, tuple[Any, ...]]:
-    """Each partner's most recent submission (over every sheet): partner -> recency key."""
-    latest: dict[str, tuple[Any, ...]] = {}
-    for rows in rows_by_sheet.values():
-        for r in rows:
-            if r.partner not in latest or r.recency > latest[r.partner]:
-                latest[r.partner] = r.recency
-    return latest
-
-
 def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ...], _Row]]:
     """(key, row) pairs; a key repeated within one submission gets an occurrence number,
     so the second duplicate of one partner matches the other partner's second."""
@@ -400,12 +520,6 @@ def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ..
         seen[(r.partner, r.submission, base)] = n + 1
         out.append(((*base, n), r))
     return out
-
-
-def _row_period(sheet: Sheet, r: _Row) -> str:
-    assert sheet.period is not None
-    value = r.values.get(sheet.period)
-    return as_period(value) if value is not None else r.period
 
 
 def as_period(value: Any) -> str:
@@ -426,38 +540,26 @@ def _period_text(text: str) -> str:
 
 
 def _latest_per_item(sheet: Sheet, rows: list[_Row], period: str) -> list[_Row]:
-    """Per-period sheets: each partner's latest row of each item (key including the period)."""
+    """Per-period sheets: each partner's latest row of each item (key including the period).
+
+    A row without a period gets its submission's; rows' periods are already ``YYYY-MM``
+    (:func:`_build_rows`), so afterwards ``values[sheet.period]`` is the row's period.
+    """
     best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Row]] = {}
     rows = sorted(rows, key=lambda r: (r.partner, r.submission, r.row))
+    col = sheet.period
     for key, r in _with_occurrence(sheet, rows):
-        if sheet.period and r.values.get(sheet.period) is None:
-            r.values[sheet.period] = r.period
-        if sheet.period and _row_period(sheet, r) > period:
-            continue
+        if col:
+            values = r.values
+            if values.get(col) is None:
+                values[col] = r.period
+                r.key = None  # matched later with the period filled in
+            if values[col] > period:
+                continue
         k = (r.partner, key)
         if k not in best or r.recency > best[k][0]:
             best[k] = (r.recency, r)
     return [r for _, r in best.values()]
-
-
-def current_rows(
-    sheet: Sheet,
-    rows: list[_Row],
-    period: str,
-    latest: Mapping[str, tuple[Any, ...]],
-    kept: list[_Row] | None = None,
-) -> list[_Row]:
-    """The rows that count for ``period``.
-
-    Per-period sheets (KPIs, SLA): rows whose period is ``period``, each from the
-    partner's latest submission holding it. State sheets: every row of each
-    partner's most recent submission up to ``period``.
-    """
-    if sheet.period:
-        if kept is None:
-            kept = _latest_per_item(sheet, rows, period)
-        return [r for r in kept if _row_period(sheet, r) == period]
-    return [r for r in rows if r.recency == latest.get(r.partner)]
 
 
 # --------------------------------------------------------------------------- matching
@@ -672,7 +774,7 @@ def _or_empty(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFram
 
 
 def consolidate(
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame] | RecordSource,
     *,
     relationship_id: str,
     relationship_name: str,
@@ -686,9 +788,11 @@ def consolidate(
 ) -> Consolidated:
     """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
 
-    ``frames`` are the ledger's record frames by sheet key; sheets missing from
-    it count as empty. Partners' names differing only by case or spacing are
-    one partner (the expected partners' spelling is kept).
+    ``frames`` are the ledger's record frames by sheet key (sheets missing from it
+    count as empty), or a :class:`RecordSource` such as ``Ledger.source(...)``,
+    read one sheet at a time: a sheet's rows are reconciled, then dropped. Partners'
+    names differing only by case or spacing are one partner (the expected
+    partners' spelling is kept).
     """
     from rmp_workbook.gaps import find_gaps  # gaps imports this module's helpers
 
@@ -698,37 +802,56 @@ def consolidate(
         raise UsageError(f"period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
     today = today or dt.date.today()
     partners = PartnerNames(expected_partners)
-    rows_by_sheet = {s.key: _rows(frames.get(s.key), s, period, partners) for s in SHEETS}
-    latest = _latest_submissions(rows_by_sheet)
+    source = FrameSource(frames, period) if isinstance(frames, Mapping) else frames
+    listed = [s for s in source.submissions() if s.sheets and s.period <= period]
+    # Partners are ranked in the order their records first appear, sheet by sheet.
+    for sheet in SHEETS:
+        for s in listed:
+            if sheet.key in s.sheets:
+                partners(s.partner)
+    subs = {s.id: _Sub(s, partners) for s in listed}
+    # Each partner's most recent submission (over every sheet).
+    latest: dict[str, _Sub] = {}
+    for sub in subs.values():
+        if sub.partner not in latest or sub.recency > latest[sub.partner].recency:
+            latest[sub.partner] = sub
+    latest_ids = {sub.id for sub in latest.values()}
 
-    submitted = {r.partner for rows in rows_by_sheet.values() for r in rows if r.period == period}
+    submitted = {sub.partner for sub in subs.values() if sub.period == period}
     if (
         submissions is not None
         and not submissions.empty
         and {"partner", "period"} <= set(submissions.columns)
     ):
-        for rec in submissions.to_dict("records"):
-            status = norm_text(rec.get("status") or "")
-            if str(rec.get("period")) == period and not status.startswith(
+        statuses = submissions["status"] if "status" in submissions.columns else None
+        for i, (who, when) in enumerate(
+            zip(submissions["partner"].tolist(), submissions["period"].tolist(), strict=True)
+        ):
+            status = norm_text(statuses.iloc[i] or "") if statuses is not None else ""
+            if str(when) == period and not status.startswith(
                 ("superseded", "rejected", "invalid", "failed")
             ):
-                submitted.add(partners(rec.get("partner")))
+                submitted.add(partners(who))
 
-    seen_partners = partners.sort(
-        p for rows in rows_by_sheet.values() for p in (r.partner for r in rows)
-    )
+    seen_partners = partners.sort(sub.partner for sub in subs.values())
     discrepancy_partners = partners.sort(
         [*seen_partners, *(partners(p) for p in expected_partners)]
     )
     partner_columns = len(discrepancy_partners) <= MAX_PARTNER_COLUMNS
     tables: dict[str, pd.DataFrame] = {}
     all_discrepancies: list[dict[str, Any]] = []
-    # Per-period sheets: each partner's latest row of each item, worked out once.
-    per_item = {
-        s.key: _latest_per_item(s, rows_by_sheet[s.key], period) for s in SHEETS if s.period
+    histories = {
+        "kpis": _History(SCHEMA["kpis"], KPI_HISTORY_COLUMNS),
+        "sla": _History(SCHEMA["sla"], SLA_HISTORY_COLUMNS),
     }
+    health_rows: list[_Row] = []
+    # Sheet by sheet: build the rows that count, reconcile them, keep the table, drop them.
     for sheet in SHEETS:
-        now = current_rows(sheet, rows_by_sheet[sheet.key], period, latest, per_item.get(sheet.key))
+        if sheet.period:
+            now = _per_period_rows(sheet, source, subs, period, histories.get(sheet.key))
+        else:
+            ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
+            now = _build_rows(sheet, source, subs, ids)
         out_rows = []
         for group in match(sheet, now, partners):
             row, found = _reconcile_group(
@@ -739,14 +862,11 @@ def consolidate(
         tables[sheet.key] = _frame(
             out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
         )
+        if sheet.key == "health":
+            health_rows = now
+        del now, out_rows
 
-    kpi_history = _history(
-        SCHEMA["kpis"], rows_by_sheet["kpis"], period, KPI_HISTORY_COLUMNS, per_item.get("kpis")
-    )
-    sla_history = _history(
-        SCHEMA["sla"], rows_by_sheet["sla"], period, SLA_HISTORY_COLUMNS, per_item.get("sla")
-    )
-    health_rows = current_rows(SCHEMA["health"], rows_by_sheet["health"], period, latest)
+    rank = partners.rank
     health_by_partner = _frame(
         [
             {
@@ -754,10 +874,7 @@ def consolidate(
                 "partner": r.partner,
                 "score": r.values.get("score"),
             }
-            for r in sorted(
-                health_rows,
-                key=lambda r: (partners.order.index(r.partner), r.row),
-            )
+            for r in sorted(health_rows, key=lambda r: (rank[r.partner], r.row))
             if r.values.get("behaviour") is not None
         ],
         HEALTH_BY_PARTNER_COLUMNS,
@@ -770,8 +887,8 @@ def consolidate(
         partners=partners.sort(submitted),
         expected_partners=[partners(p) for p in expected_partners],
         tables=tables,
-        kpi_history=kpi_history,
-        sla_history=sla_history,
+        kpi_history=histories["kpis"].frame(),
+        sla_history=histories["sla"].frame(),
         discrepancies=_frame(
             all_discrepancies,
             [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())],
@@ -786,6 +903,55 @@ def consolidate(
     return result
 
 
+SUBMISSIONS_PER_READ = 64
+"""Per-period sheets are read this many submissions at a time (whole partners)."""
+
+
+def _per_period_rows(
+    sheet: Sheet,
+    source: RecordSource,
+    subs: Mapping[Any, _Sub],
+    period: str,
+    history: _History | None,
+) -> list[_Row]:
+    """A per-period sheet's rows that count for ``period``, read a few partners at a time.
+
+    Each partner's latest row of each item is worked out from that partner's rows
+    alone; every such row goes to ``history``, the ones of ``period`` are returned.
+    Partners are taken in name order, so the rows come out as if worked out at once.
+    """
+    col = sheet.period or ""
+    by_partner: dict[str, list[Any]] = {}
+    for sub in subs.values():
+        if sheet.key in sub.sheets:
+            by_partner.setdefault(sub.partner, []).append(sub.id)
+    now: list[_Row] = []
+
+    def work_out(chunk: list[str]) -> None:
+        rows = _build_rows(sheet, source, subs, [i for p in chunk for i in by_partner[p]])
+        grouped: dict[str, list[_Row]] = {p: [] for p in chunk}
+        for r in rows:
+            grouped[r.partner].append(r)
+        del rows
+        for p in chunk:
+            kept = _latest_per_item(sheet, grouped.pop(p), period)
+            if history is not None:
+                history.add(kept)
+            now.extend(r for r in kept if r.values[col] == period)
+
+    chunk: list[str] = []
+    size = 0
+    for p in sorted(by_partner):
+        chunk.append(p)
+        size += len(by_partner[p])
+        if size >= SUBMISSIONS_PER_READ:
+            work_out(chunk)
+            chunk, size = [], 0
+    if chunk:
+        work_out(chunk)
+    return now
+
+
 def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
     """A fixed row's name as the schema spells it (``trust`` -> ``Trust``)."""
     for v in sheet.fixed_rows:
@@ -794,34 +960,75 @@ def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
     return value
 
 
-def _history(
-    sheet: Sheet,
-    rows: list[_Row],
-    period: str,
-    columns: Sequence[str],
-    kept: list[_Row] | None = None,
-) -> pd.DataFrame:
-    """Every period up to ``period``, per partner: the latest submission's figure."""
-    if kept is None:
-        kept = _latest_per_item(sheet, rows, period)
-    # One spelling per item id across partners and months (``k01`` and ``K01`` are one KPI).
-    display: dict[str, dict[str, Any]] = {}
-    for r in sorted(kept, key=lambda r: r.recency, reverse=True):
-        for k in sheet.keys:
-            if k != sheet.period and r.values.get(k) is not None:
-                display.setdefault(k, {}).setdefault(norm_key(r.values[k]), r.values[k])
-    out = []
-    for r in kept:
-        rec = {c: r.values.get(c) for c in columns if c in r.values}
-        for k in sheet.keys:
-            if k != sheet.period and r.values.get(k) is not None:
-                rec[k] = display[k][norm_key(r.values[k])]
-        rec["period"] = _row_period(sheet, r)
-        rec["partner"] = r.partner
-        out.append(rec)
-    id_cols = [k for k in sheet.keys if k != sheet.period]
-    out.sort(key=lambda d: (*(norm_key(d.get(k)) for k in id_cols), d["period"], d["partner"]))
-    return _frame(out, columns)
+class _History:
+    """A per-period sheet's history (every period up to the consolidated one, per partner:
+    the latest submission's figure), gathered partner by partner in column lists.
+
+    Repeated strings and numbers (names, units, targets, periods) are shared, not copied
+    per row; one spelling per item id is kept across partners and months (``k01`` and
+    ``K01`` are one KPI): the most recent submission's.
+    """
+
+    def __init__(self, sheet: Sheet, columns: Sequence[str]) -> None:
+        self.sheet = sheet
+        self.columns = list(columns)
+        self.ids = [k for k in sheet.keys if k != sheet.period]
+        self.cols: dict[str, list[Any]] = {c: [] for c in self.columns}
+        self.norm: dict[str, list[str]] = {k: [] for k in self.ids}
+        self.display: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {k: {} for k in self.ids}
+        self._shared: dict[Any, Any] = {}
+
+    def add(self, kept: Iterable[_Row]) -> None:
+        """Rows as :func:`_latest_per_item` keeps them, partner by partner in name order."""
+        shared = self._shared
+        ids = [(k, self.norm[k], self.display[k]) for k in self.ids]
+        cols = [
+            (c, self.cols[c], c != "actual")  # actuals rarely repeat: not worth sharing
+            for c in self.columns
+            if c not in ("period", "partner")
+        ]
+        period_col = self.sheet.period or ""
+        periods, partners = self.cols["period"], self.cols["partner"]
+        for r in kept:
+            values = r.values
+            for k, norms, display in ids:
+                v = values.get(k)
+                if v is None:
+                    norms.append("")
+                    continue
+                nk = norm_key(v)
+                norms.append(nk)
+                # Most recent wins; among rows of one submission, the first.
+                seen = display.get(nk)
+                if seen is None or r.recency > seen[0]:
+                    display[nk] = (r.recency, v)
+            for c, out, share in cols:
+                v = values.get(c)
+                kind = type(v)
+                if kind is str or (share and kind is float and v == v):
+                    v = shared.setdefault(v, v)
+                out.append(v)
+            periods.append(values[period_col])
+            partners.append(r.partner)
+
+    def frame(self) -> pd.DataFrame:
+        """The history by item, period and partner (object columns, as the view documents)."""
+        period, partner = self.cols["period"], self.cols["partner"]
+        norms = [self.norm[k] for k in self.ids]
+        order = sorted(
+            range(len(period)), key=lambda i: (*(n[i] for n in norms), period[i], partner[i])
+        )
+        data: dict[str, list[Any]] = {}
+        for c in self.columns:
+            values = self.cols.pop(c)
+            if c in self.display:
+                display, norm = self.display[c], self.norm[c]
+                data[c] = [values[i] if values[i] is None else display[norm[i]][1] for i in order]
+            else:
+                data[c] = [values[i] for i in order]
+            del values
+        self.cols = {c: [] for c in self.columns}
+        return pd.DataFrame(data, columns=self.columns, dtype=object)
 
 
 def matching_keys_markdown() -> str:
