@@ -1533,8 +1533,8 @@ class LedgerSource:
                     .where(rt.c.submission_id.in_(ids[start : start + self.IDS_PER_QUERY]))
                     .order_by(rt.c.submission_id, rt.c.row_index, rt.c.record_id)
                 )
-                for r in conn.execute(q):
-                    values = tuple(r)[2:]
+                for r in conn.execute(q).all():
+                    values = r[2:]
                     for i in texts:
                         v = values[i]
                         if v is not None and (not v or v.isspace()):

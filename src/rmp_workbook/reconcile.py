@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -539,29 +540,6 @@ def _period_text(text: str) -> str:
     return f"{found.group(1)}-{int(found.group(2)):02d}" if found else text
 
 
-def _latest_per_item(sheet: Sheet, rows: list[_Row], period: str) -> list[_Row]:
-    """Per-period sheets: each partner's latest row of each item (key including the period).
-
-    A row without a period gets its submission's; rows' periods are already ``YYYY-MM``
-    (:func:`_build_rows`), so afterwards ``values[sheet.period]`` is the row's period.
-    """
-    best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Row]] = {}
-    rows = sorted(rows, key=lambda r: (r.partner, r.submission, r.row))
-    col = sheet.period
-    for key, r in _with_occurrence(sheet, rows):
-        if col:
-            values = r.values
-            if values.get(col) is None:
-                values[col] = r.period
-                r.key = None  # matched later with the period filled in
-            if values[col] > period:
-                continue
-        k = (r.partner, key)
-        if k not in best or r.recency > best[k][0]:
-            best[k] = (r.recency, r)
-    return [r for _, r in best.values()]
-
-
 # --------------------------------------------------------------------------- matching
 
 
@@ -916,28 +894,37 @@ def _per_period_rows(
 ) -> list[_Row]:
     """A per-period sheet's rows that count for ``period``, read a few partners at a time.
 
-    Each partner's latest row of each item is worked out from that partner's rows
-    alone; every such row goes to ``history``, the ones of ``period`` are returned.
-    Partners are taken in name order, so the rows come out as if worked out at once.
+    Each partner's latest row of each item is worked out from that partner's records
+    alone (:func:`_latest_per_item`); every such row goes to ``history``, and only the
+    ones of ``period`` become rows to match. Partners are taken in name order, so the
+    result is as if every partner's records were worked out at once.
     """
-    col = sheet.period or ""
     by_partner: dict[str, list[Any]] = {}
     for sub in subs.values():
         if sheet.key in sub.sheets:
             by_partner.setdefault(sub.partner, []).append(sub.id)
+    names = [c.key for c in sheet.columns]
+    at = names.index(sheet.period or "")
     now: list[_Row] = []
 
     def work_out(chunk: list[str]) -> None:
-        rows = _build_rows(sheet, source, subs, [i for p in chunk for i in by_partner[p]])
-        grouped: dict[str, list[_Row]] = {p: [] for p in chunk}
-        for r in rows:
-            grouped[r.partner].append(r)
-        del rows
+        grouped: dict[str, dict[_Sub, list[_Record]]] = {p: {} for p in chunk}
+        ids = [i for p in chunk for i in by_partner[p]]
+        for sub_id, row, values in source.records(sheet, ids):
+            s = subs[sub_id]
+            grouped[s.partner].setdefault(s, []).append((s, row, values))
         for p in chunk:
             kept = _latest_per_item(sheet, grouped.pop(p), period)
             if history is not None:
                 history.add(kept)
-            now.extend(r for r in kept if r.values[col] == period)
+            for s, row, values, row_period, key in kept:
+                if row_period == period:
+                    rec = dict(zip(names, values, strict=True))
+                    rec[names[at]] = row_period
+                    now.append(
+                        _Row(rec, s.partner, s.period, s.submission, row, s.received_at,
+                             s.recency, key)
+                    )  # fmt: skip
 
     chunk: list[str] = []
     size = 0
@@ -950,6 +937,62 @@ def _per_period_rows(
     if chunk:
         work_out(chunk)
     return now
+
+
+_Record = tuple["_Sub", int, Sequence[Any]]
+"""A record as a source gives it: its submission, its row and its values in column order."""
+_ROW = operator.itemgetter(1)
+
+_Kept = tuple["_Sub", int, Sequence[Any], str, "tuple[str, tuple[str, ...]] | None"]
+"""A record kept by :func:`_latest_per_item`: submission, row, values, the row's period
+(``YYYY-MM``; the submission's when blank) and its matching key (None when the period
+was blank: the key then changes with the period filled in)."""
+
+
+def _latest_per_item(
+    sheet: Sheet, records: Mapping[_Sub, list[_Record]], period: str
+) -> list[_Kept]:
+    """One partner's latest record of each item of a per-period sheet, up to ``period``.
+
+    The item's key includes the period; a key repeated within one submission gets an
+    occurrence number (as in :func:`_with_occurrence`). Works on the values as the
+    source gives them: no row is built for a record that is not kept.
+    """
+    names = [c.key for c in sheet.columns]
+    at = names.index(sheet.period or "")
+    keys, alt_keys = _key_types(sheet)
+    key_at = [(names.index(k), t) for k, t in keys]
+    alt_at = [(names.index(k), t) for k, t in alt_keys]
+    best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Kept]] = {}
+    seen: dict[tuple[Any, ...], int] = {}
+    # By submission, then row (stable: the source's order breaks ties).
+    ordered = sorted(records.items(), key=lambda kv: kv[0].submission)
+    for s, row, values in (r for _s, rs in ordered for r in sorted(rs, key=_ROW)):
+        row_period = values[at]
+        if row_period is not None:
+            row_period = as_period(row_period)
+        base: tuple[str, tuple[str, ...]] | None = None
+        if key_at:
+            parts = tuple([norm_key(row_period if i == at else values[i], t) for i, t in key_at])
+            if all(parts):
+                base = ("keys", parts)
+            elif alt_at:
+                alt = tuple(norm_key(values[i], t) for i, t in alt_at)
+                if all(alt):
+                    base = ("alt", alt)
+        if base is None:
+            base = ("own", (s.partner, s.submission, str(row)))
+        n = seen.get((s.submission, base), 0)
+        seen[(s.submission, base)] = n + 1
+        key: tuple[str, tuple[str, ...]] | None = base
+        if row_period is None:
+            row_period, key = s.period, None
+        if row_period > period:
+            continue
+        item = (*base, n)
+        if item not in best or s.recency > best[item][0]:
+            best[item] = (s.recency, (s, row, values, row_period, key))
+    return [kept for _, kept in best.values()]
 
 
 def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
@@ -978,45 +1021,56 @@ class _History:
         self.display: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {k: {} for k in self.ids}
         self._shared: dict[Any, Any] = {}
 
-    def add(self, kept: Iterable[_Row]) -> None:
-        """Rows as :func:`_latest_per_item` keeps them, partner by partner in name order."""
+    def add(self, kept: Iterable[_Kept]) -> None:
+        """Records as :func:`_latest_per_item` keeps them, partner by partner in name order."""
         shared = self._shared
-        ids = [(k, self.norm[k], self.display[k]) for k in self.ids]
+        names = [c.key for c in self.sheet.columns]
+        keys = [k for k, _t in _key_types(self.sheet)[0]]
+        ids = [
+            (
+                names.index(k),
+                # The matching key's part is this column's norm_key (not for e-mail).
+                keys.index(k) if k in keys and self.sheet.column(k).type is not ColType.EMAIL
+                else None,
+                self.norm[k],
+                self.display[k],
+            )
+            for k in self.ids
+        ]  # fmt: skip
         cols = [
-            (c, self.cols[c], c != "actual")  # actuals rarely repeat: not worth sharing
+            (names.index(c) if c in names else -1, self.cols[c], c != "actual")
             for c in self.columns
             if c not in ("period", "partner")
-        ]
-        period_col = self.sheet.period or ""
+        ]  # actuals rarely repeat: not worth sharing
         periods, partners = self.cols["period"], self.cols["partner"]
-        for r in kept:
-            values = r.values
-            for k, norms, display in ids:
-                v = values.get(k)
+        for s, _row, values, row_period, key in kept:
+            parts = key[1] if key is not None and key[0] == "keys" else None
+            for at, j, norms, display in ids:
+                v = values[at]
                 if v is None:
                     norms.append("")
                     continue
-                nk = norm_key(v)
+                nk = parts[j] if parts is not None and j is not None else norm_key(v)
                 norms.append(nk)
-                # Most recent wins; among rows of one submission, the first.
+                # Most recent wins; among records of one submission, the first.
                 seen = display.get(nk)
-                if seen is None or r.recency > seen[0]:
-                    display[nk] = (r.recency, v)
-            for c, out, share in cols:
-                v = values.get(c)
+                if seen is None or s.recency > seen[0]:
+                    display[nk] = (s.recency, v)
+            for at, out, share in cols:
+                v = values[at] if at >= 0 else None
                 kind = type(v)
                 if kind is str or (share and kind is float and v == v):
                     v = shared.setdefault(v, v)
                 out.append(v)
-            periods.append(values[period_col])
-            partners.append(r.partner)
+            periods.append(row_period)
+            partners.append(s.partner)
 
     def frame(self) -> pd.DataFrame:
         """The history by item, period and partner (object columns, as the view documents)."""
         period, partner = self.cols["period"], self.cols["partner"]
         norms = [self.norm[k] for k in self.ids]
         order = sorted(
-            range(len(period)), key=lambda i: (*(n[i] for n in norms), period[i], partner[i])
+            range(len(period)), key=list(zip(*norms, period, partner, strict=True)).__getitem__
         )
         data: dict[str, list[Any]] = {}
         for c in self.columns:
