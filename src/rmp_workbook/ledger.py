@@ -1469,8 +1469,9 @@ class LedgerSource:
     blank (spaces only) reads as None, as in :meth:`Ledger.frames`' consumers.
     """
 
-    IDS_PER_QUERY = 500
-    """Submission ids per ``IN (...)`` list: well within every backend's parameter limit."""
+    IDS_PER_QUERY = 100
+    """Submission ids per query: bounds the rows held at once (and stays far within every
+    backend's limit on bound parameters)."""
 
     def __init__(self, ledger: Ledger, relationship_id: str, period: str) -> None:
         self.ledger = ledger
@@ -1518,13 +1519,13 @@ class LedgerSource:
 
     def records(
         self, sheet: Sheet, submission_ids: Sequence[Any]
-    ) -> list[tuple[Any, int, tuple[Any, ...]]]:
+    ) -> Iterator[tuple[Any, int, tuple[Any, ...]]]:
         """(submission id, row index, values in ``sheet.columns`` order) of the sheet's
-        records in those submissions, by submission then row."""
+        records in those submissions, by submission then row; read :data:`IDS_PER_QUERY`
+        submissions at a time."""
         rt = self.ledger.tables[record_table_name(sheet)]
         columns = [rt.c[c.key] for c in sheet.columns]
         texts = [i for i, c in enumerate(sheet.columns) if _SQL_TYPES[c.type] is Text]
-        out: list[tuple[Any, int, tuple[Any, ...]]] = []
         ids = list(submission_ids)
         with self.ledger._read() as conn:
             for start in range(0, len(ids), self.IDS_PER_QUERY):
@@ -1543,8 +1544,7 @@ class LedgerSource:
                                 for j, x in enumerate(values)
                             )
                             break
-                    out.append((r[0], r[1], values))
-        return out
+                    yield (r[0], r[1], values)
 
 
 def _blank(value: Any) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from rmp_workbook.config import Thresholds
@@ -352,6 +353,10 @@ class _Sub:
         self.recency = _recency(sub.period, sub.received_at, self.submission)
 
 
+_SHARED_TYPES = frozenset({ColType.TEXT, ColType.CHOICE, ColType.PERIOD, ColType.EMAIL})
+"""Short text that repeats across partners' rows (status, owner, organisation): kept once."""
+
+
 def _build_rows(
     sheet: Sheet, source: RecordSource, subs: Mapping[Any, _Sub], ids: Sequence[Any]
 ) -> list[_Row]:
@@ -360,10 +365,16 @@ def _build_rows(
         return []
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period) if sheet.period else -1
+    shared_at = [i for i, c in enumerate(sheet.columns) if c.type in _SHARED_TYPES]
+    shared: dict[str, str] = {}
     out = []
     for sub_id, row, values in source.records(sheet, ids):
         s = subs[sub_id]
         rec = dict(zip(names, values, strict=True))
+        for i in shared_at:
+            v = values[i]
+            if v is not None:
+                rec[names[i]] = shared.setdefault(v, v)
         if at >= 0 and values[at] is not None:
             rec[names[at]] = as_period(values[at])
         out.append(_Row(rec, s.partner, s.period, s.submission, row, s.received_at, s.recency))
@@ -822,11 +833,16 @@ def consolidate(
         "kpis": _History(SCHEMA["kpis"], KPI_HISTORY_COLUMNS),
         "sla": _History(SCHEMA["sla"], SLA_HISTORY_COLUMNS),
     }
+    history_frames: dict[str, pd.DataFrame] = {}
     health_rows: list[_Row] = []
     # Sheet by sheet: build the rows that count, reconcile them, keep the table, drop them.
     for sheet in SHEETS:
         if sheet.period:
-            now = _per_period_rows(sheet, source, subs, period, histories.get(sheet.key))
+            history = histories.pop(sheet.key, None)
+            now = _per_period_rows(sheet, source, subs, period, history)
+            if history is not None:  # complete: its working lists can go now
+                history_frames[sheet.key] = history.frame()
+                del history
         else:
             ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
             now = _build_rows(sheet, source, subs, ids)
@@ -865,8 +881,8 @@ def consolidate(
         partners=partners.sort(submitted),
         expected_partners=[partners(p) for p in expected_partners],
         tables=tables,
-        kpi_history=histories["kpis"].frame(),
-        sla_history=histories["sla"].frame(),
+        kpi_history=history_frames["kpis"],
+        sla_history=history_frames["sla"],
         discrepancies=_frame(
             all_discrepancies,
             [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())],
@@ -1005,84 +1021,129 @@ def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
 
 class _History:
     """A per-period sheet's history (every period up to the consolidated one, per partner:
-    the latest submission's figure), gathered partner by partner in column lists.
+    the latest submission's figure), gathered partner by partner.
 
-    Repeated strings and numbers (names, units, targets, periods) are shared, not copied
-    per row; one spelling per item id is kept across partners and months (``k01`` and
-    ``K01`` are one KPI): the most recent submission's.
+    A row is kept as its period, partner, actual and the position of its *line*: the
+    other columns (item id, name, unit, direction, target…), which repeat from month to
+    month, are kept once per distinct line. One spelling per item id is shown across
+    partners and months (``k01`` and ``K01`` are one KPI): the most recent submission's.
     """
 
     def __init__(self, sheet: Sheet, columns: Sequence[str]) -> None:
         self.sheet = sheet
         self.columns = list(columns)
         self.ids = [k for k in sheet.keys if k != sheet.period]
-        self.cols: dict[str, list[Any]] = {c: [] for c in self.columns}
-        self.norm: dict[str, list[str]] = {k: [] for k in self.ids}
-        self.display: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {k: {} for k in self.ids}
-        self._shared: dict[Any, Any] = {}
+        own = ("period", "partner", "actual")
+        self.line_columns = [c for c in self.columns if c not in own]
+        self.lines: dict[tuple[Any, ...], int] = {}
+        self.line_values: list[tuple[Any, ...]] = []
+        self.line_norms: list[tuple[str, ...]] = []
+        self.line: list[int] = []
+        self.period: list[str] = []
+        self.partner: list[str] = []
+        self.actual: list[Any] = []
+        self.display: list[dict[str, tuple[tuple[Any, ...], Any]]] = [{} for _ in self.ids]
 
     def add(self, kept: Iterable[_Kept]) -> None:
         """Records as :func:`_latest_per_item` keeps them, partner by partner in name order."""
-        shared = self._shared
         names = [c.key for c in self.sheet.columns]
         keys = [k for k, _t in _key_types(self.sheet)[0]]
-        ids = [
-            (
-                names.index(k),
-                # The matching key's part is this column's norm_key (not for e-mail).
-                keys.index(k) if k in keys and self.sheet.column(k).type is not ColType.EMAIL
-                else None,
-                self.norm[k],
-                self.display[k],
-            )
+        take = operator.itemgetter(*(names.index(c) for c in self.line_columns))
+        single = len(self.line_columns) == 1
+        id_at = [self.line_columns.index(k) for k in self.ids]
+        # An id's norm_key is the matching key's part for that column (not for e-mail).
+        id_part = [
+            keys.index(k) if k in keys and self.sheet.column(k).type is not ColType.EMAIL
+            else None
             for k in self.ids
         ]  # fmt: skip
-        cols = [
-            (names.index(c) if c in names else -1, self.cols[c], c != "actual")
-            for c in self.columns
-            if c not in ("period", "partner")
-        ]  # actuals rarely repeat: not worth sharing
-        periods, partners = self.cols["period"], self.cols["partner"]
+        actual_at = names.index("actual") if "actual" in names else -1
+        lines, line_values, line_norms = self.lines, self.line_values, self.line_norms
+        displays = self.display
         for s, _row, values, row_period, key in kept:
-            parts = key[1] if key is not None and key[0] == "keys" else None
-            for at, j, norms, display in ids:
-                v = values[at]
-                if v is None:
-                    norms.append("")
+            vals = (take(values),) if single else take(values)
+            # Types too: 95 and 95.0 are equal but each row keeps its own.
+            found = (vals, tuple(map(type, vals)))
+            n = lines.get(found)
+            if n is None:
+                parts = key[1] if key is not None and key[0] == "keys" else None
+                norms = tuple(
+                    ""
+                    if vals[i] is None
+                    else parts[j]
+                    if parts is not None and j is not None
+                    else norm_key(vals[i])
+                    for i, j in zip(id_at, id_part, strict=True)
+                )
+                n = lines[found] = len(line_values)
+                line_values.append(vals)
+                line_norms.append(norms)
+            norms = line_norms[n]
+            for i, display, nk in zip(id_at, displays, norms, strict=True):
+                if vals[i] is None:
                     continue
-                nk = parts[j] if parts is not None and j is not None else norm_key(v)
-                norms.append(nk)
                 # Most recent wins; among records of one submission, the first.
                 seen = display.get(nk)
                 if seen is None or s.recency > seen[0]:
-                    display[nk] = (s.recency, v)
-            for at, out, share in cols:
-                v = values[at] if at >= 0 else None
-                kind = type(v)
-                if kind is str or (share and kind is float and v == v):
-                    v = shared.setdefault(v, v)
-                out.append(v)
-            periods.append(row_period)
-            partners.append(s.partner)
+                    display[nk] = (s.recency, vals[i])
+            self.line.append(n)
+            self.period.append(row_period)
+            self.partner.append(s.partner)
+            self.actual.append(values[actual_at] if actual_at >= 0 else None)
 
     def frame(self) -> pd.DataFrame:
-        """The history by item, period and partner (object columns, as the view documents)."""
-        period, partner = self.cols["period"], self.cols["partner"]
-        norms = [self.norm[k] for k in self.ids]
-        order = sorted(
-            range(len(period)), key=list(zip(*norms, period, partner, strict=True)).__getitem__
+        """The history by item, period and partner (object columns, as the view documents).
+
+        Filled column by column into one block that becomes the frame's own."""
+        n = len(self.line)
+        lines = np.fromiter(self.line, dtype=np.int64, count=n)
+        order = _sort_order(
+            [
+                *([self.line_norms[x][j] for x in self.line] for j in range(len(self.ids))),
+                self.period,
+                self.partner,
+            ]
         )
-        data: dict[str, list[Any]] = {}
-        for c in self.columns:
-            values = self.cols.pop(c)
-            if c in self.display:
-                display, norm = self.display[c], self.norm[c]
-                data[c] = [values[i] if values[i] is None else display[norm[i]][1] for i in order]
+        lines = lines[order]
+        block = np.empty((len(self.columns), n), dtype=object)
+        own = {"period": self.period, "partner": self.partner, "actual": self.actual}
+        for j, c in enumerate(self.columns):
+            if c in own:
+                block[j] = np.fromiter(own[c], dtype=object, count=n)[order]
+                continue
+            i = self.line_columns.index(c)
+            if c in self.ids:
+                display = self.display[self.ids.index(c)]
+                at = self.ids.index(c)
+                per_line = np.fromiter(
+                    (
+                        v[i] if v[i] is None else display[norms[at]][1]
+                        for v, norms in zip(self.line_values, self.line_norms, strict=True)
+                    ),
+                    dtype=object,
+                    count=len(self.line_values),
+                )
             else:
-                data[c] = [values[i] for i in order]
-            del values
-        self.cols = {c: [] for c in self.columns}
-        return pd.DataFrame(data, columns=self.columns, dtype=object)
+                per_line = np.fromiter(
+                    (v[i] for v in self.line_values), dtype=object, count=len(self.line_values)
+                )
+            block[j] = per_line[lines]
+        return pd.DataFrame(block.T, columns=self.columns, dtype=object, copy=False)
+
+
+def _sort_order(columns: Sequence[list[Any]]) -> Any:
+    """Positions that sort rows by these columns (stable): one integer key, not a tuple per row."""
+    n = len(columns[0]) if columns else 0
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for col in columns:
+        rank = {v: i for i, v in enumerate(sorted(set(col)))}
+        span *= max(1, len(rank))
+        if span >= 2**62:  # too many distinct values to combine: sort tuples instead
+            rows = list(zip(*columns, strict=True))
+            return np.array(sorted(range(n), key=rows.__getitem__), dtype=np.int64)
+        key = key * max(1, len(rank)) + np.fromiter(map(rank.__getitem__, col), np.int64, n)
+    return np.argsort(key, kind="stable")
 
 
 def matching_keys_markdown() -> str:
