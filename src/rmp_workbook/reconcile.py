@@ -317,7 +317,9 @@ class RecordSource(Protocol):
 class _Row:
     """One partner's record with its provenance."""
 
-    values: dict[str, Any]
+    values: tuple[Any, ...]
+    """Typed values in ``sheet.columns`` order (see :func:`_at` for a column's position):
+    a tuple, not a dict, as a thousand partners' registers are held at once."""
     partner: str
     period: str
     submission: str
@@ -363,21 +365,22 @@ def _build_rows(
     """The sheet's rows of these submissions, straight from the source's typed values."""
     if not ids:
         return []
-    names = [c.key for c in sheet.columns]
-    at = names.index(sheet.period) if sheet.period else -1
+    at = _at(sheet)[sheet.period] if sheet.period else -1
     shared_at = [i for i, c in enumerate(sheet.columns) if c.type in _SHARED_TYPES]
     shared: dict[str, str] = {}
     out = []
     for sub_id, row, values in source.records(sheet, ids):
         s = subs[sub_id]
-        rec = dict(zip(names, values, strict=True))
+        rec = list(values)
         for i in shared_at:
-            v = values[i]
+            v = rec[i]
             if v is not None:
-                rec[names[i]] = shared.setdefault(v, v)
-        if at >= 0 and values[at] is not None:
-            rec[names[at]] = as_period(values[at])
-        out.append(_Row(rec, s.partner, s.period, s.submission, row, s.received_at, s.recency))
+                rec[i] = shared.setdefault(v, v)
+        if at >= 0 and rec[at] is not None:
+            rec[at] = as_period(rec[at])
+        out.append(
+            _Row(tuple(rec), s.partner, s.period, s.submission, row, s.received_at, s.recency)
+        )
     return out
 
 
@@ -458,6 +461,16 @@ class FrameSource:
 
 _KeyTypes = tuple[tuple[tuple[str, ColType], ...], tuple[tuple[str, ColType], ...]]
 _KEY_TYPES: dict[int, tuple[Sheet, _KeyTypes]] = {}
+_AT: dict[int, tuple[Sheet, dict[str, int]]] = {}
+
+
+def _at(sheet: Sheet) -> dict[str, int]:
+    """Column key -> position in ``sheet.columns`` (and in a row's values)."""
+    hit = _AT.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = (sheet, {c.key: i for i, c in enumerate(sheet.columns)})
+        _AT[id(sheet)] = hit
+    return hit[1]
 
 
 def _key_types(sheet: Sheet) -> _KeyTypes:
@@ -482,12 +495,12 @@ def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
 def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     if sheet.keys:
         keys, alt_keys = _key_types(sheet)
-        values = row.values
-        parts = tuple(norm_key(values.get(k), t) for k, t in keys)
+        values, at = row.values, _at(sheet)
+        parts = tuple([norm_key(values[at[k]], t) for k, t in keys])
         if all(parts):
             return ("keys", parts)
         if alt_keys:
-            alt = tuple(norm_key(values.get(k), t) for k, t in alt_keys)
+            alt = tuple([norm_key(values[at[k]], t) for k, t in alt_keys])
             if all(alt):
                 return ("alt", alt)
     # Nothing to match on: the row stands alone.
@@ -586,7 +599,7 @@ def match(sheet: Sheet, rows: list[_Row], partners: PartnerNames) -> list[_Group
         for g in groups.values():
             if g.key[0] != "keys":
                 continue
-            alt = tuple(norm_key(g.rows[0].values.get(k)) for k in sheet.alt_keys)
+            alt = tuple(norm_key(g.rows[0].values[_at(sheet)[k]]) for k in sheet.alt_keys)
             by_alt.setdefault(alt, []).append(g)
         for key, r in pending:
             candidates = [g for g in by_alt.get(key[1], []) if r.partner not in g.partners()]
@@ -598,8 +611,8 @@ def match(sheet: Sheet, rows: list[_Row], partners: PartnerNames) -> list[_Group
     out = list(groups.values())
     if sheet.kind is SheetKind.FIXED and sheet.fixed_rows:
         fixed = {norm_text(v): i for i, v in enumerate(sheet.fixed_rows)}
-        first = sheet.keys[0]
-        out.sort(key=lambda g: fixed.get(norm_key(g.rows[0].values.get(first)), len(fixed)))
+        first = _at(sheet)[sheet.keys[0]]
+        out.sort(key=lambda g: fixed.get(norm_key(g.rows[0].values[first]), len(fixed)))
     return out
 
 
@@ -620,22 +633,23 @@ def _pick(
 ) -> _Choice:
     """The reconciled value of one column and the rule that chose it."""
     col_type = sheet.column(col).type
-    present = [r for r in by_recency if r.values.get(col) is not None]
+    i = _at(sheet)[col]
+    present = [r for r in by_recency if r.values[i] is not None]
     if not present:
         return _Choice(None, "")
     if col_type is ColType.SCORE:
         if sheet.key == "health":
-            scores = [float(r.values[col]) for r in present]
+            scores = [float(r.values[i]) for r in present]
             return _Choice(round(sum(scores) / len(scores), 1), "Mean of the partners' scores")
-        top = max(present, key=lambda r: r.values[col])
-        return _Choice(top.values[col], "Higher score (prudent)")
+        top = max(present, key=lambda r: r.values[i])
+        return _Choice(top.values[i], "Higher score (prudent)")
     if owner is not None:
         for r in present:
             if r.partner == owner:
-                return _Choice(r.values[col], f"Owner's figure ({owner})")
+                return _Choice(r.values[i], f"Owner's figure ({owner})")
     latest = present[0]
     received = latest.received_at.date().isoformat() if latest.received_at else latest.period
-    return _Choice(latest.values[col], f"Most recent submission ({latest.partner}, {received})")
+    return _Choice(latest.values[i], f"Most recent submission ({latest.partner}, {received})")
 
 
 def _disagree(sheet: Sheet, col: str, values: list[Any], tolerance: float) -> tuple[bool, str]:
@@ -690,9 +704,10 @@ def _reconcile_group(
     present_partners = partners.sort(group.partners())
     owner = None
     if sheet.owner:
+        at_owner = _at(sheet)[sheet.owner]
         for r in by_recency:
-            if r.values.get(sheet.owner) is not None:
-                owner = partners.named_by(r.values[sheet.owner], present_partners)
+            if r.values[at_owner] is not None:
+                owner = partners.named_by(r.values[at_owner], present_partners)
                 if owner:
                     break
     source = owner or by_recency[0].partner
@@ -700,13 +715,11 @@ def _reconcile_group(
         r for r in by_recency if r.partner != source
     ]
     out: dict[str, Any] = {}
-    for c in sheet.columns:
-        out[c.key] = next(
-            (r.values[c.key] for r in src_rows if r.values.get(c.key) is not None), None
-        )
+    for i, c in enumerate(sheet.columns):
+        out[c.key] = next((r.values[i] for r in src_rows if r.values[i] is not None), None)
     discrepancies = []
     compared = set(compared_columns(sheet))
-    for c in sheet.columns:
+    for i, c in enumerate(sheet.columns):
         score_mean = sheet.key == "health" and c.type is ColType.SCORE
         if c.key not in compared and not score_mean:
             continue
@@ -717,8 +730,8 @@ def _reconcile_group(
         # One value per partner: its most recent row (duplicates were split by occurrence).
         per_partner = {}
         for r in by_recency:
-            if r.partner not in per_partner and r.values.get(c.key) is not None:
-                per_partner[r.partner] = r.values[c.key]
+            if r.partner not in per_partner and r.values[i] is not None:
+                per_partner[r.partner] = r.values[i]
         differ, difference = _disagree(sheet, c.key, list(per_partner.values()), tolerance)
         if not differ:
             continue
@@ -827,8 +840,10 @@ def consolidate(
         [*seen_partners, *(partners(p) for p in expected_partners)]
     )
     partner_columns = len(discrepancy_partners) <= MAX_PARTNER_COLUMNS
+    discrepancy_columns = [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())]
     tables: dict[str, pd.DataFrame] = {}
-    all_discrepancies: list[dict[str, Any]] = []
+    # Tuples, not dicts: a thousand partners disagree on tens of thousands of values.
+    all_discrepancies: list[tuple[Any, ...]] = []
     histories = {
         "kpis": _History(SCHEMA["kpis"], KPI_HISTORY_COLUMNS),
         "sla": _History(SCHEMA["sla"], SLA_HISTORY_COLUMNS),
@@ -852,7 +867,7 @@ def consolidate(
                 sheet, group, partners, thresholds.numeric_tolerance, partner_columns
             )
             out_rows.append(row)
-            all_discrepancies.extend(found)
+            all_discrepancies.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
         tables[sheet.key] = _frame(
             out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
         )
@@ -861,15 +876,16 @@ def consolidate(
         del now, out_rows
 
     rank = partners.rank
+    behaviour, score = (_at(SCHEMA["health"])[k] for k in ("behaviour", "score"))
     health_by_partner = _frame(
         [
             {
-                "behaviour": _canonical_fixed(SCHEMA["health"], r.values.get("behaviour")),
+                "behaviour": _canonical_fixed(SCHEMA["health"], r.values[behaviour]),
                 "partner": r.partner,
-                "score": r.values.get("score"),
+                "score": r.values[score],
             }
             for r in sorted(health_rows, key=lambda r: (rank[r.partner], r.row))
-            if r.values.get("behaviour") is not None
+            if r.values[behaviour] is not None
         ],
         HEALTH_BY_PARTNER_COLUMNS,
     )
@@ -883,10 +899,7 @@ def consolidate(
         tables=tables,
         kpi_history=history_frames["kpis"],
         sla_history=history_frames["sla"],
-        discrepancies=_frame(
-            all_discrepancies,
-            [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())],
-        ),
+        discrepancies=pd.DataFrame(all_discrepancies, columns=discrepancy_columns, dtype=object),
         gaps=[],
         submissions=_or_empty(submissions, SUBMISSION_COLUMNS),
         data_quality=_or_empty(data_quality, DATA_QUALITY_COLUMNS),
@@ -935,10 +948,10 @@ def _per_period_rows(
                 history.add(kept)
             for s, row, values, row_period, key in kept:
                 if row_period == period:
-                    rec = dict(zip(names, values, strict=True))
-                    rec[names[at]] = row_period
+                    rec = list(values)
+                    rec[at] = row_period
                     now.append(
-                        _Row(rec, s.partner, s.period, s.submission, row, s.received_at,
+                        _Row(tuple(rec), s.partner, s.period, s.submission, row, s.received_at,
                              s.recency, key)
                     )  # fmt: skip
 
