@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import itertools
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -120,25 +121,30 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 def _by_item(
     history: pd.DataFrame | None, id_cols: tuple[str, ...]
-) -> dict[tuple[str, ...], list[int]]:
+) -> dict[tuple[str, ...], array[int]]:
     """Positions of the history rows with a figure, grouped by their item key, in frame order.
 
-    Read column by column: a history holds a row per item, period and partner (a
-    quarter of a million for a thousand partners), so no dict is made per row."""
+    Read column by column into compact position arrays: a history holds a row per item,
+    period and partner (a quarter of a million for a thousand partners)."""
 
-    def build() -> dict[tuple[str, ...], list[int]]:
-        groups: dict[tuple[str, ...], list[int]] = {}
-        if history is None or history.empty:
+    def build() -> dict[tuple[str, ...], array[int]]:
+        groups: dict[tuple[str, ...], array[int]] = {}
+        if history is None or history.empty or "actual" not in history.columns:
             return groups
-        actual = history["actual"].tolist() if "actual" in history.columns else []
-        ids = [
-            history[k].tolist() if k in history.columns else [None] * len(history) for k in id_cols
-        ]
-        for i, value in enumerate(actual):
+        n = len(history)
+        ids = [history[k].to_numpy() if k in history.columns else [None] * n for k in id_cols]
+        keys: dict[tuple[Any, ...], tuple[str, ...]] = {}  # item ids repeat: normalise once
+        for i, (value, *item) in enumerate(zip(history["actual"].to_numpy(), *ids, strict=True)):
             if _num(value) is None:
                 continue
-            key = tuple(norm_key(col[i]) for col in ids)
-            groups.setdefault(key, []).append(i)
+            raw = tuple(item)
+            key = keys.get(raw)
+            if key is None:
+                key = keys[raw] = tuple(norm_key(v) for v in raw)
+            at = groups.get(key)
+            if at is None:
+                at = groups[key] = array("q")
+            at.append(i)
         return groups
 
     return _cached(("by_item", id(history), id_cols), history, build)
@@ -156,6 +162,8 @@ def _history_rows(history: pd.DataFrame, positions: Iterable[int]) -> list[dict[
 
 
 def _num(value: Any) -> float | None:
+    if type(value) is float:  # the common case, per history row
+        return None if value != value else value
     value = clean(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -211,25 +219,15 @@ def _series(
     positions = _by_item(history, id_cols).get(want)
     if history is None or not positions:
         return []
-    periods = _column(history, "period")
-    partners = _column(history, "partner")
+    n = len(history)
+    periods = history["period"].to_numpy() if "period" in history.columns else [None] * n
+    partners = history["partner"].to_numpy() if "partner" in history.columns else [None] * n
     per_period: dict[str, int] = {}
     for i in positions:
-        p = str(periods[i])
-        if p not in per_period or partners[i] == source:
+        p = str(clean(periods[i]))
+        if p not in per_period or clean(partners[i]) == source:
             per_period[p] = i
     return _history_rows(history, (per_period[p] for p in sorted(per_period)))
-
-
-def _column(frame: pd.DataFrame, name: str) -> list[Any]:
-    """A frame's column as a list of cleaned values (once per run)."""
-
-    def build() -> list[Any]:
-        if name not in frame.columns:
-            return [None] * len(frame)
-        return [clean(v) for v in frame[name].tolist()]
-
-    return _cached(("column", id(frame), name), frame, build)
 
 
 def _since_worse(series: list[dict[str, Any]], fallback: str) -> str:
