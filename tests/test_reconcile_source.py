@@ -248,6 +248,14 @@ def test_source_gives_the_frames_view(sqlite_ledger: Ledger, period: str) -> Non
     assert len(from_source.kpi_history) and len(from_source.tables["kpis"])
 
 
+def test_frames_of_later_periods_are_left_out(sqlite_ledger: Ledger) -> None:
+    """Frames holding every month give October's view when asked for October."""
+    everything = sqlite_ledger.frames(RELATIONSHIP_ID)
+    assert "2026-11" in set(everything["kpis"]["_period"])
+    october = view(sqlite_ledger, "2026-10", sqlite_ledger.source(RELATIONSHIP_ID, "2026-10"))
+    assert_same(view(sqlite_ledger, "2026-10", everything), october)
+
+
 def test_november_view_from_the_source(sqlite_ledger: Ledger) -> None:
     """What the compared view holds, so that the comparison above compares something."""
     c = view(sqlite_ledger, "2026-11", sqlite_ledger.source(RELATIONSHIP_ID, "2026-11"))

@@ -398,7 +398,10 @@ class FrameSource:
         self._cached: tuple[str, dict[Any, list[tuple[int, tuple[Any, ...]]]]] | None = None
         found: dict[str, tuple[str, str, dt.datetime | None, set[str]]] = {}
         for sheet in SHEETS:
-            for sub_id, partner, sub_period, received, _row in self._provenance(sheet):
+            for prov in self._provenance(sheet):
+                if prov is None:
+                    continue
+                sub_id, partner, sub_period, received, _row = prov
                 if sub_id not in found:
                     found[sub_id] = (partner, sub_period, received, set())
                 found[sub_id][3].add(sheet.key)
@@ -407,9 +410,11 @@ class FrameSource:
             for i, (p, per, rec, keys) in found.items()
         ]
 
-    def _provenance(self, sheet: Sheet) -> Iterator[tuple[str, Any, str, dt.datetime | None, int]]:
-        """(submission id, partner, period, received, row) of each row up to the period, or
-        None for a row after it."""
+    def _provenance(
+        self, sheet: Sheet
+    ) -> Iterator[tuple[str, Any, str, dt.datetime | None, int] | None]:
+        """(submission id, partner, period, received, row) of each row of the sheet's frame
+        up to the period, None for a row of a later period."""
         frame = self._frames.get(sheet.key)
         if frame is None or frame.empty:
             return
@@ -420,7 +425,7 @@ class FrameSource:
             sub_period = clean(period)
             sub_period = as_period(sub_period) if sub_period is not None else ""
             if sub_period > self._period:
-                yield ("", None, "", None, -1)  # keeps positions aligned with the frame
+                yield None  # keeps positions aligned with the frame's rows
                 continue
             if isinstance(received, pd.Timestamp):
                 received = None if pd.isna(received) else received.to_pydatetime()
@@ -449,11 +454,9 @@ class FrameSource:
                 names = [c.key for c in sheet.columns]
                 lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in names]
                 values = zip(*lists, strict=True)
-                for (sub_id, _p, _per, _rec, row), vals in zip(
-                    self._provenance(sheet), values, strict=False
-                ):
-                    if row >= 0:
-                        by_sub.setdefault(sub_id, []).append((row, tuple(map(clean, vals))))
+                for prov, vals in zip(self._provenance(sheet), values, strict=True):
+                    if prov is not None:
+                        by_sub.setdefault(prov[0], []).append((prov[4], tuple(map(clean, vals))))
             self._cached = (sheet.key, by_sub)
         by_sub = self._cached[1]
         return [(i, row, vals) for i in submission_ids for row, vals in by_sub.get(i, ())]
