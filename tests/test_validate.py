@@ -12,7 +12,7 @@ from fill import fill_bad, fill_good, find_row, make_template
 from rmp_workbook.findings import Finding, Severity
 from rmp_workbook.read import RawRow, RawSheet, read_workbook
 from rmp_workbook.schema import SCHEMA
-from rmp_workbook.validate import evaluate, validate_paths, validate_sheet
+from rmp_workbook.validate import FileResult, evaluate, validate_paths, validate_sheet
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +277,49 @@ def test_parallel_reading_gives_the_same_report_in_the_same_order(tmp_path: Path
     two = validate_paths([tmp_path / "returns"], jobs=2)
     assert len(one.files) == 3
     assert one.to_dict() == two.to_dict()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_result_is_handed_over_in_order_and_its_rows_can_be_dropped(
+    tmp_path: Path, jobs: int
+) -> None:
+    from rmp_workbook.sample import fill_many
+
+    returns = tmp_path / "returns"
+    fill_many(returns, 12, 7)
+    (returns / "rmp.toml").unlink(missing_ok=True)
+    (returns / "notes.txt").write_text("not a workbook")
+    kept = validate_paths([returns], jobs=1)
+    seen: list[tuple[str, int]] = []
+
+    def each(result: FileResult) -> None:
+        # Handed over before its rows are dropped: a merge records them here.
+        rows = sum(map(len, result.submission.records.values())) if result.submission else 0
+        seen.append((Path(result.path).name, rows))
+
+    streamed = validate_paths([returns], jobs=jobs, each=each, keep_records=False)
+    assert [name for name, _ in seen] == sorted(p.name for p in returns.iterdir())
+    assert [rows for _, rows in seen] == [
+        sum(map(len, r.submission.records.values())) if r.submission else 0 for r in kept.files
+    ]
+    assert all(rows > 100 for name, rows in seen if name.endswith(".xlsx"))
+    # The rows are gone, their counts and every finding stay in the report.
+    assert all(not r.submission.records for r in streamed.files if r.submission)
+    assert streamed.to_dict() == kept.to_dict()
+
+
+def test_a_failing_handler_stops_the_run(tmp_path: Path) -> None:
+    from rmp_workbook.sample import fill_many
+
+    fill_many(tmp_path / "returns", 30, 7)
+    (tmp_path / "returns" / "rmp.toml").unlink(missing_ok=True)
+    calls = []
+
+    def each(result: FileResult) -> None:
+        calls.append(result.path)
+        if len(calls) == 3:
+            raise RuntimeError("the ledger refused it")
+
+    with pytest.raises(RuntimeError, match="ledger refused"):
+        validate_paths([tmp_path / "returns"], jobs=2, each=each)
+    assert len(calls) == 3

@@ -67,6 +67,21 @@ class Submission:
     findings: list[Finding] = field(default_factory=list)
     received_at: dt.datetime | None = None
     """The file's modification time: decides which of two files for one period is newer."""
+    released: dict[str, int] | None = None
+    """Sheet key -> how many records there were, once :meth:`release` dropped them."""
+
+    def release(self) -> None:
+        """Drop the records (once the ledger holds them), keeping how many there were:
+        a merge of many workbooks then holds one workbook's rows at a time."""
+        if self.released is None:
+            self.released = self.record_counts()
+        self.records = {}
+
+    def record_counts(self) -> dict[str, int]:
+        """Sheet key -> number of valid records, also after :meth:`release`."""
+        if self.released is not None:
+            return dict(self.released)
+        return {k: len(v) for k, v in self.records.items()}
 
     @property
     def errors(self) -> list[Finding]:

@@ -10,11 +10,13 @@ checks files and folders and returns a :class:`Report`.
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
+import itertools
 import operator
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -454,9 +456,7 @@ class FileResult:
             "valid": self.valid,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
-            "records": {k: len(v) for k, v in self.submission.records.items()}
-            if self.submission
-            else {},
+            "records": self.submission.record_counts() if self.submission else {},
             "problems": [f.to_dict() for f in self.findings],
         }
 
@@ -590,6 +590,8 @@ def validate_paths(
     progress: Callable[[str], None] | None = None,
     jobs: int | None = 1,
     limits: Limits | None = None,
+    each: Callable[[FileResult], None] | None = None,
+    keep_records: bool = True,
 ) -> Report:
     """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files.
 
@@ -598,6 +600,10 @@ def validate_paths(
     :func:`auto_jobs` for the number of files. ``limits`` bound
     what is read (default: :meth:`Limits.from_env`); more than ``max_files``
     workbooks raise :class:`~rmp_workbook.container.TooManyFiles`.
+
+    ``each`` is called with every result in input order as soon as it is ready (a merge
+    records it in the ledger then); with ``keep_records`` False the records are then
+    dropped (:meth:`Submission.release`), so memory does not grow with the files.
     """
     limits = limits or Limits.from_env()
     files, empty = expand_paths(paths)
@@ -606,27 +612,51 @@ def validate_paths(
     todo = [p for p, skip in files if not skip]
     if jobs is None:
         jobs = auto_jobs(len(todo))
-    done: dict[Path, FileResult] = {}
-    if jobs > 1 and len(todo) > 1:
-        from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [
-                pool.submit(validate_file, p, relationship_id=relationship_id, limits=limits)
-                for p in todo
-            ]
-            for path, future in zip(todo, futures, strict=True):
-                done[path] = future.result()
-                if progress:
-                    progress(str(path))
-    for path, skip in files:
-        if skip:
-            finding = SkippedFile(file=str(path), note=_skip_reason(path))
-            report.files.append(FileResult(str(path), findings=[finding], skipped=True))
-            continue
-        if path not in done:
-            done[path] = validate_file(path, relationship_id=relationship_id, limits=limits)
-            if progress:
-                progress(str(path))
-        report.files.append(done[path])
+    def finish(result: FileResult) -> None:
+        if each is not None:
+            each(result)
+        if not keep_records and result.submission is not None:
+            result.submission.release()
+        report.files.append(result)
+        if progress and not result.skipped:
+            progress(result.path)
+
+    results = _results(todo, jobs, relationship_id, limits)
+    try:
+        for path, skip in files:
+            if skip:
+                finding = SkippedFile(file=str(path), note=_skip_reason(path))
+                finish(FileResult(str(path), findings=[finding], skipped=True))
+            else:
+                finish(next(results))
+    finally:
+        results.close()  # a failing ``each`` stops the workers too
     return report
+
+
+def _results(
+    todo: Sequence[Path], jobs: int, relationship_id: str | None, limits: Limits
+) -> Generator[FileResult, None, None]:
+    """Each file's result in order; with ``jobs`` > 1 read ahead in worker processes, a
+    few files per worker at most, so finished results never pile up unread."""
+    if jobs <= 1 or len(todo) <= 1:
+        for path in todo:
+            yield validate_file(path, relationship_id=relationship_id, limits=limits)
+        return
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    def start(path: Path) -> Future[FileResult]:
+        return pool.submit(validate_file, path, relationship_id=relationship_id, limits=limits)
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        queued = iter(todo)
+        pending = collections.deque(start(p) for p in itertools.islice(queued, jobs * 4))
+        try:
+            while pending:
+                result = pending.popleft().result()
+                pending.extend(start(p) for p in itertools.islice(queued, 1))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()

@@ -117,7 +117,8 @@ def validate(
       rmp validate northwind-2026-11.xlsx --json > problems.json
       rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
-    report = validate_paths(paths, relationship_id=relationship_id, jobs=jobs)
+    # Only counts and findings are shown: each workbook's rows are dropped once checked.
+    report = validate_paths(paths, relationship_id=relationship_id, jobs=jobs, keep_records=False)
     written = []
     if feedback_dir:
         from rmp_workbook.feedback import write_report_feedback  # openpyxl only when asked
