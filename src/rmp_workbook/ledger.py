@@ -1646,6 +1646,8 @@ class LedgerSource:
     submissions (:data:`IDS_PER_QUERY` at most), so memory holds one group's rows,
     never every record at once. Values are the stored typed values; text that is
     blank (spaces only) reads as None, as in :meth:`Ledger.frames`' consumers.
+    A run recording meanwhile changes nothing read: the submissions are listed once,
+    and a recorded submission's records never change (superseding only marks it).
     """
 
     IDS_PER_QUERY = 100
