@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import itertools
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -120,22 +121,49 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 def _by_item(
     history: pd.DataFrame | None, id_cols: tuple[str, ...]
-) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """History rows with a figure, grouped by their item key, in frame order."""
+) -> dict[tuple[str, ...], array[int]]:
+    """Positions of the history rows with a figure, grouped by their item key, in frame order.
 
-    def build() -> dict[tuple[str, ...], list[dict[str, Any]]]:
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for rec in _records(history):
-            if _num(rec.get("actual")) is None:
+    Read column by column into compact position arrays: a history holds a row per item,
+    period and partner (a quarter of a million for a thousand partners)."""
+
+    def build() -> dict[tuple[str, ...], array[int]]:
+        groups: dict[tuple[str, ...], array[int]] = {}
+        if history is None or history.empty or "actual" not in history.columns:
+            return groups
+        n = len(history)
+        ids = [history[k].to_numpy() if k in history.columns else [None] * n for k in id_cols]
+        keys: dict[tuple[Any, ...], tuple[str, ...]] = {}  # item ids repeat: normalise once
+        for i, (value, *item) in enumerate(zip(history["actual"].to_numpy(), *ids, strict=True)):
+            if _num(value) is None:
                 continue
-            key = tuple(norm_key(rec.get(k)) for k in id_cols)
-            groups.setdefault(key, []).append(rec)
+            raw = tuple(item)
+            key = keys.get(raw)
+            if key is None:
+                key = keys[raw] = tuple(norm_key(v) for v in raw)
+            at = groups.get(key)
+            if at is None:
+                at = groups[key] = array("q")
+            at.append(i)
         return groups
 
     return _cached(("by_item", id(history), id_cols), history, build)
 
 
+def _history_rows(history: pd.DataFrame, positions: Iterable[int]) -> list[dict[str, Any]]:
+    """Those rows of a history as plain values."""
+    columns = list(history.columns)
+    at = list(positions)
+    picked = [history[c].take(at).tolist() for c in columns]
+    return [
+        {c: clean(v) for c, v in zip(columns, values, strict=True)}
+        for values in zip(*picked, strict=True)
+    ]
+
+
 def _num(value: Any) -> float | None:
+    if type(value) is float:  # the common case, per history row
+        return None if value != value else value
     value = clean(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -188,12 +216,18 @@ def _series(
 ) -> list[dict[str, Any]]:
     """One figure per period for an item: the ``source`` partner's, else the first partner's."""
     want = tuple(norm_key(row.get(k)) for k in id_cols)
-    per_period: dict[str, dict[str, Any]] = {}
-    for rec in _by_item(history, id_cols).get(want, ()):
-        p = str(rec["period"])
-        if p not in per_period or rec.get("partner") == source:
-            per_period[p] = rec
-    return [per_period[p] for p in sorted(per_period)]
+    positions = _by_item(history, id_cols).get(want)
+    if history is None or not positions:
+        return []
+    n = len(history)
+    periods = history["period"].to_numpy() if "period" in history.columns else [None] * n
+    partners = history["partner"].to_numpy() if "partner" in history.columns else [None] * n
+    per_period: dict[str, int] = {}
+    for i in positions:
+        p = str(clean(periods[i]))
+        if p not in per_period or clean(partners[i]) == source:
+            per_period[p] = i
+    return _history_rows(history, (per_period[p] for p in sorted(per_period)))
 
 
 def _since_worse(series: list[dict[str, Any]], fallback: str) -> str:

@@ -56,11 +56,14 @@ from rmp_workbook.schema import SHEETS, ColType, Sheet
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rmp_workbook.reconcile import SourceSubmission
+
 __all__ = [
     "LEDGER_VERSION",
     "Duplicate",
     "HistoryReport",
     "Ledger",
+    "LedgerSource",
     "RecordResult",
     "RecordedSubmission",
     "Recorder",
@@ -1186,6 +1189,12 @@ class Ledger:
         frame["_received_at"] = pd.to_datetime(frame["_received_at"])
         return frame
 
+    def source(self, relationship_id: str, period: str) -> LedgerSource:
+        """The relationship's current records up to ``period`` as a record source for
+        :func:`rmp_workbook.reconcile.consolidate`: read a sheet and a few submissions
+        at a time, typed values as stored, no frames."""
+        return LedgerSource(self, relationship_id, period)
+
     def frames(self, relationship_id: str, period: str | None = None) -> dict[str, pd.DataFrame]:
         """Sheet key -> record frame (model.PROVENANCE_COLUMNS): every record of every current
         submission of the relationship for periods up to ``period`` (all when None)."""
@@ -1627,3 +1636,97 @@ def kpi_history(
             relationship_id, sheet="kpis", item=kpi_id, partner=partner
         )
         return HistoryReport(ledger.url, relationship_id, str(name), figures, restated)
+
+
+class LedgerSource:
+    """A relationship's current records up to a period, for reconciliation.
+
+    Implements :class:`rmp_workbook.reconcile.RecordSource`: the submissions list
+    comes from one small query, records from one query per sheet and group of
+    submissions (:data:`IDS_PER_QUERY` at most), so memory holds one group's rows,
+    never every record at once. Values are the stored typed values; text that is
+    blank (spaces only) reads as None, as in :meth:`Ledger.frames`' consumers.
+    A run recording meanwhile changes nothing read: the submissions are listed once,
+    and a recorded submission's records never change (superseding only marks it).
+    """
+
+    IDS_PER_QUERY = 100
+    """Submission ids per query: bounds the rows held at once (and stays far within every
+    backend's limit on bound parameters)."""
+
+    def __init__(self, ledger: Ledger, relationship_id: str, period: str) -> None:
+        self.ledger = ledger
+        self.relationship_id = relationship_id
+        self.period = period
+        self._submissions: list[SourceSubmission] | None = None
+
+    def submissions(self) -> list[SourceSubmission]:
+        """Every current submission up to the period, in (period, partner, id) order, with
+        the sheets holding its records."""
+        from rmp_workbook.reconcile import SourceSubmission
+
+        if self._submissions is None:
+            st = self.ledger.tables["submissions"]
+            sheets = self.ledger.sheets
+            holds = [
+                select(rt.c.record_id)
+                .where(rt.c.submission_id == st.c.id)
+                .exists()
+                .label(f"holds_{i}")
+                for i, rt in enumerate(self.ledger.tables[record_table_name(s)] for s in sheets)
+            ]
+            q = (
+                select(st.c.id, st.c.partner, st.c.period, st.c.received_at, *holds)
+                .where(
+                    st.c.relationship_id == self.relationship_id,
+                    st.c.status == CURRENT,
+                    st.c.period <= self.period,
+                )
+                .order_by(st.c.period, st.c.partner, st.c.id)
+            )
+            with self.ledger._read() as conn:
+                rows = conn.execute(q).all()
+            self._submissions = [
+                SourceSubmission(
+                    id=r[0],
+                    partner=r[1],
+                    period=r[2],
+                    received_at=r[3],
+                    sheets=frozenset(s.key for s, held in zip(sheets, r[4:], strict=True) if held),
+                )
+                for r in rows
+            ]
+        return self._submissions
+
+    def records(
+        self, sheet: Sheet, submission_ids: Sequence[Any]
+    ) -> Iterator[tuple[Any, int, tuple[Any, ...]]]:
+        """(submission id, row index, values in ``sheet.columns`` order) of the sheet's
+        records in those submissions, by submission then row; read :data:`IDS_PER_QUERY`
+        submissions at a time."""
+        rt = self.ledger.tables[record_table_name(sheet)]
+        columns = [rt.c[c.key] for c in sheet.columns]
+        texts = [i for i, c in enumerate(sheet.columns) if _SQL_TYPES[c.type] is Text]
+        ids = list(submission_ids)
+        with self.ledger._read() as conn:
+            for start in range(0, len(ids), self.IDS_PER_QUERY):
+                q = (
+                    select(rt.c.submission_id, rt.c.row_index, *columns)
+                    .where(rt.c.submission_id.in_(ids[start : start + self.IDS_PER_QUERY]))
+                    .order_by(rt.c.submission_id, rt.c.row_index, rt.c.record_id)
+                )
+                for r in conn.execute(q).all():
+                    values = r[2:]
+                    for i in texts:
+                        v = values[i]
+                        if v is not None and (not v or v.isspace()):
+                            values = tuple(
+                                None if j in texts and _blank(x) else x
+                                for j, x in enumerate(values)
+                            )
+                            break
+                    yield (r[0], r[1], values)
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and (not value or value.isspace())

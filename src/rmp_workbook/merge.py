@@ -437,7 +437,7 @@ def consolidated_view(
     if not name and len(rel):
         name = str(rel["name"].iloc[0] or "")
     c = consolidate(
-        led.frames(relationship_id, period),
+        led.source(relationship_id, period),
         relationship_id=relationship_id,
         relationship_name=name or relationship_id,
         period=period,

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from rmp_workbook.config import Thresholds
@@ -147,6 +149,9 @@ def _norm_str(text: str) -> str:
 
 def norm_key(value: Any, col_type: ColType | None = None) -> str:
     """The matching form of a key value: case and spacing ignored, numbers and dates canonical."""
+    if type(value) is str:  # the common case, per key cell: no cleaning needed
+        text = _norm_str(value)
+        return text.replace(" ", "") if col_type is ColType.EMAIL else text
     value = clean(value)
     if value is None:
         return ""
@@ -222,6 +227,7 @@ class PartnerNames:
     def __init__(self, expected: Sequence[str]) -> None:
         self._canon: dict[str, str] = {}
         self.order: list[str] = []
+        self._rank: dict[str, int] | None = None
         for name in expected:
             self.add(name)
 
@@ -231,13 +237,21 @@ class PartnerNames:
         if key not in self._canon:
             self._canon[key] = text
             self.order.append(text)
+            self._rank = None
         return self._canon[key]
 
     def __call__(self, name: Any) -> str:
         return self.add(name)
 
+    @property
+    def rank(self) -> dict[str, int]:
+        """Spelling -> position in :attr:`order` (worked out once per new partner)."""
+        if self._rank is None:
+            self._rank = {n: i for i, n in enumerate(self.order)}
+        return self._rank
+
     def sort(self, names: Iterable[str]) -> list[str]:
-        rank = {n: i for i, n in enumerate(self.order)}
+        rank = self.rank
         return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
 
     def named_by(self, owner: Any, among: Iterable[str]) -> str | None:
@@ -261,67 +275,205 @@ class PartnerNames:
 # --------------------------------------------------------------------------- rows
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class SourceSubmission:
+    """One current submission a :class:`RecordSource` holds, up to the period."""
+
+    id: Any
+    """The source's id of the submission (the ledger's integer id)."""
+    partner: str
+    """The partner's name as the submission gives it."""
+    period: str
+    """The submission's reporting period, ``YYYY-MM``."""
+    received_at: dt.datetime | None
+    sheets: frozenset[str]
+    """Keys of the sheets holding at least one of its records."""
+
+
+class RecordSource(Protocol):
+    """Records to reconcile, handed over a sheet and a few submissions at a time.
+
+    :meth:`Ledger.source <rmp_workbook.ledger.Ledger.source>` reads them from the
+    ledger; a mapping of record frames (``Ledger.frames``) is wrapped in one too.
+    """
+
+    def submissions(self) -> Sequence[SourceSubmission]:
+        """Every current submission up to the period, in (period, partner, id) order."""
+        ...
+
+    def records(
+        self, sheet: Sheet, submission_ids: Sequence[Any]
+    ) -> Iterable[tuple[Any, int, Sequence[Any]]]:
+        """(submission id, row, values) of the sheet's records in those submissions.
+
+        Values are in ``sheet.columns`` order, typed as the ledger stores them (str,
+        int, float, ``datetime.date`` or None, never blank text nor NaN); each
+        submission's records come in sheet order.
+        """
+        ...
+
+
+@dataclass(slots=True, eq=False)
 class _Row:
     """One partner's record with its provenance."""
 
-    values: dict[str, Any]
+    values: tuple[Any, ...]
+    """Typed values in ``sheet.columns`` order (see :func:`_at` for a column's position):
+    a tuple, not a dict, as a thousand partners' registers are held at once."""
     partner: str
     period: str
     submission: str
     row: int
     received_at: dt.datetime | None
-
-    @property
-    def recency(self) -> tuple[str, dt.datetime, str]:
-        """Sort key: later reporting period, then later receipt, wins."""
-        received = self.received_at or dt.datetime.min
-        if received.tzinfo is not None:
-            received = received.replace(tzinfo=None)
-        return (self.period, received, self.submission)
+    recency: tuple[str, dt.datetime, str]
+    """Sort key: later reporting period, then later receipt, wins (one per submission)."""
+    key: tuple[str, tuple[str, ...]] | None = None
+    """The matching key, once :func:`_key` has worked it out."""
 
 
-def _rows(
-    frame: pd.DataFrame | None, sheet: Sheet, period: str, partners: PartnerNames
+def _recency(
+    period: str, received: dt.datetime | None, submission: str
+) -> tuple[str, dt.datetime, str]:
+    received = received or dt.datetime.min
+    if received.tzinfo is not None:
+        received = received.replace(tzinfo=None)
+    return (period, received, submission)
+
+
+class _Sub:
+    """What every row of one submission shares: built once, referenced by each row."""
+
+    __slots__ = ("id", "partner", "period", "received_at", "recency", "sheets", "submission")
+
+    def __init__(self, sub: SourceSubmission, partners: PartnerNames) -> None:
+        self.id = sub.id
+        self.sheets = sub.sheets
+        self.partner = partners(sub.partner)
+        self.period = sub.period
+        self.submission = str(sub.id)
+        self.received_at = sub.received_at
+        self.recency = _recency(sub.period, sub.received_at, self.submission)
+
+
+_SHARED_TYPES = frozenset({ColType.TEXT, ColType.CHOICE, ColType.PERIOD, ColType.EMAIL})
+"""Short text that repeats across partners' rows (status, owner, organisation): kept once."""
+
+
+def _build_rows(
+    sheet: Sheet, source: RecordSource, subs: Mapping[Any, _Sub], ids: Sequence[Any]
 ) -> list[_Row]:
-    if frame is None or frame.empty:
+    """The sheet's rows of these submissions, straight from the source's typed values."""
+    if not ids:
         return []
+    at = _at(sheet)[sheet.period] if sheet.period else -1
+    shared_at = [i for i, c in enumerate(sheet.columns) if c.type in _SHARED_TYPES]
+    shared: dict[str, str] = {}
     out = []
-    # Column lists, zipped into records: far cheaper than to_dict("records") per row.
-    n = len(frame)
-    names = ["_period", "_received_at", "_row", "_partner", "_submission_id"]
-    names += [c.key for c in sheet.columns]
-    lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in names]
-    for values_in_order in zip(*lists, strict=True):
-        rec = dict(zip(names, values_in_order, strict=True))
-        sub_period = clean(rec.get("_period"))
-        sub_period = as_period(sub_period) if sub_period is not None else ""
-        if sub_period > period:
-            continue
-        received = rec.get("_received_at")
-        if isinstance(received, pd.Timestamp):
-            received = None if pd.isna(received) else received.to_pydatetime()
-        elif not isinstance(received, dt.datetime):
-            received = None
-        row = clean(rec.get("_row"))
-        values = {c.key: clean(rec.get(c.key)) for c in sheet.columns}
-        if sheet.period and values.get(sheet.period) is not None:
-            values[sheet.period] = as_period(values[sheet.period])
+    for sub_id, row, values in source.records(sheet, ids):
+        s = subs[sub_id]
+        rec = list(values)
+        for i in shared_at:
+            v = rec[i]
+            if v is not None:
+                rec[i] = shared.setdefault(v, v)
+        if at >= 0 and rec[at] is not None:
+            rec[at] = as_period(rec[at])
         out.append(
-            _Row(
-                values=values,
-                partner=partners(rec.get("_partner")),
-                period=sub_period,
-                submission=str(clean(rec.get("_submission_id")) or ""),
-                row=int(row) if _is_number(row) else 0,
-                received_at=received,
-            )
+            _Row(tuple(rec), s.partner, s.period, s.submission, row, s.received_at, s.recency)
         )
     return out
 
 
+class FrameSource:
+    """Record frames (:data:`rmp_workbook.model.PROVENANCE_COLUMNS`) as a record source.
+
+    Rows of submissions after ``period`` are left out; each cell is cleaned
+    (NaN and blank text to None, timestamps to dates). A submission id stands for
+    one partner, period and receipt time, as in the ledger's frames.
+    """
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], period: str) -> None:
+        self._frames = frames
+        self._period = period
+        self._cached: tuple[str, dict[Any, list[tuple[int, tuple[Any, ...]]]]] | None = None
+        found: dict[str, tuple[str, str, dt.datetime | None, set[str]]] = {}
+        for sheet in SHEETS:
+            for prov in self._provenance(sheet):
+                if prov is None:
+                    continue
+                sub_id, partner, sub_period, received, _row = prov
+                if sub_id not in found:
+                    found[sub_id] = (partner, sub_period, received, set())
+                found[sub_id][3].add(sheet.key)
+        self._subs = [
+            SourceSubmission(i, p, per, rec, frozenset(keys))
+            for i, (p, per, rec, keys) in found.items()
+        ]
+
+    def _provenance(
+        self, sheet: Sheet
+    ) -> Iterator[tuple[str, Any, str, dt.datetime | None, int] | None]:
+        """(submission id, partner, period, received, row) of each row of the sheet's frame
+        up to the period, None for a row of a later period."""
+        frame = self._frames.get(sheet.key)
+        if frame is None or frame.empty:
+            return
+        n = len(frame)
+        cols = ["_period", "_received_at", "_row", "_partner", "_submission_id"]
+        lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in cols]
+        for period, received, row, partner, sub_id in zip(*lists, strict=True):
+            sub_period = clean(period)
+            sub_period = as_period(sub_period) if sub_period is not None else ""
+            if sub_period > self._period:
+                yield None  # keeps positions aligned with the frame's rows
+                continue
+            if isinstance(received, pd.Timestamp):
+                received = None if pd.isna(received) else received.to_pydatetime()
+            elif not isinstance(received, dt.datetime):
+                received = None
+            row = clean(row)
+            yield (
+                str(clean(sub_id) or ""),
+                partner,
+                sub_period,
+                received,
+                int(row) if _is_number(row) else 0,
+            )
+
+    def submissions(self) -> Sequence[SourceSubmission]:
+        return self._subs
+
+    def records(
+        self, sheet: Sheet, submission_ids: Sequence[Any]
+    ) -> Iterable[tuple[Any, int, Sequence[Any]]]:
+        if self._cached is None or self._cached[0] != sheet.key:
+            by_sub: dict[Any, list[tuple[int, tuple[Any, ...]]]] = {}
+            frame = self._frames.get(sheet.key)
+            if frame is not None and not frame.empty:
+                n = len(frame)
+                names = [c.key for c in sheet.columns]
+                lists = [frame[c].tolist() if c in frame.columns else [None] * n for c in names]
+                values = zip(*lists, strict=True)
+                for prov, vals in zip(self._provenance(sheet), values, strict=True):
+                    if prov is not None:
+                        by_sub.setdefault(prov[0], []).append((prov[4], tuple(map(clean, vals))))
+            self._cached = (sheet.key, by_sub)
+        by_sub = self._cached[1]
+        return [(i, row, vals) for i in submission_ids for row, vals in by_sub.get(i, ())]
+
+
 _KeyTypes = tuple[tuple[tuple[str, ColType], ...], tuple[tuple[str, ColType], ...]]
 _KEY_TYPES: dict[int, tuple[Sheet, _KeyTypes]] = {}
+_AT: dict[int, tuple[Sheet, dict[str, int]]] = {}
+
+
+def _at(sheet: Sheet) -> dict[str, int]:
+    """Column key -> position in ``sheet.columns`` (and in a row's values)."""
+    hit = _AT.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = (sheet, {c.key: i for i, c in enumerate(sheet.columns)})
+        _AT[id(sheet)] = hit
+    return hit[1]
 
 
 def _key_types(sheet: Sheet) -> _KeyTypes:
@@ -338,14 +490,20 @@ def _key_types(sheet: Sheet) -> _KeyTypes:
 
 def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     """The row's matching key: ('keys', …), ('alt', …) when a key is blank, else its own."""
+    if row.key is None:
+        row.key = _work_out_key(sheet, row)
+    return row.key
+
+
+def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     if sheet.keys:
         keys, alt_keys = _key_types(sheet)
-        values = row.values
-        parts = tuple(norm_key(values.get(k), t) for k, t in keys)
+        values, at = row.values, _at(sheet)
+        parts = tuple([norm_key(values[at[k]], t) for k, t in keys])
         if all(parts):
             return ("keys", parts)
         if alt_keys:
-            alt = tuple(norm_key(values.get(k), t) for k, t in alt_keys)
+            alt = tuple([norm_key(values[at[k]], t) for k, t in alt_keys])
             if all(alt):
                 return ("alt", alt)
     # Nothing to match on: the row stands alone.
@@ -379,16 +537,6 @@ def compared_columns(sheet: Sheet) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- selection
 
 
-def _latest_submissions(rows_by_sheet: Mapping[str, list[_Row]]) -> dict[str, tuple[Any, ...]]:
-    """Each partner's most recent submission (over every sheet): partner -> recency key."""
-    latest: dict[str, tuple[Any, ...]] = {}
-    for rows in rows_by_sheet.values():
-        for r in rows:
-            if r.partner not in latest or r.recency > latest[r.partner]:
-                latest[r.partner] = r.recency
-    return latest
-
-
 def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ...], _Row]]:
     """(key, row) pairs; a key repeated within one submission gets an occurrence number,
     so the second duplicate of one partner matches the other partner's second."""
@@ -400,12 +548,6 @@ def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ..
         seen[(r.partner, r.submission, base)] = n + 1
         out.append(((*base, n), r))
     return out
-
-
-def _row_period(sheet: Sheet, r: _Row) -> str:
-    assert sheet.period is not None
-    value = r.values.get(sheet.period)
-    return as_period(value) if value is not None else r.period
 
 
 def as_period(value: Any) -> str:
@@ -423,41 +565,6 @@ def _period_text(text: str) -> str:
     text = text.strip()
     found = _PERIOD.match(text)
     return f"{found.group(1)}-{int(found.group(2)):02d}" if found else text
-
-
-def _latest_per_item(sheet: Sheet, rows: list[_Row], period: str) -> list[_Row]:
-    """Per-period sheets: each partner's latest row of each item (key including the period)."""
-    best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Row]] = {}
-    rows = sorted(rows, key=lambda r: (r.partner, r.submission, r.row))
-    for key, r in _with_occurrence(sheet, rows):
-        if sheet.period and r.values.get(sheet.period) is None:
-            r.values[sheet.period] = r.period
-        if sheet.period and _row_period(sheet, r) > period:
-            continue
-        k = (r.partner, key)
-        if k not in best or r.recency > best[k][0]:
-            best[k] = (r.recency, r)
-    return [r for _, r in best.values()]
-
-
-def current_rows(
-    sheet: Sheet,
-    rows: list[_Row],
-    period: str,
-    latest: Mapping[str, tuple[Any, ...]],
-    kept: list[_Row] | None = None,
-) -> list[_Row]:
-    """The rows that count for ``period``.
-
-    Per-period sheets (KPIs, SLA): rows whose period is ``period``, each from the
-    partner's latest submission holding it. State sheets: every row of each
-    partner's most recent submission up to ``period``.
-    """
-    if sheet.period:
-        if kept is None:
-            kept = _latest_per_item(sheet, rows, period)
-        return [r for r in kept if _row_period(sheet, r) == period]
-    return [r for r in rows if r.recency == latest.get(r.partner)]
 
 
 # --------------------------------------------------------------------------- matching
@@ -495,7 +602,7 @@ def match(sheet: Sheet, rows: list[_Row], partners: PartnerNames) -> list[_Group
         for g in groups.values():
             if g.key[0] != "keys":
                 continue
-            alt = tuple(norm_key(g.rows[0].values.get(k)) for k in sheet.alt_keys)
+            alt = tuple(norm_key(g.rows[0].values[_at(sheet)[k]]) for k in sheet.alt_keys)
             by_alt.setdefault(alt, []).append(g)
         for key, r in pending:
             candidates = [g for g in by_alt.get(key[1], []) if r.partner not in g.partners()]
@@ -507,8 +614,8 @@ def match(sheet: Sheet, rows: list[_Row], partners: PartnerNames) -> list[_Group
     out = list(groups.values())
     if sheet.kind is SheetKind.FIXED and sheet.fixed_rows:
         fixed = {norm_text(v): i for i, v in enumerate(sheet.fixed_rows)}
-        first = sheet.keys[0]
-        out.sort(key=lambda g: fixed.get(norm_key(g.rows[0].values.get(first)), len(fixed)))
+        first = _at(sheet)[sheet.keys[0]]
+        out.sort(key=lambda g: fixed.get(norm_key(g.rows[0].values[first]), len(fixed)))
     return out
 
 
@@ -529,22 +636,23 @@ def _pick(
 ) -> _Choice:
     """The reconciled value of one column and the rule that chose it."""
     col_type = sheet.column(col).type
-    present = [r for r in by_recency if r.values.get(col) is not None]
+    i = _at(sheet)[col]
+    present = [r for r in by_recency if r.values[i] is not None]
     if not present:
         return _Choice(None, "")
     if col_type is ColType.SCORE:
         if sheet.key == "health":
-            scores = [float(r.values[col]) for r in present]
+            scores = [float(r.values[i]) for r in present]
             return _Choice(round(sum(scores) / len(scores), 1), "Mean of the partners' scores")
-        top = max(present, key=lambda r: r.values[col])
-        return _Choice(top.values[col], "Higher score (prudent)")
+        top = max(present, key=lambda r: r.values[i])
+        return _Choice(top.values[i], "Higher score (prudent)")
     if owner is not None:
         for r in present:
             if r.partner == owner:
-                return _Choice(r.values[col], f"Owner's figure ({owner})")
+                return _Choice(r.values[i], f"Owner's figure ({owner})")
     latest = present[0]
     received = latest.received_at.date().isoformat() if latest.received_at else latest.period
-    return _Choice(latest.values[col], f"Most recent submission ({latest.partner}, {received})")
+    return _Choice(latest.values[i], f"Most recent submission ({latest.partner}, {received})")
 
 
 def _disagree(sheet: Sheet, col: str, values: list[Any], tolerance: float) -> tuple[bool, str]:
@@ -599,9 +707,10 @@ def _reconcile_group(
     present_partners = partners.sort(group.partners())
     owner = None
     if sheet.owner:
+        at_owner = _at(sheet)[sheet.owner]
         for r in by_recency:
-            if r.values.get(sheet.owner) is not None:
-                owner = partners.named_by(r.values[sheet.owner], present_partners)
+            if r.values[at_owner] is not None:
+                owner = partners.named_by(r.values[at_owner], present_partners)
                 if owner:
                     break
     source = owner or by_recency[0].partner
@@ -609,13 +718,11 @@ def _reconcile_group(
         r for r in by_recency if r.partner != source
     ]
     out: dict[str, Any] = {}
-    for c in sheet.columns:
-        out[c.key] = next(
-            (r.values[c.key] for r in src_rows if r.values.get(c.key) is not None), None
-        )
+    for i, c in enumerate(sheet.columns):
+        out[c.key] = next((r.values[i] for r in src_rows if r.values[i] is not None), None)
     discrepancies = []
     compared = set(compared_columns(sheet))
-    for c in sheet.columns:
+    for i, c in enumerate(sheet.columns):
         score_mean = sheet.key == "health" and c.type is ColType.SCORE
         if c.key not in compared and not score_mean:
             continue
@@ -626,8 +733,8 @@ def _reconcile_group(
         # One value per partner: its most recent row (duplicates were split by occurrence).
         per_partner = {}
         for r in by_recency:
-            if r.partner not in per_partner and r.values.get(c.key) is not None:
-                per_partner[r.partner] = r.values[c.key]
+            if r.partner not in per_partner and r.values[i] is not None:
+                per_partner[r.partner] = r.values[i]
         differ, difference = _disagree(sheet, c.key, list(per_partner.values()), tolerance)
         if not differ:
             continue
@@ -672,7 +779,7 @@ def _or_empty(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFram
 
 
 def consolidate(
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame] | RecordSource,
     *,
     relationship_id: str,
     relationship_name: str,
@@ -686,9 +793,11 @@ def consolidate(
 ) -> Consolidated:
     """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
 
-    ``frames`` are the ledger's record frames by sheet key; sheets missing from
-    it count as empty. Partners' names differing only by case or spacing are
-    one partner (the expected partners' spelling is kept).
+    ``frames`` are the ledger's record frames by sheet key (sheets missing from it
+    count as empty), or a :class:`RecordSource` such as ``Ledger.source(...)``,
+    read one sheet at a time: a sheet's rows are reconciled, then dropped. Partners'
+    names differing only by case or spacing are one partner (the expected
+    partners' spelling is kept).
     """
     from rmp_workbook.gaps import find_gaps  # gaps imports this module's helpers
 
@@ -698,67 +807,88 @@ def consolidate(
         raise UsageError(f"period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
     today = today or dt.date.today()
     partners = PartnerNames(expected_partners)
-    rows_by_sheet = {s.key: _rows(frames.get(s.key), s, period, partners) for s in SHEETS}
-    latest = _latest_submissions(rows_by_sheet)
+    source = FrameSource(frames, period) if isinstance(frames, Mapping) else frames
+    listed = [s for s in source.submissions() if s.sheets and s.period <= period]
+    # Partners are ranked in the order their records first appear, sheet by sheet.
+    for sheet in SHEETS:
+        for s in listed:
+            if sheet.key in s.sheets:
+                partners(s.partner)
+    subs = {s.id: _Sub(s, partners) for s in listed}
+    # Each partner's most recent submission (over every sheet).
+    latest: dict[str, _Sub] = {}
+    for sub in subs.values():
+        if sub.partner not in latest or sub.recency > latest[sub.partner].recency:
+            latest[sub.partner] = sub
+    latest_ids = {sub.id for sub in latest.values()}
 
-    submitted = {r.partner for rows in rows_by_sheet.values() for r in rows if r.period == period}
+    submitted = {sub.partner for sub in subs.values() if sub.period == period}
     if (
         submissions is not None
         and not submissions.empty
         and {"partner", "period"} <= set(submissions.columns)
     ):
-        for rec in submissions.to_dict("records"):
-            status = norm_text(rec.get("status") or "")
-            if str(rec.get("period")) == period and not status.startswith(
+        statuses = submissions["status"] if "status" in submissions.columns else None
+        for i, (who, when) in enumerate(
+            zip(submissions["partner"].tolist(), submissions["period"].tolist(), strict=True)
+        ):
+            status = norm_text(statuses.iloc[i] or "") if statuses is not None else ""
+            if str(when) == period and not status.startswith(
                 ("superseded", "rejected", "invalid", "failed")
             ):
-                submitted.add(partners(rec.get("partner")))
+                submitted.add(partners(who))
 
-    seen_partners = partners.sort(
-        p for rows in rows_by_sheet.values() for p in (r.partner for r in rows)
-    )
+    seen_partners = partners.sort(sub.partner for sub in subs.values())
     discrepancy_partners = partners.sort(
         [*seen_partners, *(partners(p) for p in expected_partners)]
     )
     partner_columns = len(discrepancy_partners) <= MAX_PARTNER_COLUMNS
+    discrepancy_columns = [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())]
     tables: dict[str, pd.DataFrame] = {}
-    all_discrepancies: list[dict[str, Any]] = []
-    # Per-period sheets: each partner's latest row of each item, worked out once.
-    per_item = {
-        s.key: _latest_per_item(s, rows_by_sheet[s.key], period) for s in SHEETS if s.period
+    # Tuples, not dicts: a thousand partners disagree on tens of thousands of values.
+    all_discrepancies: list[tuple[Any, ...]] = []
+    histories = {
+        "kpis": _History(SCHEMA["kpis"], KPI_HISTORY_COLUMNS),
+        "sla": _History(SCHEMA["sla"], SLA_HISTORY_COLUMNS),
     }
+    history_frames: dict[str, pd.DataFrame] = {}
+    health_rows: list[_Row] = []
+    # Sheet by sheet: build the rows that count, reconcile them, keep the table, drop them.
     for sheet in SHEETS:
-        now = current_rows(sheet, rows_by_sheet[sheet.key], period, latest, per_item.get(sheet.key))
+        if sheet.period:
+            history = histories.pop(sheet.key, None)
+            now = _per_period_rows(sheet, source, subs, period, history)
+            if history is not None:  # complete: its working lists can go now
+                history_frames[sheet.key] = history.frame()
+                del history
+        else:
+            ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
+            now = _build_rows(sheet, source, subs, ids)
         out_rows = []
         for group in match(sheet, now, partners):
             row, found = _reconcile_group(
                 sheet, group, partners, thresholds.numeric_tolerance, partner_columns
             )
             out_rows.append(row)
-            all_discrepancies.extend(found)
+            all_discrepancies.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
         tables[sheet.key] = _frame(
             out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
         )
+        if sheet.key == "health":
+            health_rows = now
+        del now, out_rows
 
-    kpi_history = _history(
-        SCHEMA["kpis"], rows_by_sheet["kpis"], period, KPI_HISTORY_COLUMNS, per_item.get("kpis")
-    )
-    sla_history = _history(
-        SCHEMA["sla"], rows_by_sheet["sla"], period, SLA_HISTORY_COLUMNS, per_item.get("sla")
-    )
-    health_rows = current_rows(SCHEMA["health"], rows_by_sheet["health"], period, latest)
+    rank = partners.rank
+    behaviour, score = (_at(SCHEMA["health"])[k] for k in ("behaviour", "score"))
     health_by_partner = _frame(
         [
             {
-                "behaviour": _canonical_fixed(SCHEMA["health"], r.values.get("behaviour")),
+                "behaviour": _canonical_fixed(SCHEMA["health"], r.values[behaviour]),
                 "partner": r.partner,
-                "score": r.values.get("score"),
+                "score": r.values[score],
             }
-            for r in sorted(
-                health_rows,
-                key=lambda r: (partners.order.index(r.partner), r.row),
-            )
-            if r.values.get("behaviour") is not None
+            for r in sorted(health_rows, key=lambda r: (rank[r.partner], r.row))
+            if r.values[behaviour] is not None
         ],
         HEALTH_BY_PARTNER_COLUMNS,
     )
@@ -770,12 +900,9 @@ def consolidate(
         partners=partners.sort(submitted),
         expected_partners=[partners(p) for p in expected_partners],
         tables=tables,
-        kpi_history=kpi_history,
-        sla_history=sla_history,
-        discrepancies=_frame(
-            all_discrepancies,
-            [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())],
-        ),
+        kpi_history=history_frames["kpis"],
+        sla_history=history_frames["sla"],
+        discrepancies=pd.DataFrame(all_discrepancies, columns=discrepancy_columns, dtype=object),
         gaps=[],
         submissions=_or_empty(submissions, SUBMISSION_COLUMNS),
         data_quality=_or_empty(data_quality, DATA_QUALITY_COLUMNS),
@@ -786,6 +913,120 @@ def consolidate(
     return result
 
 
+SUBMISSIONS_PER_READ = 64
+"""Per-period sheets are read this many submissions at a time (whole partners)."""
+
+
+def _per_period_rows(
+    sheet: Sheet,
+    source: RecordSource,
+    subs: Mapping[Any, _Sub],
+    period: str,
+    history: _History | None,
+) -> list[_Row]:
+    """A per-period sheet's rows that count for ``period``, read a few partners at a time.
+
+    Each partner's latest row of each item is worked out from that partner's records
+    alone (:func:`_latest_per_item`); every such row goes to ``history``, and only the
+    ones of ``period`` become rows to match. Partners are taken in name order, so the
+    result is as if every partner's records were worked out at once.
+    """
+    by_partner: dict[str, list[Any]] = {}
+    for sub in subs.values():
+        if sheet.key in sub.sheets:
+            by_partner.setdefault(sub.partner, []).append(sub.id)
+    names = [c.key for c in sheet.columns]
+    at = names.index(sheet.period or "")
+    now: list[_Row] = []
+
+    def work_out(chunk: list[str]) -> None:
+        grouped: dict[str, dict[_Sub, list[_Record]]] = {p: {} for p in chunk}
+        ids = [i for p in chunk for i in by_partner[p]]
+        for sub_id, row, values in source.records(sheet, ids):
+            s = subs[sub_id]
+            grouped[s.partner].setdefault(s, []).append((s, row, values))
+        for p in chunk:
+            kept = _latest_per_item(sheet, grouped.pop(p), period)
+            if history is not None:
+                history.add(kept)
+            for s, row, values, row_period, key in kept:
+                if row_period == period:
+                    rec = list(values)
+                    rec[at] = row_period
+                    now.append(
+                        _Row(tuple(rec), s.partner, s.period, s.submission, row, s.received_at,
+                             s.recency, key)
+                    )  # fmt: skip
+
+    chunk: list[str] = []
+    size = 0
+    for p in sorted(by_partner):
+        chunk.append(p)
+        size += len(by_partner[p])
+        if size >= SUBMISSIONS_PER_READ:
+            work_out(chunk)
+            chunk, size = [], 0
+    if chunk:
+        work_out(chunk)
+    return now
+
+
+_Record = tuple["_Sub", int, Sequence[Any]]
+"""A record as a source gives it: its submission, its row and its values in column order."""
+_ROW = operator.itemgetter(1)
+
+_Kept = tuple["_Sub", int, Sequence[Any], str, "tuple[str, tuple[str, ...]] | None"]
+"""A record kept by :func:`_latest_per_item`: submission, row, values, the row's period
+(``YYYY-MM``; the submission's when blank) and its matching key (None when the period
+was blank: the key then changes with the period filled in)."""
+
+
+def _latest_per_item(
+    sheet: Sheet, records: Mapping[_Sub, list[_Record]], period: str
+) -> list[_Kept]:
+    """One partner's latest record of each item of a per-period sheet, up to ``period``.
+
+    The item's key includes the period; a key repeated within one submission gets an
+    occurrence number (as in :func:`_with_occurrence`). Works on the values as the
+    source gives them: no row is built for a record that is not kept.
+    """
+    names = [c.key for c in sheet.columns]
+    at = names.index(sheet.period or "")
+    keys, alt_keys = _key_types(sheet)
+    key_at = [(names.index(k), t) for k, t in keys]
+    alt_at = [(names.index(k), t) for k, t in alt_keys]
+    best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Kept]] = {}
+    seen: dict[tuple[Any, ...], int] = {}
+    # By submission, then row (stable: the source's order breaks ties).
+    ordered = sorted(records.items(), key=lambda kv: kv[0].submission)
+    for s, row, values in (r for _s, rs in ordered for r in sorted(rs, key=_ROW)):
+        row_period = values[at]
+        if row_period is not None:
+            row_period = as_period(row_period)
+        base: tuple[str, tuple[str, ...]] | None = None
+        if key_at:
+            parts = tuple([norm_key(row_period if i == at else values[i], t) for i, t in key_at])
+            if all(parts):
+                base = ("keys", parts)
+            elif alt_at:
+                alt = tuple(norm_key(values[i], t) for i, t in alt_at)
+                if all(alt):
+                    base = ("alt", alt)
+        if base is None:
+            base = ("own", (s.partner, s.submission, str(row)))
+        n = seen.get((s.submission, base), 0)
+        seen[(s.submission, base)] = n + 1
+        key: tuple[str, tuple[str, ...]] | None = base
+        if row_period is None:
+            row_period, key = s.period, None
+        if row_period > period:
+            continue
+        item = (*base, n)
+        if item not in best or s.recency > best[item][0]:
+            best[item] = (s.recency, (s, row, values, row_period, key))
+    return [kept for _, kept in best.values()]
+
+
 def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
     """A fixed row's name as the schema spells it (``trust`` -> ``Trust``)."""
     for v in sheet.fixed_rows:
@@ -794,34 +1035,131 @@ def _canonical_fixed(sheet: Sheet, value: Any) -> Any:
     return value
 
 
-def _history(
-    sheet: Sheet,
-    rows: list[_Row],
-    period: str,
-    columns: Sequence[str],
-    kept: list[_Row] | None = None,
-) -> pd.DataFrame:
-    """Every period up to ``period``, per partner: the latest submission's figure."""
-    if kept is None:
-        kept = _latest_per_item(sheet, rows, period)
-    # One spelling per item id across partners and months (``k01`` and ``K01`` are one KPI).
-    display: dict[str, dict[str, Any]] = {}
-    for r in sorted(kept, key=lambda r: r.recency, reverse=True):
-        for k in sheet.keys:
-            if k != sheet.period and r.values.get(k) is not None:
-                display.setdefault(k, {}).setdefault(norm_key(r.values[k]), r.values[k])
-    out = []
-    for r in kept:
-        rec = {c: r.values.get(c) for c in columns if c in r.values}
-        for k in sheet.keys:
-            if k != sheet.period and r.values.get(k) is not None:
-                rec[k] = display[k][norm_key(r.values[k])]
-        rec["period"] = _row_period(sheet, r)
-        rec["partner"] = r.partner
-        out.append(rec)
-    id_cols = [k for k in sheet.keys if k != sheet.period]
-    out.sort(key=lambda d: (*(norm_key(d.get(k)) for k in id_cols), d["period"], d["partner"]))
-    return _frame(out, columns)
+class _History:
+    """A per-period sheet's history (every period up to the consolidated one, per partner:
+    the latest submission's figure), gathered partner by partner.
+
+    A row is kept as its period, partner, actual and the position of its *line*: the
+    other columns (item id, name, unit, direction, target…), which repeat from month to
+    month, are kept once per distinct line. One spelling per item id is shown across
+    partners and months (``k01`` and ``K01`` are one KPI): the most recent submission's.
+    """
+
+    def __init__(self, sheet: Sheet, columns: Sequence[str]) -> None:
+        self.sheet = sheet
+        self.columns = list(columns)
+        self.ids = [k for k in sheet.keys if k != sheet.period]
+        own = ("period", "partner", "actual")
+        self.line_columns = [c for c in self.columns if c not in own]
+        self.lines: dict[tuple[Any, ...], int] = {}
+        self.line_values: list[tuple[Any, ...]] = []
+        self.line_norms: list[tuple[str, ...]] = []
+        self.line: list[int] = []
+        self.period: list[str] = []
+        self.partner: list[str] = []
+        self.actual: list[Any] = []
+        self.display: list[dict[str, tuple[tuple[Any, ...], Any]]] = [{} for _ in self.ids]
+
+    def add(self, kept: Iterable[_Kept]) -> None:
+        """Records as :func:`_latest_per_item` keeps them, partner by partner in name order."""
+        names = [c.key for c in self.sheet.columns]
+        keys = [k for k, _t in _key_types(self.sheet)[0]]
+        take = operator.itemgetter(*(names.index(c) for c in self.line_columns))
+        single = len(self.line_columns) == 1
+        id_at = [self.line_columns.index(k) for k in self.ids]
+        # An id's norm_key is the matching key's part for that column (not for e-mail).
+        id_part = [
+            keys.index(k) if k in keys and self.sheet.column(k).type is not ColType.EMAIL
+            else None
+            for k in self.ids
+        ]  # fmt: skip
+        actual_at = names.index("actual") if "actual" in names else -1
+        lines, line_values, line_norms = self.lines, self.line_values, self.line_norms
+        displays = self.display
+        for s, _row, values, row_period, key in kept:
+            vals = (take(values),) if single else take(values)
+            # Types too: 95 and 95.0 are equal but each row keeps its own.
+            found = (vals, tuple(map(type, vals)))
+            n = lines.get(found)
+            if n is None:
+                parts = key[1] if key is not None and key[0] == "keys" else None
+                norms = tuple(
+                    ""
+                    if vals[i] is None
+                    else parts[j]
+                    if parts is not None and j is not None
+                    else norm_key(vals[i])
+                    for i, j in zip(id_at, id_part, strict=True)
+                )
+                n = lines[found] = len(line_values)
+                line_values.append(vals)
+                line_norms.append(norms)
+            norms = line_norms[n]
+            for i, display, nk in zip(id_at, displays, norms, strict=True):
+                if vals[i] is None:
+                    continue
+                # Most recent wins; among records of one submission, the first.
+                seen = display.get(nk)
+                if seen is None or s.recency > seen[0]:
+                    display[nk] = (s.recency, vals[i])
+            self.line.append(n)
+            self.period.append(row_period)
+            self.partner.append(s.partner)
+            self.actual.append(values[actual_at] if actual_at >= 0 else None)
+
+    def frame(self) -> pd.DataFrame:
+        """The history by item, period and partner (object columns, as the view documents).
+
+        Filled column by column into one block that becomes the frame's own."""
+        n = len(self.line)
+        lines = np.fromiter(self.line, dtype=np.int64, count=n)
+        order = _sort_order(
+            [
+                *([self.line_norms[x][j] for x in self.line] for j in range(len(self.ids))),
+                self.period,
+                self.partner,
+            ]
+        )
+        lines = lines[order]
+        block = np.empty((len(self.columns), n), dtype=object)
+        own = {"period": self.period, "partner": self.partner, "actual": self.actual}
+        for j, c in enumerate(self.columns):
+            if c in own:
+                block[j] = np.fromiter(own[c], dtype=object, count=n)[order]
+                continue
+            i = self.line_columns.index(c)
+            if c in self.ids:
+                display = self.display[self.ids.index(c)]
+                at = self.ids.index(c)
+                per_line = np.fromiter(
+                    (
+                        v[i] if v[i] is None else display[norms[at]][1]
+                        for v, norms in zip(self.line_values, self.line_norms, strict=True)
+                    ),
+                    dtype=object,
+                    count=len(self.line_values),
+                )
+            else:
+                per_line = np.fromiter(
+                    (v[i] for v in self.line_values), dtype=object, count=len(self.line_values)
+                )
+            block[j] = per_line[lines]
+        return pd.DataFrame(block.T, columns=self.columns, dtype=object, copy=False)
+
+
+def _sort_order(columns: Sequence[list[Any]]) -> Any:
+    """Positions that sort rows by these columns (stable): one integer key, not a tuple per row."""
+    n = len(columns[0]) if columns else 0
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for col in columns:
+        rank = {v: i for i, v in enumerate(sorted(set(col)))}
+        span *= max(1, len(rank))
+        if span >= 2**62:  # too many distinct values to combine: sort tuples instead
+            rows = list(zip(*columns, strict=True))
+            return np.array(sorted(range(n), key=rows.__getitem__), dtype=np.int64)
+        key = key * max(1, len(rank)) + np.fromiter(map(rank.__getitem__, col), np.int64, n)
+    return np.argsort(key, kind="stable")
 
 
 def matching_keys_markdown() -> str:
