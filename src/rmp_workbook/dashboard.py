@@ -10,14 +10,17 @@ computed result, so viewers that do not recalculate still show the figures.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.chart import Chart
@@ -86,13 +89,31 @@ def write_consolidated(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp.xlsx")
     try:
-        workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        _Writer(workbook, c, thresholds or Thresholds()).write()
-        workbook.close()
+        with _collector_paused():
+            workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+            _Writer(workbook, c, thresholds or Thresholds()).write()
+            workbook.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the workbook is built.
+
+    xlsxwriter keeps a small object per cell: hundreds of thousands of them make
+    the collector walk the growing heap again and again (a third of the writer's
+    time at 1,000 partners) though none of them is ever part of a cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- values
@@ -104,15 +125,70 @@ def _is_blank(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def write_value(
+_CellWriter = Callable[[Worksheet, int, int, Any, "Format | None", "Format | None"], Any]
+
+
+def _write_blank(
+    ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None, date_fmt: Format | None
+) -> None:
+    ws.write_blank(row, col, None, fmt)
+
+
+def _write_str(
+    ws: Worksheet, row: int, col: int, value: str, fmt: Format | None, date_fmt: Format | None
+) -> None:
+    ws.write_string(row, col, value, fmt)
+
+
+def _write_float(
+    ws: Worksheet, row: int, col: int, value: float, fmt: Format | None, date_fmt: Format | None
+) -> None:
+    if value - value == 0:  # finite: NaN and infinities give NaN
+        ws.write_number(row, col, value, fmt)
+    elif value != value:
+        ws.write_blank(row, col, None, fmt)
+    else:  # an infinity is no number a cell can hold: its text, as for any other value
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _write_int(
+    ws: Worksheet, row: int, col: int, value: int, fmt: Format | None, date_fmt: Format | None
+) -> None:
+    ws.write_number(row, col, float(value), fmt)
+
+
+def _write_bool(
+    ws: Worksheet, row: int, col: int, value: bool, fmt: Format | None, date_fmt: Format | None
+) -> None:
+    ws.write_boolean(row, col, value, fmt)
+
+
+def _write_timestamp(
     ws: Worksheet,
     row: int,
     col: int,
-    value: Any,
-    fmt: Format | None = None,
-    date_fmt: Format | None = None,
+    value: pd.Timestamp,
+    fmt: Format | None,
+    date_fmt: Format | None,
 ) -> None:
-    """Write one value by its type; text always as a string, never a formula or link."""
+    ws.write_datetime(row, col, value.to_pydatetime(), date_fmt or fmt)
+
+
+def _write_date(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    value: dt.date,
+    fmt: Format | None,
+    date_fmt: Format | None,
+) -> None:
+    ws.write_datetime(row, col, value, date_fmt or fmt)
+
+
+def _write_any(
+    ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None, date_fmt: Format | None
+) -> None:
+    """Any other type (numpy scalars, subclasses, decimals): tested one by one."""
     if _is_blank(value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
@@ -125,6 +201,65 @@ def write_value(
         ws.write_number(row, col, float(value), fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
+
+
+_WRITERS: dict[type, _CellWriter] = {
+    str: _write_str,
+    float: _write_float,
+    int: _write_int,
+    type(None): _write_blank,
+    type(pd.NaT): _write_blank,
+    bool: _write_bool,
+    pd.Timestamp: _write_timestamp,
+    dt.datetime: _write_date,
+    dt.date: _write_date,
+}
+"""The writer for each exact type; anything else goes through ``_write_any``."""
+
+
+def write_value(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    value: Any,
+    fmt: Format | None = None,
+    date_fmt: Format | None = None,
+) -> None:
+    """Write one value by its type; text always as a string, never a formula or link."""
+    _WRITERS.get(value.__class__, _write_any)(ws, row, col, value, fmt, date_fmt)
+
+
+def _write_cells(
+    ws: Worksheet,
+    first_row: int,
+    first_col: int,
+    columns: Sequence[Sequence[Any]],
+    formats: Sequence[Format],
+    date_fmt: Format,
+    datetime_fmt: Format,
+) -> None:
+    """Write a block row by row (shared strings are numbered in the order written)."""
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    cols = range(first_col, first_col + len(columns))
+    for r, values in enumerate(zip(*columns, strict=True), start=first_row):
+        for c, value, fmt in zip(cols, values, formats, strict=False):
+            # Text and finite floats are nearly every cell: tested first, by exact type.
+            kind = value.__class__
+            if kind is str:
+                write_string(r, c, value, fmt)
+            elif kind is float and value - value == 0:
+                write_number(r, c, value, fmt)
+            elif value is None:
+                write_blank(r, c, None, fmt)
+            else:
+                _WRITERS.get(kind, _write_any)(
+                    ws,
+                    r,
+                    c,
+                    value,
+                    fmt,
+                    datetime_fmt if isinstance(value, dt.datetime) else date_fmt,
+                )
 
 
 class _Formats:
@@ -238,29 +373,27 @@ class _Writer:
         first_row: int,
         name: str,
         headers: Sequence[str],
-        rows: Sequence[Sequence[Any]],
+        columns: Sequence[Sequence[Any]],
         formats: Sequence[Format],
         widths: Sequence[float] | None = None,
         first_col: int = 0,
         formulas: dict[int, tuple[str, dict[str, int]]] | None = None,
     ) -> int:
-        """Write an Excel table with its own cell formats; returns the last row used."""
+        """Write an Excel table of ``columns`` (one list per header) with its own cell
+        formats; returns the last row used."""
         f = self.f
         date_fmt = f.cell(num_format="yyyy-mm-dd")
         datetime_fmt = f.cell(num_format="yyyy-mm-dd hh:mm")
-        for r, row in enumerate(rows, start=first_row + 1):
-            for i, value in enumerate(row):
-                col = first_col + i
-                if formulas and i in formulas and not _is_blank(value):
-                    expr, refs = formulas[i]
-                    cell_refs = {k: a1(r, first_col + j) for k, j in refs.items()}
-                    ws.write_formula(r, col, "=" + expr.format(**cell_refs), formats[i], value)
-                    continue
-                is_dt = isinstance(value, (dt.datetime, pd.Timestamp))
-                write_value(ws, r, col, value, formats[i], datetime_fmt if is_dt else date_fmt)
+        nrows = len(columns[0]) if columns else 0
+        if formulas:
+            self._formula_cells(
+                ws, first_row + 1, first_col, columns, formats, formulas, date_fmt, datetime_fmt
+            )
+        else:
+            _write_cells(ws, first_row + 1, first_col, columns, formats, date_fmt, datetime_fmt)
         if widths:
-            self._fit_rows(ws, first_row + 1, rows, formats, widths)
-        last_row = first_row + max(len(rows), 1)
+            self._fit_rows(ws, first_row + 1, columns, formats, widths)
+        last_row = first_row + max(nrows, 1)
         table_name = self._unique_table_name(name)
         ws.add_table(
             first_row,
@@ -284,10 +417,33 @@ class _Writer:
         return last_row
 
     @staticmethod
+    def _formula_cells(
+        ws: Worksheet,
+        first_row: int,
+        first_col: int,
+        columns: Sequence[Sequence[Any]],
+        formats: Sequence[Format],
+        formulas: dict[int, tuple[str, dict[str, int]]],
+        date_fmt: Format,
+        datetime_fmt: Format,
+    ) -> None:
+        """Write a block whose formula columns hold live formulas with cached results."""
+        for r, row in enumerate(zip(*columns, strict=True), start=first_row):
+            for i, value in enumerate(row):
+                col = first_col + i
+                if i in formulas and not _is_blank(value):
+                    expr, refs = formulas[i]
+                    cell_refs = {k: a1(r, first_col + j) for k, j in refs.items()}
+                    ws.write_formula(r, col, "=" + expr.format(**cell_refs), formats[i], value)
+                else:
+                    is_dt = isinstance(value, dt.datetime)
+                    write_value(ws, r, col, value, formats[i], datetime_fmt if is_dt else date_fmt)
+
+    @staticmethod
     def _fit_rows(
         ws: Worksheet,
         first_row: int,
-        rows: Sequence[Sequence[Any]],
+        columns: Sequence[Sequence[Any]],
         formats: Sequence[Format],
         widths: Sequence[float],
     ) -> None:
@@ -296,20 +452,22 @@ class _Writer:
         Excel fits such rows when it opens the file, LibreOffice does not: an
         explicit height keeps long text readable in both.
         """
-        wrapped = [i for i, fmt in enumerate(formats) if fmt.text_wrap and i < len(widths)]
-        if not wrapped:
-            return
-        for r, row in enumerate(rows, start=first_row):
-            lines = 1
-            for i in wrapped:
-                value = row[i] if i < len(row) else None
-                if isinstance(value, str) and value:
-                    per_line = max(int(widths[i] * 1.1), 1)
-                    lines = max(
-                        lines, sum(math.ceil(max(len(p), 1) / per_line) for p in value.split("\n"))
-                    )
-            if lines > 1:
-                ws.set_row(r, 12.75 * min(lines, 15) + 2)
+        lines: dict[int, int] = {}
+        for i, fmt in enumerate(formats):
+            if not fmt.text_wrap or i >= len(widths) or i >= len(columns):
+                continue
+            per_line = max(int(widths[i] * 1.1), 1)
+            for r, value in enumerate(columns[i], start=first_row):
+                # Most text fits one line: only longer text or text with breaks is measured.
+                if isinstance(value, str) and (len(value) > per_line or "\n" in value):
+                    if "\n" in value:
+                        n = sum(math.ceil(max(len(p), 1) / per_line) for p in value.split("\n"))
+                    else:
+                        n = -(-len(value) // per_line)
+                    if n > lines.get(r, 1):
+                        lines[r] = n
+        for r in sorted(lines):
+            ws.set_row(r, 12.75 * min(lines[r], 15) + 2)
 
     def _unique_table_name(self, name: str) -> str:
         candidate, n = name, 2
@@ -343,7 +501,7 @@ class _Writer:
         cols = list(sheet.columns)
         headers = [c.header for c in cols] + ["Partners", "Source"]
         keys = [c.key for c in cols] + ["partners", "source"]
-        rows = _frame_rows(frame, keys)
+        columns = _frame_columns(frame, keys)
         formats = [self._column_format(c) for c in cols] + [self.f.cell(), self.f.cell()]
         formulas: dict[int, tuple[str, dict[str, int]]] = {}
         for i, col in enumerate(cols):
@@ -352,16 +510,19 @@ class _Writer:
                 # the cached result is the value reconciliation computed.
                 refs = {c.key: j for j, c in enumerate(cols) if "{" + c.key + "}" in col.formula}
                 formulas[i] = (col.formula, refs)
-                for row in rows:
-                    if _is_blank(row[i]):
-                        row[i] = _evaluate(col.formula, {k: row[j] for k, j in refs.items()})
+                results = columns[i]
+                for r, value in enumerate(results):
+                    if _is_blank(value):
+                        results[r] = _evaluate(
+                            col.formula, {k: columns[j][r] for k, j in refs.items()}
+                        )
         widths = [c.width for c in cols] + [26, 18]
         self._table(
             ws,
             0,
             sheet.table_name or f"{sheet.name}Table",
             headers,
-            rows,
+            columns,
             formats,
             widths,
             formulas=formulas,
@@ -381,19 +542,17 @@ class _Writer:
             "Next step",
             "Rule",
         ]
-        rows = [
-            [
-                g.severity,
-                g.area,
-                g.item,
-                g.partners,
-                g.value,
-                g.target,
-                g.since,
-                g.next_step,
-                g.rule,
-            ]
-            for g in self.c.gaps
+        gaps = self.c.gaps
+        columns = [
+            [g.severity for g in gaps],
+            [g.area for g in gaps],
+            [g.item for g in gaps],
+            [g.partners for g in gaps],
+            [g.value for g in gaps],
+            [g.target for g in gaps],
+            [g.since for g in gaps],
+            [g.next_step for g in gaps],
+            [g.rule for g in gaps],
         ]
         f = self.f
         wrap = f.cell(text_wrap=True)
@@ -410,7 +569,7 @@ class _Writer:
         ]
         # Value and Target hold text too ("3 of 5 partners"): wide enough, and wrapped.
         last = self._table(
-            ws, 0, "GapsTable", headers, rows, formats, [10, 14, 40, 24, 16, 16, 12, 48, 26]
+            ws, 0, "GapsTable", headers, columns, formats, [10, 14, 40, 24, 16, 16, 12, 48, 26]
         )
         self._rag_text_formats(ws, 1, 0, last, 0)
         self._data_sheet_setup(ws, len(headers))
@@ -422,11 +581,11 @@ class _Writer:
         name: str,
         known: dict[str, tuple[str, float]],
     ) -> None:
-        columns = list(frame.columns) if frame is not None and len(frame.columns) else list(known)
+        keys = list(frame.columns) if frame is not None and len(frame.columns) else list(known)
         # Columns the map does not know are partners' own values (discrepancies): text or number.
-        headers = [known.get(c, (str(c), 18.0))[0] for c in columns]
-        widths = [known.get(c, (str(c), 18.0))[1] for c in columns]
-        rows = _frame_rows(frame, columns)
+        headers = [known.get(c, (str(c), 18.0))[0] for c in keys]
+        widths = [known.get(c, (str(c), 18.0))[1] for c in keys]
+        columns = _frame_columns(frame, keys)
         f = self.f
         formats = [
             f.cell(num_format=_PERCENT_COLUMNS[c])
@@ -434,9 +593,9 @@ class _Writer:
             else f.cell(font_name="Courier New", font_size=7)
             if c == "sha256"
             else f.cell(text_wrap=w >= 18, num_format="#,##0.0##" if w < 30 else "General")
-            for c, w in zip(columns, widths, strict=True)
+            for c, w in zip(keys, widths, strict=True)
         ]
-        self._table(ws, 0, name, headers, rows, formats, widths)
+        self._table(ws, 0, name, headers, columns, formats, widths)
         self._data_sheet_setup(ws, len(headers))
 
     def _rag_text_formats(
@@ -509,7 +668,8 @@ class _Writer:
                 self.trend_rows[(kind, tile.key if kind == "KPI" else tile.name)] = positions
             formats = [f.cell(), f.cell(), f.cell()] + [num_fmt] * len(self.periods)
             self.trend_header[kind] = row
-            row = self._table(ws, row, f"{kind}TrendData", headers, rows, formats) + 2
+            columns = _columns(rows, len(headers))
+            row = self._table(ws, row, f"{kind}TrendData", headers, columns, formats) + 2
         # Health check: one column per partner, then the joint view.
         ws.write_string(row, 0, "Health check", f(bold=True, font_color=NAVY))
         row += 1
@@ -524,7 +684,7 @@ class _Writer:
                 row,
                 "HealthData",
                 ["Behaviour", *self.health_series],
-                rows,
+                _columns(rows, 1 + len(self.health_series)),
                 [f.cell()] + [f.cell(num_format="0.0")] * len(self.health_series),
             )
             + 2
@@ -541,7 +701,7 @@ class _Writer:
                 row,
                 "StageData",
                 ["Stage", "Status", "Progress"],
-                rows,
+                _columns(rows, 3),
                 [f.cell(), f.cell(), f.cell(num_format="0%")],
             )
             + 2
@@ -798,7 +958,7 @@ class _Writer:
             2,
             "AboutTable",
             ["Fact", "Value"],
-            rows,
+            _columns(rows, 2),
             [f.cell(bold=True), f.cell(align="left", num_format="yyyy-mm-dd hh:mm")],
         )
         # Datetimes need their own format in column B; write them again over the table body.
@@ -818,7 +978,7 @@ class _Writer:
             start + 1,
             "InputFilesTable",
             ["File", "SHA-256"],
-            rows,
+            _columns(rows, 2),
             [f.cell(text_wrap=True), f.cell(font_name="Courier New", font_size=8)],
         )
         ws.set_column(0, 0, 40)
@@ -851,11 +1011,47 @@ def _unique_headers(headers: Sequence[str]) -> list[str]:
     return out
 
 
-def _frame_rows(frame: pd.DataFrame | None, keys: Sequence[str]) -> list[list[Any]]:
-    if frame is None or not len(frame):
-        return []
-    records = frame.to_dict("records")
-    return [[_plain(rec.get(k)) for k in keys] for rec in records]
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows of ``width`` values as one list per column."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(col) for col in zip(*rows, strict=True)]
+
+
+_PLAIN_TYPES = frozenset(
+    {str, float, int, bool, type(None), type(pd.NaT), pd.Timestamp, dt.datetime, dt.date}
+)
+"""Types a frame column can hand over as they are (blanks are written blank)."""
+
+
+def _frame_columns(frame: pd.DataFrame | None, keys: Sequence[Any]) -> list[list[Any]]:
+    """The values of ``keys`` (None where the frame lacks one), one list per key, as plain
+    Python values: what ``frame.to_dict("records")`` gives, without a dict per row."""
+    n = 0 if frame is None else len(frame)
+    if frame is None or not n:
+        return [[] for _ in keys]
+    # With repeated names the last column counts, as in a record.
+    position = {k: i for i, k in enumerate(frame.columns)}
+    out = []
+    for key in keys:
+        i = position.get(key)
+        if i is None:
+            out.append([None] * n)
+            continue
+        values = frame.iloc[:, i].tolist()
+        if not _PLAIN_TYPES.issuperset(map(type, values)):
+            values = [_plain(_boxed(v)) for v in values]
+        out.append(values)
+    return out
+
+
+def _boxed(value: Any) -> Any:
+    """What a record holds for a value of an object or extension column."""
+    if value is pd.NA:
+        return None
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -1564,8 +1760,13 @@ class _Dashboard:
     def _successes(self, row: int) -> int:
         f, ws = self.f, self.ws
         table = self.c.tables.get("successes")
-        records = [] if table is None else table.to_dict("records")
-        records.sort(key=lambda r: summary.text(r.get("date")), reverse=True)
+        records: list[dict[Any, Any]] = []
+        if table is not None and len(table):
+            # The three newest, as a stable sort of every record would give them.
+            (dates,) = _frame_columns(table, ["date"])
+            order = sorted(range(len(dates)), key=lambda i: summary.text(dates[i]), reverse=True)
+            newest = order[:3]
+            records = table.iloc[newest].to_dict("records")
         row = self._section(row, _K, _R, "Recent successes")
         if not records:
             self._merged(row, _K, _R, "No successes recorded yet.", f(italic=True, font_size=9))

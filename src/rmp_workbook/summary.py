@@ -41,6 +41,13 @@ def num(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _num(value: Any) -> float | None:
+    """``num`` with a shortcut for the plain floats histories mostly hold."""
+    if value.__class__ is float:
+        return value if value - value == 0 else None  # NaN and infinities are no figure
+    return num(value)
+
+
 def text(value: Any) -> str:
     """A cell's text, '' for blanks and NaN."""
     if value is None:
@@ -152,7 +159,7 @@ def periods(c: Consolidated) -> list[str]:
     found: set[str] = {c.period}
     for frame in (c.kpi_history, c.sla_history):
         if frame is not None and len(frame) and "period" in frame:
-            found.update(str(p) for p in frame["period"].dropna())
+            found.update(str(p) for p in frame["period"].dropna().unique())
     return sorted(p for p in found if p <= c.period)
 
 
@@ -177,26 +184,33 @@ def _tile(
     partners: list[str],
 ) -> Tile:
     first = hist.iloc[-1] if len(hist) else {}
-    # One pass over the item's history: (partner, actual, target) per period, in frame order.
-    by_period: dict[str, list[tuple[Any, Any, Any]]] = {}
+    # The item's history by period (rows in frame order); figures are made numbers once.
+    by_period: dict[Any, tuple[list[Any], list[float | None], list[Any]]] = {}
     if len(hist):
-        for period, partner, actual, target in zip(
-            hist["period"], hist["partner"], hist["actual"], hist["target"], strict=True
-        ):
-            by_period.setdefault(period, []).append((partner, actual, target))
+        names, figures, raw_targets = (
+            hist[k].to_numpy(dtype=object) for k in ("partner", "actual", "target")
+        )
+        for period, rows in hist.groupby("period", sort=False).indices.items():
+            by_period[period] = (
+                names[rows].tolist(),
+                list(map(_num, figures[rows].tolist())),
+                raw_targets[rows].tolist(),
+            )
     actuals: list[float | None] = []
     targets: list[float | None] = []
     by_partner: dict[str, list[float | None]] = {p: [] for p in partners}
+    per_period: list[list[float | None]] = []
     # Reconciliation keeps one partner's figure (``source``) for the current period; earlier
     # periods follow the same partner, so the trend does not jump between partners.
     source = next((text(r.get("source")) for r in reversed(recon.values()) if r.get("source")), "")
     for period in all_periods:
         group = by_period.get(period)
         rec = recon.get(period)
-        values = [v for v in (num(a) for _, a, _ in group or ()) if v is not None]
+        names, figures, period_targets = group if group is not None else ([], [], [])
+        values = [v for v in figures if v is not None]
         kept = None
         if group is not None and source:
-            mine = [num(a) for p, a, _ in group if p == source]
+            mine = [v for p, v in zip(names, figures, strict=True) if p == source]
             kept = next((v for v in reversed(mine) if v is not None), None)
         if rec is not None and num(rec.get("actual")) is not None:
             actuals.append(num(rec.get("actual")))
@@ -207,13 +221,17 @@ def _tile(
             actuals.append(round(sum(values) / len(values), 10) if values else None)
         tgt = num(rec.get("target")) if rec is not None else None
         if tgt is None and group is not None:
-            tgt = next((num(t) for _, _, t in group if num(t) is not None), None)
+            tgt = next((num(t) for t in period_targets if num(t) is not None), None)
         targets.append(tgt)
-        last: dict[Any, Any] = {}
-        for p, a, _ in group or ():
-            last[p] = a
-        for partner in partners:
-            by_partner[partner].append(num(last[partner]) if partner in last else None)
+        # Each partner's last figure for the period.
+        per_period.append(list(map(dict(zip(names, figures, strict=True)).get, partners)))
+    if len(by_partner) == len(partners):
+        for partner, series in zip(partners, zip(*per_period, strict=True), strict=False):
+            by_partner[partner] = list(series)
+    else:  # a name given twice gets its figures twice, period by period
+        for figures in per_period:
+            for partner, value in zip(partners, figures, strict=True):
+                by_partner[partner].append(value)
     known = [t for t in targets if t is not None]
     target = targets[-1] if targets and targets[-1] is not None else (known[-1] if known else None)
     latest = recon.get(all_periods[-1]) if all_periods else None
@@ -313,13 +331,18 @@ def health(c: Consolidated) -> tuple[list[str], list[str], dict[str, list[float 
         for b in hb["behaviour"]:
             if text(b) not in behaviours:
                 behaviours.append(text(b))
-        partners = [p for p in c.partners if p in set(hb["partner"])]
-        partners += [text(p) for p in hb["partner"].unique() if text(p) not in partners]
+        # One pass: each partner's scores by behaviour, the last row for a behaviour winning.
+        by_partner: dict[Any, dict[str, float | None]] = {}
+        for p, b, s in zip(hb["partner"], hb["behaviour"], hb["score"], strict=True):
+            by_partner.setdefault(p, {})[text(b)] = num(s)
+        partners = [p for p in c.partners if p in by_partner]
+        known = set(partners)
+        for p in hb["partner"].unique():
+            if text(p) not in known:
+                partners.append(text(p))
+                known.add(text(p))
         for partner in partners:
-            mine = hb[hb["partner"] == partner]
-            scores = {
-                text(b): num(s) for b, s in zip(mine["behaviour"], mine["score"], strict=True)
-            }
+            scores = by_partner.get(partner, {})
             series[partner] = [scores.get(b) for b in behaviours]
     joint = c.tables.get("health")
     if joint is not None and len(joint):
@@ -379,9 +402,11 @@ def shareable_testimonials(c: Consolidated) -> list[dict[str, Any]]:
     table = c.tables.get("testimonials")
     if table is None or not len(table):
         return []
-    rows = [
-        r for r in table.to_dict("records") if text(r.get("may_be_shared")).strip().lower() == "yes"
-    ]
+    if "may_be_shared" not in table:
+        return []
+    shared = [text(v).strip().lower() == "yes" for v in table["may_be_shared"].tolist()]
+    # Records of the shared rows only: a dict per row of a long table costs more than the test.
+    rows = table.loc[shared].to_dict("records")
     return sorted(rows, key=lambda r: text(r.get("date")), reverse=True)
 
 
@@ -391,7 +416,9 @@ def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:
     rows: dict[str, tuple[str, str, str, Any]] = {}
     if subs is not None and len(subs):
         current = subs[subs["period"].astype(str) == c.period] if "period" in subs else subs
-        for rec in current.to_dict("records"):
+        # Only the columns read here: a record of every column for each row costs more.
+        wanted = ("partner", "status", "file", "received_at", "errors", "warnings")
+        for rec in current[[k for k in wanted if k in current]].to_dict("records"):
             partner = text(rec.get("partner"))
             status = text(rec.get("status")) or "received"
             if status.lower().startswith("superseded") and partner in rows:
