@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from consolidated_factory import NOT_SHARED, PARTNERS, make_consolidated
+from consolidated_factory import NOT_SHARED, PARTNERS, PERIODS, make_consolidated
 
 from rmp_workbook import summary
 
@@ -160,3 +160,21 @@ def test_chart_health_series_caps_partners_and_keeps_joint():
         "Joint",
     ]
     assert summary.chart_health_series(names, scores, limit=2) == ["P4", "P8", "Joint"]
+
+
+def test_a_period_read_twice_keeps_each_partners_last_figure():
+    """A partner with two rows in a period (a correction): its last row is its figure; when
+    the kept partner's last row is blank, its earlier figure still carries the trend."""
+    c = make_consolidated()
+    source = c.tables["kpis"].query("kpi_id == 'K02'")["source"].iloc[0]
+    other = next(p for p in PARTNERS if p != source)
+    hist = c.kpi_history
+    k02 = hist[(hist["kpi_id"] == "K02") & (hist["period"] == PERIODS[2])]
+    extra = pd.concat([k02[k02["partner"] == source], k02[k02["partner"] == other]])
+    extra["actual"] = [None, 9.75]  # the source's correction is blank; the other's is 9.75
+    c.kpi_history = pd.concat([hist, extra], ignore_index=True)
+    k02_tile = next(t for t in summary.kpi_tiles(c) if t.key == "K02")
+    assert k02_tile.actuals[2] == pytest.approx(2.1)  # the source's earlier figure, not a mean
+    assert k02_tile.by_partner[other][2] == pytest.approx(9.75)
+    assert k02_tile.by_partner[source][2] is None
+    assert k02_tile.partners_differ

@@ -457,15 +457,19 @@ class _Writer:
             if not fmt.text_wrap or i >= len(widths) or i >= len(columns):
                 continue
             per_line = max(int(widths[i] * 1.1), 1)
-            for r, value in enumerate(columns[i], start=first_row):
-                # Most text fits one line: only longer text or text with breaks is measured.
-                if isinstance(value, str) and (len(value) > per_line or "\n" in value):
-                    if "\n" in value:
-                        n = sum(math.ceil(max(len(p), 1) / per_line) for p in value.split("\n"))
-                    else:
-                        n = -(-len(value) // per_line)
-                    if n > lines.get(r, 1):
-                        lines[r] = n
+            # Most text fits one line: only longer text or text with breaks is measured.
+            longer = [
+                (r, value)
+                for r, value in enumerate(columns[i], start=first_row)
+                if isinstance(value, str) and (len(value) > per_line or "\n" in value)
+            ]
+            for r, value in longer:
+                if "\n" in value:
+                    n = sum(math.ceil(max(len(p), 1) / per_line) for p in value.split("\n"))
+                else:
+                    n = -(-len(value) // per_line)
+                if n > lines.get(r, 1):
+                    lines[r] = n
         for r in sorted(lines):
             ws.set_row(r, 12.75 * min(lines[r], 15) + 2)
 

@@ -146,9 +146,10 @@ class Tile:
     @property
     def partners_differ(self) -> bool:
         """True when partners reported different figures for some period."""
-        series = [s for s in self.by_partner.values() if any(v is not None for v in s)]
+        series = [s for s in self.by_partner.values() if s.count(None) < len(s)]
         for i in range(len(self.periods)):
-            vals = {s[i] for s in series if s[i] is not None}
+            vals = {s[i] for s in series}
+            vals.discard(None)
             if len(vals) > 1:
                 return True
         return False
@@ -193,7 +194,10 @@ def _tile(
         for period, rows in hist.groupby("period", sort=False).indices.items():
             by_period[period] = (
                 names[rows].tolist(),
-                list(map(_num, figures[rows].tolist())),
+                [
+                    a if a.__class__ is float and a - a == 0 else _num(a)
+                    for a in figures[rows].tolist()
+                ],
                 raw_targets[rows].tolist(),
             )
     actuals: list[float | None] = []
@@ -208,10 +212,13 @@ def _tile(
         rec = recon.get(period)
         names, figures, period_targets = group if group is not None else ([], [], [])
         values = [v for v in figures if v is not None]
+        last = dict(zip(names, figures, strict=True))
         kept = None
-        if group is not None and source:
-            mine = [v for p, v in zip(names, figures, strict=True) if p == source]
-            kept = next((v for v in reversed(mine) if v is not None), None)
+        if source:
+            kept = last.get(source)
+            if kept is None and source in last:  # its last row is blank: an earlier one
+                mine = [v for p, v in zip(names, figures, strict=True) if p == source]
+                kept = next((v for v in reversed(mine) if v is not None), None)
         if rec is not None and num(rec.get("actual")) is not None:
             actuals.append(num(rec.get("actual")))
         elif kept is not None:
@@ -224,7 +231,7 @@ def _tile(
             tgt = next((num(t) for t in period_targets if num(t) is not None), None)
         targets.append(tgt)
         # Each partner's last figure for the period.
-        per_period.append(list(map(dict(zip(names, figures, strict=True)).get, partners)))
+        per_period.append(list(map(last.get, partners)))
     if len(by_partner) == len(partners):
         for partner, series in zip(partners, zip(*per_period, strict=True), strict=False):
             by_partner[partner] = list(series)
