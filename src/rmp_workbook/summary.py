@@ -132,14 +132,15 @@ class Tile:
         the ``limit`` whose figures differ from the reconciled ones in the most periods."""
         if len(self.by_partner) <= limit:
             return dict(self.by_partner)
-        misses = {
-            p: sum(
-                1
-                for v, a in zip(values, self.actuals, strict=True)
-                if v is not None and a is not None and v != a
-            )
-            for p, values in self.by_partner.items()
-        }
+        import numpy as np
+
+        # Partners by periods, blanks as NaN: a figure counts where both are known and differ.
+        figures = np.array(list(self.by_partner.values()), dtype=float).reshape(
+            len(self.by_partner), len(self.actuals)
+        )
+        actuals = np.array(self.actuals, dtype=float)
+        differ = (figures != actuals) & ~np.isnan(figures) & ~np.isnan(actuals)
+        misses = dict(zip(self.by_partner, differ.sum(axis=1).tolist(), strict=True))
         ranked = sorted((p for p in misses if misses[p]), key=lambda p: -misses[p])
         return {p: self.by_partner[p] for p in ranked[:limit]}
 
