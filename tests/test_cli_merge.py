@@ -42,6 +42,9 @@ def test_json_and_exit_1_when_something_is_left_out(returned: Path, tmp_path: Pa
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     assert data["summary"]["merged"] == 2 and data["summary"]["exit_code"] == 1
+    seconds = data["summary"]["seconds"]
+    assert set(seconds) == {"read_validate_record", "reconcile", "write"}
+    assert all(v > 0 for v in seconds.values())
     assert [(Path(s["path"]).name, s["code"]) for s in data["skipped"]] == [
         ("minutes.xlsx", "not-a-workbook")
     ]

@@ -96,6 +96,8 @@ def _show(value: Any) -> str:
 
 def to_text(value: Any) -> str | None:
     """Any cell to text: 3.0 -> '3', dates to ISO, whitespace trimmed, blank -> None."""
+    if type(value) is str:  # nearly every text cell: the checks below are for the rest
+        return value.strip() or None
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -114,6 +116,11 @@ _NUM_CLEAN = re.compile(r"[\s\u00a0\u202f,'£$€]")
 
 def to_number(value: Any) -> float | None:
     """A number from a number or from text such as '1,250', '£1 250.50', '91%' (-> 91)."""
+    kind = type(value)
+    if kind is float and value - value == 0.0:  # finite: inf - inf and NaN are NaN
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return float(value)
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -136,6 +143,11 @@ def to_number(value: Any) -> float | None:
 
 def to_integer(value: Any, *, column: Column | None = None) -> int | None:
     """A whole number: 3, 3.0 and '3' are 3; 3.5 and 'high' are type errors."""
+    kind = type(value)
+    if kind is int:
+        return value  # type: ignore[no-any-return]
+    if kind is float and value.is_integer():
+        return int(value)
     if is_blank(value):
         return None
     try:

@@ -342,7 +342,9 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
         values: dict[str, Any] = {}
         for key, c in columns:  # _cell inlined: this runs for every cell of every table
             value = row[c] if c < width else None
-            values[key] = None if is_blank(value) else value
+            if value.__class__ is str and not value.strip():
+                value = None  # is_blank inlined, for the same reason
+            values[key] = value
         filled = [k for k in inputs if values[k] is not None]
         if not filled or filled == [fixed_key]:
             continue

@@ -74,9 +74,9 @@ IDENTITY_FIELDS = ("relationship_id", "relationship_name", "partner")
 
 def is_error_value(value: Any) -> bool:
     """True for a spreadsheet error: an error cell, or its text (#REF!, LibreOffice Err:502)."""
-    return isinstance(value, CellError) or (
-        isinstance(value, str) and bool(_ERROR_TEXT.match(value.strip()))
-    )
+    if type(value) is str:
+        return bool(_ERROR_TEXT.match(value.strip()))
+    return isinstance(value, CellError)
 
 
 # --- One workbook -------------------------------------------------------------------------------
@@ -182,23 +182,24 @@ def validate_sheet(
     records: list[Record] = []
     findings: list[Finding] = []
     seen: dict[tuple[str, ...], int] = {}
+    # A missing column is reported once for the sheet, not on every row.
+    missing = [c.key for c in sheet.columns if c.key in rs.missing]
+    computed = [c.key for c in sheet.columns if not c.is_input and c.key not in rs.missing]
+    inputs = [(c.key, c) for c in sheet.columns if c.is_input and c.key not in rs.missing]
     for raw_row in rs.rows:
         row_findings: list[Finding] = []
         values = dict(raw_row.values)
-        failed: set[str] = set()
-        for col in sheet.columns:
-            value = values.get(col.key)
-            if col.key in rs.missing:
-                # A missing column is reported once for the sheet, not on every row.
-                failed.add(col.key)
-                values[col.key] = None
-            elif is_error_value(value):
-                values[col.key] = None
-                if col.is_input:
-                    failed.add(col.key)
-                    row_findings.append(_at(FormulaErrorFinding, rs, raw_row, col, file, value))
-            elif not col.is_input:
-                values[col.key] = None  # recomputed below from the typed inputs
+        failed: set[str] = set(missing)
+        for key in missing:
+            values[key] = None
+        for key in computed:
+            values[key] = None  # recomputed below from the typed inputs
+        for key, col in inputs:
+            value = values.get(key)
+            if isinstance(value, str) and is_error_value(value):
+                values[key] = None
+                failed.add(key)
+                row_findings.append(_at(FormulaErrorFinding, rs, raw_row, col, file, value))
         context: dict[str, Any] = {}
         typed: dict[str, Any] = {}
         fast = quick(values, context)
@@ -342,9 +343,17 @@ def evaluate(expr: str, values: dict[str, Any]) -> float | None:
 
 
 def _compute_formulas(sheet: Sheet, typed: dict[str, Any]) -> None:
-    for col in sheet.columns:
-        if col.type is ColType.FORMULA and col.formula:
-            typed[col.key] = evaluate(col.formula, typed)
+    hit = _FORMULAS.get(id(sheet))
+    if hit is None or hit[0] is not sheet:  # looked up once per sheet, not per row
+        found = tuple(
+            (c.key, c.formula) for c in sheet.columns if c.type is ColType.FORMULA and c.formula
+        )
+        hit = _FORMULAS[id(sheet)] = (sheet, found)
+    for key, formula in hit[1]:
+        typed[key] = evaluate(formula, typed)
+
+
+_FORMULAS: dict[int, tuple[Sheet, tuple[tuple[str, str], ...]]] = {}
 
 
 def _cross_checks(
