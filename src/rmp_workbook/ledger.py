@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -446,6 +447,28 @@ def _newer(new: _SubState, old: _SubState) -> bool:
     ):
         return new.received_at > old.received_at
     return new.id > old.id
+
+
+def _wal(cur: Any, wait: float) -> None:
+    """Put a SQLite ledger in WAL mode (once: it stays so), waiting like a writer would.
+
+    Two runs creating one ledger at the same moment both switch it; the switch needs
+    the database to themselves, and SQLite may answer "locked" at once instead of waiting.
+    """
+    import sqlite3
+
+    end = time.monotonic() + wait
+    while True:
+        try:
+            mode = cur.execute("PRAGMA journal_mode").fetchone()
+            if mode and str(mode[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > end:
+                raise
+            time.sleep(0.01)
 
 
 def _busy_timeout(given: float | None) -> float:
@@ -892,7 +915,7 @@ class Ledger:
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
-                cur.execute("PRAGMA journal_mode = WAL")
+                _wal(cur, self.busy_timeout)
                 cur.execute("PRAGMA synchronous = NORMAL")
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.close()
