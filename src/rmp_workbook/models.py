@@ -436,6 +436,31 @@ FastRow = Any
 """``(values, context) -> typed dict or None``: see :func:`fast_row`."""
 
 
+_FAIL = object()
+"""A memo's mark for a text that does not type (the row goes to the pydantic model)."""
+
+_MEMO_MAX = 4096
+"""Texts remembered per column: choices and months recur, free text would only grow it."""
+
+# How a column's most common cell type is typed inline on the fast path.
+_INLINE_TEXT, _INLINE_NUMBER, _INLINE_INTEGER, _INLINE_PERCENT, _INLINE_DATE = range(5)
+
+
+def _inline(column: Column) -> int | None:
+    kind = column.type
+    if kind in (ColType.TEXT, ColType.LONG_TEXT):
+        return _INLINE_TEXT
+    if kind in (ColType.NUMBER, ColType.FORMULA):
+        return _INLINE_NUMBER
+    if kind in (ColType.INTEGER, ColType.SCORE):
+        return _INLINE_INTEGER
+    if kind is ColType.PERCENT:
+        return _INLINE_PERCENT
+    if kind is ColType.DATE:
+        return _INLINE_DATE
+    return None
+
+
 @functools.cache
 def fast_row(sheet_key: str) -> FastRow:
     """A function that types one row like ``row_model(sheet_key)`` does, without pydantic.
@@ -445,55 +470,120 @@ def fast_row(sheet_key: str) -> FastRow:
     a value is out of range): the caller then validates the row with the pydantic model,
     which stays the source of truth for errors and their messages. Clean rows, nearly
     all of them, never build a model.
+
+    The cell types nearly every cell has (text in a text column, a finite float in a
+    number column, a date cell in a date column) are typed inline with the coercer's
+    exact result; choices and months are remembered per column by their text; any
+    other cell goes through the column's coercer.
     """
     sheet = SCHEMA[sheet_key]
-    plan = []
+    plan: list[tuple[Any, ...]] = []
     for column in sheet.columns:
         numeric = column.type in (ColType.INTEGER, ColType.SCORE, ColType.NUMBER, ColType.PERCENT)
         plan.append(
             (
                 column.key,
+                _inline(column),
                 _coercer(column),
                 _python_type(column),
                 column.required and column.is_input,
+                column.required,
+                column.max_length,
                 column.minimum if numeric else None,
                 column.maximum if numeric else None,
+                # A text's result depends on the text alone, except in a percent column
+                # (60 records a guess): remembered per column.
+                None if column.type is ColType.PERCENT else {},
             )
         )
+
+    def slow(value: Any, coerce: Any, base: Any, lo: Any, hi: Any, info: _Context) -> Any:
+        """One cell through its coercer and the model's type and range checks, or _FAIL."""
+        try:
+            value = coerce(value, info)
+        except PydanticCustomError:
+            return _FAIL
+        if value is None:
+            return None
+        kind = type(value)
+        if base is float:
+            if kind is int:
+                value = float(value)
+            elif kind is not float:
+                return _FAIL
+        elif base is int or base is str:
+            if kind is not base:
+                return _FAIL
+        elif base is dt.date:
+            if kind is not dt.date:
+                return _FAIL
+        elif kind is not str:  # a Literal of choices: the coercer returned one
+            return _FAIL
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return _FAIL
+        return value
 
     def typed(values: dict[str, Any], context: dict[str, Any]) -> dict[str, Any] | None:
         info = _Context(context)
         out: dict[str, Any] = {}
-        try:
-            for key, coerce, base, required, lo, hi in plan:
-                if key not in values:
+        for key, inline, coerce, base, required_key, required, limit, lo, hi, memo in plan:
+            if key not in values:
+                if required_key:
+                    return None
+                out[key] = None
+                continue
+            value = values[key]
+            if value is None:  # every coercer gives None for None
+                if required:
+                    return None
+                out[key] = None
+                continue
+            kind = value.__class__
+            if inline == _INLINE_TEXT and kind is str:  # to_text, then the length check
+                value = value.strip() or None
+                if value is None:
                     if required:
                         return None
-                    out[key] = None
-                    continue
-                value = coerce(values[key], info)
-                if value is None:
-                    out[key] = None
-                    continue
-                kind = type(value)
-                if base is float:
-                    if kind is int:
-                        value = float(value)
-                    elif kind is not float:
-                        return None
-                elif base is int or base is str:
-                    if kind is not base:
-                        return None
-                elif base is dt.date:
-                    if kind is not dt.date:
-                        return None
-                elif kind is not str:  # a Literal of choices: the coercer returned one
-                    return None
-                if (lo is not None and value < lo) or (hi is not None and value > hi):
+                elif len(value) > limit:
                     return None
                 out[key] = value
-        except PydanticCustomError:
-            return None
+                continue
+            if inline == _INLINE_NUMBER and (
+                (kind is float and value - value == 0.0) or kind is int  # to_number
+            ):
+                if kind is int:
+                    value = float(value)
+            elif inline == _INLINE_INTEGER and (
+                kind is int or (kind is float and value.is_integer())  # to_integer
+            ):
+                if kind is float:
+                    value = int(value)
+            elif (
+                inline == _INLINE_PERCENT  # to_percent of a fraction: no guess
+                and kind is float
+                and value - value == 0.0
+                and not 1 < value <= 100
+            ):
+                pass
+            elif inline == _INLINE_DATE and (kind is dt.datetime or kind is dt.date):
+                out[key] = value.date() if kind is dt.datetime else value  # to_date
+                continue
+            elif memo is not None and kind is str:
+                hit = memo.get(value, memo)
+                if hit is memo:
+                    hit = slow(value, coerce, base, lo, hi, info)
+                    if len(memo) < _MEMO_MAX:
+                        memo[value] = hit
+                value = hit
+            else:
+                value = slow(value, coerce, base, lo, hi, info)
+            if value is _FAIL:
+                return None
+            if value is not None and (
+                (lo is not None and value < lo) or (hi is not None and value > hi)
+            ):
+                return None
+            out[key] = value
         return out
 
     return typed

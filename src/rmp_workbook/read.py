@@ -71,15 +71,47 @@ class CellError(str):
     __slots__ = ()
 
 
-@dataclass
 class RawRow:
-    """One row of a table sheet (or the fields of a form) as stored, by column key."""
+    """One row of a table sheet (or the fields of a form) as stored, by column key.
 
-    row: int
-    """Zero-based row in the partner's sheet (a form: the first field's row)."""
-    values: dict[str, Any]
-    cells: dict[str, tuple[int, int]]
-    """Column key -> zero-based (row, col) of the cell the value came from."""
+    ``row`` is the zero-based row in the partner's sheet (a form: the first field's row).
+    ``cells`` maps a column key to the zero-based (row, col) of the cell its value came
+    from: give it, or give ``columns`` (column key -> col, shared by every row of a
+    table) and it is built from them when first asked for (only rows with findings are).
+    """
+
+    __slots__ = ("_cells", "_columns", "row", "values")
+
+    def __init__(
+        self,
+        row: int,
+        values: dict[str, Any],
+        cells: dict[str, tuple[int, int]] | None = None,
+        *,
+        columns: dict[str, int] | None = None,
+    ) -> None:
+        self.row = row
+        self.values = values
+        self._cells = cells
+        self._columns = columns if columns is not None else {}
+
+    @property
+    def cells(self) -> dict[str, tuple[int, int]]:
+        """Column key -> zero-based (row, col) of the cell the value came from."""
+        if self._cells is None:
+            row = self.row
+            self._cells = {key: (row, c) for key, c in self._columns.items()}
+        return self._cells
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawRow):
+            return NotImplemented
+        return (self.row, self.values, self.cells) == (other.row, other.values, other.cells)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"RawRow(row={self.row!r}, values={self.values!r}, cells={self.cells!r})"
 
 
 @dataclass
@@ -350,8 +382,7 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
             continue
         for key in rs.missing:
             values[key] = None
-        cells = {key: (r, c) for key, c in best.items()}
-        rs.rows.append(RawRow(row=r, values=values, cells=cells))
+        rs.rows.append(RawRow(r, values, columns=best))
     return rs
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import collections
 import contextlib
+import functools
 import itertools
 import operator
 import os
@@ -186,20 +187,24 @@ def validate_sheet(
     missing = [c.key for c in sheet.columns if c.key in rs.missing]
     computed = [c.key for c in sheet.columns if not c.is_input and c.key not in rs.missing]
     inputs = [(c.key, c) for c in sheet.columns if c.is_input and c.key not in rs.missing]
+    blank = dict.fromkeys(missing + computed)  # computed ones are recomputed from the inputs
+    formulas = any(c.type is ColType.FORMULA and c.formula for c in sheet.columns)
+    checks = sheet.kind is SheetKind.FIXED or bool(sheet.period and period) or sheet.key == "kpis"
     for raw_row in rs.rows:
         row_findings: list[Finding] = []
-        values = dict(raw_row.values)
+        values = {**raw_row.values, **blank}
         failed: set[str] = set(missing)
-        for key in missing:
-            values[key] = None
-        for key in computed:
-            values[key] = None  # recomputed below from the typed inputs
         for key, col in inputs:
             value = values.get(key)
-            if isinstance(value, str) and is_error_value(value):
-                values[key] = None
-                failed.add(key)
-                row_findings.append(_at(FormulaErrorFinding, rs, raw_row, col, file, value))
+            if value.__class__ is str:
+                # Every error text holds '#' or ':': most text skips the pattern.
+                if not ("#" in value or ":" in value) or not _ERROR_TEXT.match(value.strip()):
+                    continue
+            elif not isinstance(value, str) or not is_error_value(value):
+                continue
+            values[key] = None
+            failed.add(key)
+            row_findings.append(_at(FormulaErrorFinding, rs, raw_row, col, file, value))
         context: dict[str, Any] = {}
         typed: dict[str, Any] = {}
         fast = quick(values, context)
@@ -208,7 +213,7 @@ def validate_sheet(
         else:
             context = {}
             typed = _model_typed(model, values, context, rs, raw_row, file, failed, row_findings)
-        for key, found, used, shown in context.get("guesses", []):
+        for key, found, used, shown in context.get("guesses", ()):
             col = sheet.column(key)
             row_findings.append(
                 _at(GuessedPercent, rs, raw_row, col, file, found, note=shown,
@@ -217,11 +222,14 @@ def validate_sheet(
         if not typed:
             findings.extend(row_findings)
             continue
-        _compute_formulas(sheet, typed)
-        row_findings.extend(_cross_checks(rs, raw_row, typed, file, period))
-        findings.extend(row_findings)
-        if any(f.severity is Severity.ERROR for f in row_findings):
-            continue
+        if formulas:
+            _compute_formulas(sheet, typed)
+        if checks:
+            row_findings.extend(_cross_checks(rs, raw_row, typed, file, period))
+        if row_findings:
+            findings.extend(row_findings)
+            if any(f.severity is Severity.ERROR for f in row_findings):
+                continue
         row_key = _row_key(sheet, typed)
         if row_key is not None and row_key in seen:
             first = sheet.keys[0] if typed.get(sheet.keys[0]) is not None else sheet.alt_keys[0]
@@ -319,10 +327,9 @@ _OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub,
 
 def evaluate(expr: str, values: dict[str, Any]) -> float | None:
     """A formula column's value from typed inputs (``{likelihood}*{impact}``); None if any blank."""
-    keys = re.findall(r"{(\w+)}", expr)
+    keys, tree = _parsed(expr)
     if any(values.get(k) is None for k in keys):
         return None
-    tree = ast.parse(re.sub(r"{(\w+)}", r"\1", expr), mode="eval")
 
     def walk(node: ast.AST) -> float:
         if isinstance(node, ast.Expression):
@@ -340,6 +347,12 @@ def evaluate(expr: str, values: dict[str, Any]) -> float | None:
     except ZeroDivisionError:
         return None
     return int(result) if result.is_integer() else result
+
+
+@functools.cache
+def _parsed(expr: str) -> tuple[list[str], ast.Expression]:
+    """A formula's input keys and syntax tree, parsed once (it is the same on every row)."""
+    return re.findall(r"{(\w+)}", expr), ast.parse(re.sub(r"{(\w+)}", r"\1", expr), mode="eval")
 
 
 def _compute_formulas(sheet: Sheet, typed: dict[str, Any]) -> None:
@@ -365,7 +378,7 @@ def _cross_checks(
     if sheet.kind is SheetKind.FIXED:
         first = sheet.columns[0]
         item = typed.get(first.key)
-        canon = {norm(i): i for i in sheet.fixed_rows}
+        canon = _fixed_items(sheet.fixed_rows)
         if item is not None and norm(item) in canon:
             typed[first.key] = canon[norm(item)]
         elif item is not None:
@@ -387,6 +400,11 @@ def _cross_checks(
     if sheet.key == "kpis":
         out.extend(_guess_kpi_percent(rs, raw_row, typed, file))
     return out
+
+
+@functools.cache
+def _fixed_items(items: tuple[str, ...]) -> dict[str, str]:
+    return {norm(i): i for i in items}
 
 
 def _guess_kpi_percent(
@@ -413,12 +431,15 @@ def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
     keys = sheet.keys
     if not keys:
         return None
-    if any(typed.get(k) is None for k in keys) and sheet.alt_keys:
-        keys = sheet.alt_keys
-    parts = [typed.get(k) for k in keys]
+    get = typed.get
+    parts = [get(k) for k in keys]
     if any(p is None for p in parts):
-        return None
-    return tuple(norm(str(p)) for p in parts)
+        if not sheet.alt_keys:
+            return None
+        parts = [get(k) for k in sheet.alt_keys]
+        if any(p is None for p in parts):
+            return None
+    return tuple([norm(p if p.__class__ is str else str(p)) for p in parts])
 
 
 # --- Many files --------------------------------------------------------------------------------
