@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import operator
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -355,7 +356,9 @@ def _match_header(sheet: Sheet, row: list[Any]) -> dict[str, int]:
 def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
     rs = RawSheet(sheet=sheet, name=name)
     best_row, best = HEADER_ROW, _match_header(sheet, grid[HEADER_ROW]) if grid else {}
-    for r in range(min(len(grid), HEADER_SCAN_ROWS)):
+    # A header naming every column cannot be bettered: the template's always is.
+    scan = 0 if len(best) == len(sheet.columns) else min(len(grid), HEADER_SCAN_ROWS)
+    for r in range(scan):
         found = _match_header(sheet, grid[r])
         if len(found) > len(best):
             best_row, best = r, found
@@ -367,21 +370,29 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
     rs.missing = {c.key for c in sheet.columns if c.key not in best}
     inputs = [c.key for c in sheet.input_columns if c.key in best]
     fixed_key = sheet.columns[0].key if sheet.kind is SheetKind.FIXED else None
-    columns = list(best.items())
+    keys = list(best)
+    cols = list(best.values())
+    spots = [(keys.index(k), k) for k in inputs]
+    take = operator.itemgetter(*cols) if len(cols) > 1 else None
+    widest = max(cols)
+    absent = dict.fromkeys(rs.missing)
     for r in range(best_row + 1, len(grid)):
         row = grid[r]
-        width = len(row)
-        values: dict[str, Any] = {}
-        for key, c in columns:  # _cell inlined: this runs for every cell of every table
-            value = row[c] if c < width else None
-            if value.__class__ is str and not value.strip():
-                value = None  # is_blank inlined, for the same reason
-            values[key] = value
-        filled = [k for k in inputs if values[k] is not None]
+        if take is not None and len(row) > widest:
+            cells = take(row)
+        else:
+            width = len(row)
+            cells = tuple([row[c] if c < width else None for c in cols])
+        # Whitespace-only text is blank, as is_blank says: this runs for every cell.
+        cleaned = [
+            None if value.__class__ is str and not value.strip() else value for value in cells
+        ]
+        filled = [k for i, k in spots if cleaned[i] is not None]
         if not filled or filled == [fixed_key]:
             continue
-        for key in rs.missing:
-            values[key] = None
+        values = dict(zip(keys, cleaned, strict=True))
+        if absent:
+            values.update(absent)
         rs.rows.append(RawRow(r, values, columns=best))
     return rs
 
