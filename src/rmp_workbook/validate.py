@@ -433,13 +433,13 @@ def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
         return None
     get = typed.get
     parts = [get(k) for k in keys]
-    if any(p is None for p in parts):
+    if None in parts:  # typed values are never equal to None without being None
         if not sheet.alt_keys:
             return None
         parts = [get(k) for k in sheet.alt_keys]
-        if any(p is None for p in parts):
+        if None in parts:
             return None
-    return tuple([norm(p if p.__class__ is str else str(p)) for p in parts])
+    return tuple([norm(p) if p.__class__ is str else norm(str(p)) for p in parts])
 
 
 # --- Many files --------------------------------------------------------------------------------
