@@ -93,3 +93,20 @@ def test_template_prefilled_from_the_ledger(returned: Path, tmp_path: Path) -> N
     missing = run_rmp("template", "--relationship", "X", "--partner", NORTH, "--period",
                       "2026-12", "--ledger", nowhere, "-o", str(out))  # fmt: skip
     assert missing.returncode == 2 and "no ledger" in missing.stderr
+
+
+def test_long_commands_keep_the_collector_off_what_they_imported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from rmp_workbook.cli.options import load_for_long_run\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "load_for_long_run('rmp_workbook.ledger', 'rmp_workbook.dashboard')\n"
+        "assert 'sqlalchemy' in sys.modules and 'xlsxwriter' in sys.modules\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) > 50_000  # SQLAlchemy, xlsxwriter, pydantic … are out of its way

@@ -15,6 +15,7 @@ from rmp_workbook.cli.options import (
     jobs_option,
     json_option,
     ledger_option,
+    load_for_long_run,
     output_option,
     period_option,
 )
@@ -121,6 +122,8 @@ def merge(
     from rmp_workbook.config import load_config
     from rmp_workbook.merge import merge as run_merge
     from rmp_workbook.validate import expand_paths
+
+    load_for_long_run("rmp_workbook.ledger", "rmp_workbook.dashboard", "rmp_workbook.read")
 
     config = load_config(config_path) if config_path else None
     files, _ = expand_paths(paths)

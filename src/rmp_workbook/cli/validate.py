@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from rmp_workbook.cli.options import echo_json, handle_errors, jobs_option, json_option
+from rmp_workbook.cli.options import (
+    echo_json,
+    handle_errors,
+    jobs_option,
+    json_option,
+    load_for_long_run,
+)
 from rmp_workbook.findings import Finding, Severity
 from rmp_workbook.validate import FileResult, Report, validate_paths
 
@@ -118,6 +124,7 @@ def validate(
       rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
     # Only counts and findings are shown: each workbook's rows are dropped once checked.
+    load_for_long_run("rmp_workbook.read", "rmp_workbook.models")
     report = validate_paths(paths, relationship_id=relationship_id, jobs=jobs, keep_records=False)
     written = []
     if feedback_dir:
