@@ -250,3 +250,20 @@ def test_excel_error_cells_are_seen(books: dict[str, Path], tmp_path: Path) -> N
         ("SLA!C2", "formula-error", "#DIV/0!")
     ]
     assert sub.records["sla"] == []
+
+
+def test_error_values_are_looked_for_only_where_the_check_saw_them(
+    books: dict[str, Path], tmp_path: Path
+) -> None:
+    from rmp_workbook.container import check_container
+
+    rows = {"SLA": [{"Service": "Help desk", "Measure": "Resolution", "Period": "2026-11",
+                     "Target": "=1/0", "Actual": 3}]}  # fmt: skip
+    with_error = set_error_cells(fill(books["template"], tmp_path / "e.xlsx", rows=rows),
+                                 {"SLA": {"C2": "#DIV/0!"}})  # fmt: skip
+    clean = fill(books["template"], tmp_path / "c.xlsx", rows=rows)
+    assert check_container(with_error).error_values is True
+    assert check_container(clean).error_values is False
+    assert check_container(books["lo-ods"]).error_values is None  # .ods: the reader scans itself
+    # A clean workbook's cells are still read in full: only the error scan is skipped.
+    assert read_workbook(clean).records["sla"]

@@ -190,6 +190,9 @@ class ContainerInfo:
     """Bytes all zip members inflate to (0 for compound files)."""
     extents: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Worksheet part -> (rows, columns) its cells span, as far as the scan could tell."""
+    error_values: bool | None = None
+    """For .xlsx/.xlsm: whether any worksheet holds an error value (``t="e"``), seen while
+    the parts were checked, so the reader looks for them only then; None: not scanned."""
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -368,6 +371,8 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo) -> None:
                     PasswordProtected(note=f"part {zi.filename} is encrypted inside the zip")
                 )
         sheet_names = _ooxml_sheet_names(zf, names) if info.kind != "ods" else {}
+        if info.kind in ("xlsx", "xlsm"):
+            info.error_values = False
         _stream_members(path, zf, infos, limits, info, sheet_names)
         if info.kind == "ods":
             _check_ods(zf, limits, info)
@@ -595,6 +600,8 @@ def _stream_members(
                     letters, digits = zip(*refs, strict=True)
                     cols = max(cols, *map(_col_number, set(letters)))
                     rows = max(rows, *map(int, digits))
+                if info.error_values is False and b't="e"' in buf:
+                    info.error_values = True
                 tail = buf[-256:]
         if not prolog_done:
             verdict = _xml_prolog_verdict(prolog, final=True)

@@ -29,7 +29,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from rmp_workbook.container import Limits, check_container
+from rmp_workbook.container import ContainerInfo, Limits, check_container
 from rmp_workbook.findings import (
     CorruptFile,
     Finding,
@@ -148,6 +148,13 @@ def open_workbook(
     a file it refuses never reaches python-calamine. Its warnings (macros) are added
     to ``notes``. ``limits`` default to :meth:`Limits.from_env`.
     """
+    return _open_checked(path, limits, notes)[0]
+
+
+def _open_checked(
+    path: str | Path, limits: Limits | None = None, notes: list[Finding] | None = None
+) -> tuple[CalamineWorkbook, ContainerInfo]:
+    """:func:`open_workbook`, and what the container check learnt about the file."""
     path = Path(path)
     info = check_container(path, limits or Limits.from_env())
     if not info.ok:
@@ -161,8 +168,8 @@ def open_workbook(
         if path.suffix.lower().lstrip(".") != info.kind:
             # Named for another format (an .xlsx saved as "plan.xls"): calamine picks its
             # reader by name from a path, by content from bytes (bounded by max_file_mb).
-            return CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-        return CalamineWorkbook.from_path(str(path))
+            return CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())), info
+        return CalamineWorkbook.from_path(str(path)), info
     except WorkbookOpenError:
         raise
     except OSError as exc:
@@ -212,7 +219,7 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
     file = str(path)
     notes: list[Finding] = []
     try:
-        book = open_workbook(path, limits, notes)
+        book, info = _open_checked(path, limits, notes)
     except WorkbookOpenError as exc:
         raw.readable = False
         raw.findings.append(exc.finding or NotAWorkbook(file=file, note=str(exc)))
@@ -229,7 +236,12 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
                 NotAWorkbook(file=file, note=f"it has none of the RMP sheets ({listed} …)")
             )
             return raw
-        errors = _error_cells(path, [names[norm(s.name)] for s in present])
+        # The container check saw every worksheet: most workbooks hold no error value.
+        errors = (
+            _error_cells(path, [names[norm(s.name)] for s in present])
+            if info.error_values is not False
+            else {}
+        )
         for sheet in SHEETS:
             if norm(sheet.name) not in names:
                 raw.findings.append(MissingSheet(file=file, sheet=sheet.name))
