@@ -264,7 +264,9 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
     finally:
         book.close()
     # The reader's own macro finding names the VBA modules; the container's covers .xls.
-    raw.findings.extend(macro_findings(path) or [f for f in notes if f.code == Macros.code])
+    # The container listed every part: without macro parts there is nothing to name.
+    named = macro_findings(path) if info.has_macros else []
+    raw.findings.extend(named or [f for f in notes if f.code == Macros.code])
     return raw
 
 
