@@ -335,7 +335,10 @@ def _decode_text(data: bytes) -> str:
 
 
 _OOXML_MACRO_TYPES = ("macroEnabled", "vbaProject")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+# A cell's reference is the only ``r`` attribute whose value is letters then digits (a row's
+# ``r`` is digits only): no need to parse the element around it, and a literal start makes the
+# scan twice as fast. Anything else matching only makes the extent larger, never smaller.
+_CELL_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]{1,7})"')
 _XML_SCAN_BYTES = 64 * 1024
 """The prolog of an XML part (declaration, comments) must end within this many bytes."""
 _CHUNK = 1 * MB
