@@ -357,17 +357,6 @@ def _coercer(col_type: ColType) -> Callable[[Any], Any]:
     return _to_text
 
 
-def _exact_type(col_type: ColType) -> type:
-    """The Python type the ledger stores for a column: a value of exactly it needs no coercion."""
-    if col_type in (ColType.INTEGER, ColType.SCORE):
-        return int
-    if col_type in (ColType.NUMBER, ColType.PERCENT, ColType.FORMULA):
-        return float
-    if col_type is ColType.DATE:
-        return dt.date
-    return str
-
-
 def _is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v)
 
@@ -882,7 +871,7 @@ class Ledger:
                 "for PostgreSQL: pip install 'rmp-workbook[postgres]'"
             ) from None
         self._columns = {
-            s.key: [(c.key, _exact_type(c.type), _coercer(c.type), c.type) for c in s.columns]
+            s.key: [(c.key, c.type.python_type, _coercer(c.type), c.type) for c in s.columns]
             for s in self.sheets
         }
         # Where a period sheet's row period sits in a row as _coerce makes it.

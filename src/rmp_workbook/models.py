@@ -590,16 +590,9 @@ def fast_row(sheet_key: str) -> FastRow:
 
 
 def _python_type(column: Column) -> Any:
-    kind = column.type
-    if kind is ColType.CHOICE:
+    if column.type is ColType.CHOICE:
         return Literal[column.choices]  # type: ignore[valid-type]
-    if kind in (ColType.INTEGER, ColType.SCORE):
-        return int
-    if kind in (ColType.NUMBER, ColType.PERCENT, ColType.FORMULA):
-        return float
-    if kind is ColType.DATE:
-        return dt.date
-    return str
+    return column.type.python_type
 
 
 def field_definition(column: Column) -> tuple[Any, Any]:

@@ -8,6 +8,7 @@ all derive from :data:`SCHEMA`. Adding a column is one line in a sheet's
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,6 +59,18 @@ class ColType(StrEnum):
     CHOICE = "choice"
     SCORE = "score"
     FORMULA = "formula"
+
+    @property
+    def python_type(self) -> type:
+        """The type of a typed value of this column (a choice is its text); the ledger
+        stores exactly it, so a value already of it needs no coercion."""
+        if self in (ColType.INTEGER, ColType.SCORE):
+            return int
+        if self in (ColType.NUMBER, ColType.PERCENT, ColType.FORMULA):
+            return float
+        if self is ColType.DATE:
+            return dt.date
+        return str
 
 
 class SheetKind(StrEnum):
