@@ -274,8 +274,12 @@ def merge(
             if feedback_dir is not None:
                 result.feedback = _write_feedback(report, feedback_dir, limits)
             return result
-        periods = [r.submission.meta.period for r in report.files if r.path in result.merged
-                   and r.submission is not None]  # fmt: skip
+        merged = set(result.merged)
+        periods = [
+            r.submission.meta.period
+            for r in report.files
+            if r.submission is not None and r.path in merged
+        ]
         result.period = period or max(periods or list(known["period"].astype(str)))
         started = time.perf_counter()
         result.consolidated = consolidated_view(
