@@ -55,7 +55,8 @@ def format_result(result: Any) -> str:
             f"{s['gaps']} gap(s), {s['red_gaps']} red"
         )
     if result.output is not None:
-        lines.append(_style(f"Wrote {result.output}", fg="green"))
+        took = sum(result.seconds.values())
+        lines.append(_style(f"Wrote {result.output} (merged in {took:.1f} s)", fg="green"))
     else:
         lines.append(_style("No consolidated workbook: nothing could be merged.", fg="red"))
     for path in result.feedback:
