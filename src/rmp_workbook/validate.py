@@ -76,7 +76,8 @@ IDENTITY_FIELDS = ("relationship_id", "relationship_name", "partner")
 def is_error_value(value: Any) -> bool:
     """True for a spreadsheet error: an error cell, or its text (#REF!, LibreOffice Err:502)."""
     if type(value) is str:
-        return bool(_ERROR_TEXT.match(value.strip()))
+        # Every error text holds '#' or ':': most text skips the pattern.
+        return ("#" in value or ":" in value) and bool(_ERROR_TEXT.match(value.strip()))
     return isinstance(value, CellError)
 
 
@@ -188,7 +189,9 @@ def validate_sheet(
     computed = [c.key for c in sheet.columns if not c.is_input and c.key not in rs.missing]
     inputs = [(c.key, c) for c in sheet.columns if c.is_input and c.key not in rs.missing]
     blank = dict.fromkeys(missing + computed)  # computed ones are recomputed from the inputs
-    formulas = any(c.type is ColType.FORMULA and c.formula for c in sheet.columns)
+    formulas = [
+        (c.key, c.formula) for c in sheet.columns if c.type is ColType.FORMULA and c.formula
+    ]
     checks = sheet.kind is SheetKind.FIXED or bool(sheet.period and period) or sheet.key == "kpis"
     for raw_row in rs.rows:
         row_findings: list[Finding] = []
@@ -196,11 +199,7 @@ def validate_sheet(
         failed: set[str] = set(missing)
         for key, col in inputs:
             value = values.get(key)
-            if value.__class__ is str:
-                # Every error text holds '#' or ':': most text skips the pattern.
-                if not ("#" in value or ":" in value) or not _ERROR_TEXT.match(value.strip()):
-                    continue
-            elif not isinstance(value, str) or not is_error_value(value):
+            if not isinstance(value, str) or not is_error_value(value):
                 continue
             values[key] = None
             failed.add(key)
@@ -222,8 +221,8 @@ def validate_sheet(
         if not typed:
             findings.extend(row_findings)
             continue
-        if formulas:
-            _compute_formulas(sheet, typed)
+        for key, formula in formulas:
+            typed[key] = evaluate(formula, typed)
         if checks:
             row_findings.extend(_cross_checks(rs, raw_row, typed, file, period))
         if row_findings:
@@ -353,20 +352,6 @@ def evaluate(expr: str, values: dict[str, Any]) -> float | None:
 def _parsed(expr: str) -> tuple[list[str], ast.Expression]:
     """A formula's input keys and syntax tree, parsed once (it is the same on every row)."""
     return re.findall(r"{(\w+)}", expr), ast.parse(re.sub(r"{(\w+)}", r"\1", expr), mode="eval")
-
-
-def _compute_formulas(sheet: Sheet, typed: dict[str, Any]) -> None:
-    hit = _FORMULAS.get(id(sheet))
-    if hit is None or hit[0] is not sheet:  # looked up once per sheet, not per row
-        found = tuple(
-            (c.key, c.formula) for c in sheet.columns if c.type is ColType.FORMULA and c.formula
-        )
-        hit = _FORMULAS[id(sheet)] = (sheet, found)
-    for key, formula in hit[1]:
-        typed[key] = evaluate(formula, typed)
-
-
-_FORMULAS: dict[int, tuple[Sheet, tuple[tuple[str, str], ...]]] = {}
 
 
 def _cross_checks(
