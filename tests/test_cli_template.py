@@ -262,7 +262,9 @@ def test_all_refuses_when_any_partner_workbook_exists(tmp_path: Path, config_fil
     others = {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p != filled}
     code, text = rmp(*args, "-o", str(folder))
     assert code == 2, text
-    assert "contoso-plc-2026-11.xlsx" in text and "--force" in text and "nothing was written" in text
+    assert (
+        "contoso-plc-2026-11.xlsx" in text and "--force" in text and "nothing was written" in text
+    )
     assert filled.read_bytes() == before
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p != filled} == others
     code, text = rmp(*args, "-o", str(folder), "--force")
