@@ -467,7 +467,7 @@ def test_sheet_names_match_forgivingly(made, tmp_path: Path) -> None:
 
 
 def test_macro_warning_listed_once(made: dict[str, Path], tmp_path: Path) -> None:
-    from rmp_workbook.read import read_workbook
+    from rmp_workbook.validate import read_workbook
 
     src = with_macros(tmp_path / "plan.xlsm", made["src"])
     sub = read_workbook(src)

@@ -19,8 +19,7 @@ from conftest import SRC, run_rmp
 from hostile_corpus import build_corpus, valid_xlsx
 
 from rmp_workbook.feedback import write_feedback
-from rmp_workbook.read import read_workbook
-from rmp_workbook.validate import validate_paths
+from rmp_workbook.validate import read_workbook, validate_paths
 
 SECRET = "TOP-SECRET-c0ffee"
 MAX_SECONDS = 20

@@ -13,7 +13,7 @@ from fill import PARTNER, RELATIONSHIP_ID, fill, fill_bad, fill_good, make_templ
 
 from rmp_workbook.ledger import Ledger
 from rmp_workbook.model import Submission
-from rmp_workbook.read import read_workbook
+from rmp_workbook.validate import read_workbook
 
 
 @pytest.fixture(scope="module")

@@ -222,7 +222,7 @@ def sample_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def read_sample(folder: Path) -> list[Submission]:
-    from rmp_workbook.read import read_workbook
+    from rmp_workbook.validate import read_workbook
 
     subs = [read_workbook(p) for p in sorted(folder.glob("*.xlsx"))]
     return sorted(subs, key=lambda s: (s.meta.period, s.received_at or dt.datetime.min))

@@ -25,8 +25,9 @@ from fill import (
 )
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from rmp_workbook.read import read_raw, read_workbook, vba_module_names
+from rmp_workbook.read import read_raw, vba_module_names
 from rmp_workbook.schema import META_SHEET, SCHEMA, SCHEMA_VERSION, STAGES
+from rmp_workbook.validate import read_workbook
 
 
 @pytest.fixture(scope="module")

@@ -598,7 +598,7 @@ def test_every_sample_file_reads_back_with_exactly_the_planted_findings(
 ) -> None:
     """Every file is valid but the one with typing mistakes, which has exactly those errors,
     each at the cell that holds the mistyped value; every other row reads back as typed."""
-    from rmp_workbook.read import read_workbook
+    from rmp_workbook.validate import read_workbook
 
     planted = rel.scenario.typing_mistakes
     for book in rel.workbooks:
@@ -634,7 +634,7 @@ def test_every_sample_file_reads_back_with_exactly_the_planted_findings(
 
 @pytest.fixture(scope="module")
 def submissions(rel: SampleRelationship, sample_dir: Path) -> dict[str, Any]:
-    from rmp_workbook.read import read_workbook
+    from rmp_workbook.validate import read_workbook
 
     return {
         w.file_name: read_workbook(sample_dir / w.file_name, relationship_id=rel.config.id)
@@ -716,7 +716,7 @@ def test_ledger_sees_the_resubmission_and_the_restatement(
 ) -> None:
     """Recorded newest file first, the file times still make the resubmission win."""
     from rmp_workbook.ledger import Ledger
-    from rmp_workbook.read import read_workbook
+    from rmp_workbook.validate import read_workbook
 
     partner, period, first, second = rel.scenario.late_file
     paths = sorted(sample_dir.glob("*.xlsx"), key=lambda p: p.name, reverse=True)

@@ -12,7 +12,7 @@ from typing import Any
 from rmp_workbook.schema import SCHEMA, SCHEMA_VERSION, SHEETS, ColType, Column, Sheet, SheetKind
 
 _LAZY = {
-    "read_workbook": "rmp_workbook.read",
+    "read_workbook": "rmp_workbook.validate",
     "validate_paths": "rmp_workbook.validate",
     "Report": "rmp_workbook.validate",
     "workbook_json_schema": "rmp_workbook.models",

@@ -250,6 +250,18 @@ class FormulaErrorFinding(Finding):
     template = "{column}: the cell shows the error {value}."
 
 
+class WrongCalculation(Finding):
+    code = "wrong-calculation"
+    title = "Calculated cell disagrees"
+    description = (
+        "A calculated cell (Risks' Score) shows an error or another value than its formula "
+        "gives from the row's figures, e.g. after it was typed over or another application "
+        "could not keep the formula. rmp calculates it again and uses its own value."
+    )
+    template = "{column}: the cell shows {value!r} but {note}."
+    severity = Severity.WARNING
+
+
 class MetaMismatch(Finding):
     code = "meta-mismatch"
     title = "Identity disagrees"

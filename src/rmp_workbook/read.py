@@ -1,4 +1,4 @@
-"""Read a partner's workbook (.xlsx, .xlsm, .xls, .ods) into raw rows, then a Submission.
+"""Read a partner's workbook (.xlsx, .xlsm, .xls, .ods) into raw rows.
 
 Only the sheets the schema needs are read (python-calamine, no formatting), so
 hundreds of files per merge stay fast. Sheets and columns are matched by name,
@@ -12,7 +12,9 @@ Health check) a row holding only its pre-filled item is an unfilled item and is
 left out of the raw rows too, so an untouched stage reports nothing rather than
 an empty record.
 
-:func:`open_workbook` is the single place a file is first opened.
+:func:`open_workbook` is the single place a file is first opened. Typing the raw rows
+is :mod:`rmp_workbook.validate`'s job (``read_workbook`` lives there): this module never
+imports it, so data flows one way, file → raw rows → typed rows.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from rmp_workbook.findings import (
     MissingSheet,
     NotAWorkbook,
 )
-from rmp_workbook.model import Submission
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
@@ -242,12 +243,13 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
             if info.error_values is not False
             else {}
         )
+        spare = _SpareBook(path)
         for sheet in SHEETS:
             if norm(sheet.name) not in names:
                 raw.findings.append(MissingSheet(file=file, sheet=sheet.name))
                 continue
             name = names[norm(sheet.name)]
-            grid = _rows(book, name, errors.get(name))
+            grid = _rows(book, name, errors.get(name), spare)
             if sheet.kind is SheetKind.FORM:
                 rs = _read_form(sheet, name, grid)
             else:
@@ -270,22 +272,59 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
     return raw
 
 
-def read_workbook(
-    path: str | Path, *, relationship_id: str | None = None, limits: Limits | None = None
-) -> Submission:
-    """Read and validate one workbook: typed records, findings, identity, sha256, mtime."""
-    from rmp_workbook.validate import validate_raw
-
-    return validate_raw(read_raw(path, limits), relationship_id=relationship_id)
-
-
 # --- Sheets ------------------------------------------------------------------------------------
 
 
+class _SpareBook:
+    """The workbook again with its error values taken out, opened only when needed.
+
+    calamine refuses a whole sheet over one error value it does not know (Gnumeric saves
+    a formula it cannot parse as ``#"IF(…)"``). Those cells are found in the XML anyway
+    (:func:`_error_cells`) and become findings at their address; the rest of the sheet is
+    read from this copy, so one bad cell never makes the workbook unreadable.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._book: CalamineWorkbook | None = None
+
+    def sheet(self, name: str) -> list[list[Any]]:
+        if self._book is None:
+            self._book = CalamineWorkbook.from_filelike(io.BytesIO(_without_errors(self.path)))
+        grid: list[list[Any]] = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return grid
+
+
+_ERROR_CELL = re.compile(rb'(<c\b[^>]*?)\st="e"([^>]*>)(.*?)</c>', re.S)
+
+
+def _without_errors(path: Path) -> bytes:
+    """An .xlsx's bytes with every error cell's type and cached value removed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/") and b't="e"' in data:
+                data = _ERROR_CELL.sub(
+                    lambda m: m.group(1) + m.group(2) + _VALUE.sub(b"", m.group(3)) + b"</c>",
+                    data,
+                )
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
 def _rows(
-    book: CalamineWorkbook, name: str, errors: dict[tuple[int, int], str] | None = None
+    book: CalamineWorkbook,
+    name: str,
+    errors: dict[tuple[int, int], str] | None = None,
+    spare: _SpareBook | None = None,
 ) -> list[list[Any]]:
-    grid: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    try:
+        grid: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except CalamineError:
+        if not errors or spare is None:  # not an error value calamine does not know
+            raise
+        grid = spare.sheet(name)
     for (r, c), code in (errors or {}).items():
         if r < len(grid):
             row = grid[r]

@@ -22,6 +22,7 @@ import pandas as pd
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
+from rmp_workbook.formulas import compute_row
 from rmp_workbook.model import Consolidated
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
 
@@ -753,10 +754,7 @@ def _reconcile_group(
         )
     if sheet.kind is SheetKind.FIXED and sheet.keys:
         out[sheet.keys[0]] = _canonical_fixed(sheet, out[sheet.keys[0]])
-    if sheet.key == "risks":
-        lik, imp = out.get("likelihood"), out.get("impact")
-        numbers = _is_number(lik) and _is_number(imp)
-        out["score"] = lik * imp if numbers and lik is not None and imp is not None else None
+    compute_row(sheet, out)  # the reconciled Score, from the reconciled inputs
     out["partners"] = ", ".join(present_partners)
     out["source"] = source
     return out, discrepancies

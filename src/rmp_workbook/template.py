@@ -28,6 +28,7 @@ from rmp_workbook.atomic import atomic_output
 from rmp_workbook.cells import a1, quote_sheet
 from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
+from rmp_workbook.formulas import compute, excel_at
 from rmp_workbook.schema import ColType, Column, Sheet, SheetKind
 
 __all__ = [
@@ -263,38 +264,10 @@ def sheet_has(sheet: Sheet, key: str) -> bool:
     return any(c.key == key for c in sheet.columns)
 
 
-def _structured(sheet: Sheet, col: Column) -> str:
-    """The column's formula as a guarded Excel table formula (blank when an input is blank)."""
-    assert col.formula is not None
-    keys = re.findall(r"\{(\w+)\}", col.formula)
-
-    def ref(key: str) -> str:
-        header = sheet.column(key).header
-        escaped = re.sub(r"([\[\]#'])", r"'\1", header)
-        return f"{sheet.table_name}[[#This Row],[{escaped}]]"
-
-    expr = re.sub(r"\{(\w+)\}", lambda m: ref(m.group(1)), col.formula)
-    blanks = ",".join(f'{ref(k)}=""' for k in dict.fromkeys(keys))
-    return f'=IF(OR({blanks}),"",{expr})'
-
-
 def _cached_value(col: Column, row: Mapping[str, object]) -> object:
     """The formula's value for a pre-filled row, so readers that do not recalculate see it."""
-    assert col.formula is not None
-    values: dict[str, float] = {}
-    for key in re.findall(r"\{(\w+)\}", col.formula):
-        value = row.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return ""
-        values[key] = float(value)
-    expr = re.sub(r"\{(\w+)\}", lambda m: repr(values[m.group(1)]), col.formula)
-    if not re.fullmatch(r"[0-9.eE+\-*/() ]+", expr):
-        return ""
-    try:
-        result = eval(expr, {"__builtins__": {}}, {})  # only digits and operators reach here
-    except ZeroDivisionError:
-        return ""
-    return int(result) if float(result).is_integer() else result
+    value = compute(col, row)
+    return "" if value is None else value
 
 
 def _clip(text: str, limit: int) -> str:
@@ -553,10 +526,9 @@ class _Writer:
             is_fixed = fixed and j == 0
             locked = is_fixed or not col.is_input
             cell_fmt = self.fmt(col, locked=locked, fixed=is_fixed)
-            spec: dict[str, Any] = {"header": col.header, "header_format": self.header}
-            if col.formula:
-                spec["formula"] = _structured(sheet, col)
-            columns.append(spec)
+            # A computed column gets its formula cell by cell below, with plain references:
+            # a table's calculated-column formula ([@Likelihood]) is lost by Gnumeric.
+            columns.append({"header": col.header, "header_format": self.header})
             # Whole-column formats guide rows added below the table without creating cells,
             # so openpyxl's ws.append still lands right under the table.
             ws.set_column(j, j, col.width, None if (fixed or locked) else cell_fmt)
@@ -580,7 +552,7 @@ class _Writer:
                 cell_fmt = self.fmt(col, locked=is_fixed or not col.is_input, fixed=is_fixed)
                 if col.formula:
                     ws.write_formula(
-                        r, j, _structured(sheet, col), cell_fmt, _cached_value(col, values)
+                        r, j, excel_at(sheet, col, r), cell_fmt, _cached_value(col, values)
                     )
                 else:
                     self.value(ws, r, j, col, values.get(col.key), cell_fmt)
@@ -588,7 +560,7 @@ class _Writer:
             for j, col in enumerate(sheet.columns):
                 if col.formula:
                     ws.write_formula(
-                        first, j, _structured(sheet, col), self.fmt(col, locked=True), ""
+                        first, j, excel_at(sheet, col, first), self.fmt(col, locked=True), ""
                     )
         for j, col in enumerate(sheet.columns):
             if (fixed and j == 0) or not col.is_input:

@@ -9,12 +9,10 @@ checks files and folders and returns a :class:`Report`.
 
 from __future__ import annotations
 
-import ast
 import collections
 import contextlib
 import functools
 import itertools
-import operator
 import os
 import re
 import signal
@@ -43,14 +41,18 @@ from rmp_workbook.findings import (
     Severity,
     SkippedFile,
     TypeErrorFinding,
+    WrongCalculation,
     WrongPeriod,
     WrongRelationship,
 )
+from rmp_workbook.formulas import compute
+from rmp_workbook.formulas import computed as computed_columns
+from rmp_workbook.formulas import inputs as formula_inputs
 from rmp_workbook.model import Record, Submission, SubmissionMeta
 from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
-from rmp_workbook.values import is_percent_unit, norm, to_period, to_text
+from rmp_workbook.values import is_percent_unit, norm, to_number, to_period, to_text
 
 _ERROR_TEXT = re.compile(
     r"^(#NULL!|#DIV/0!|#VALUE!|#REF!|#NAME\?|#NUM!|#N/A|#GETTING_DATA|#SPILL!|#CALC!|"
@@ -193,9 +195,7 @@ def validate_sheet(
     computed = [c.key for c in sheet.columns if not c.is_input and c.key not in rs.missing]
     inputs = [(c.key, c) for c in sheet.columns if c.is_input and c.key not in rs.missing]
     blank = dict.fromkeys(missing + computed)  # computed ones are recomputed from the inputs
-    formulas = [
-        (c.key, c.formula) for c in sheet.columns if c.type is ColType.FORMULA and c.formula
-    ]
+    formulas = [c for c in computed_columns(sheet) if c.key not in rs.missing]
     checks = sheet.kind is SheetKind.FIXED or bool(sheet.period and period) or sheet.key == "kpis"
     for raw_row in rs.rows:
         row_findings: list[Finding] = []
@@ -222,8 +222,11 @@ def validate_sheet(
         if not typed:
             findings.extend(row_findings)
             continue
-        for key, formula in formulas:
-            typed[key] = evaluate(formula, typed)
+        for col in formulas:
+            typed[col.key] = compute(col, typed)
+            shown = raw_row.values.get(col.key)
+            if shown is not None and not _shows(shown, typed[col.key]):
+                row_findings.append(_miscalculated(rs, raw_row, col, file, shown, typed))
         if checks:
             row_findings.extend(_cross_checks(rs, raw_row, typed, file, period))
         if row_findings:
@@ -340,38 +343,34 @@ def _hint(err: Any, col: Column) -> str:
     return col.help
 
 
-_OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub,
-        ast.Div: operator.truediv}  # fmt: skip
-
-
-def evaluate(expr: str, values: dict[str, Any]) -> float | None:
-    """A formula column's value from typed inputs (``{likelihood}*{impact}``); None if any blank."""
-    keys, tree = _parsed(expr)
-    if any(values.get(k) is None for k in keys):
-        return None
-
-    def walk(node: ast.AST) -> float:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            return _OPS[type(node.op)](walk(node.left), walk(node.right))
-        if isinstance(node, ast.Name):
-            return float(values[node.id])
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return float(node.value)
-        raise ValueError(f"unsupported formula {expr!r}")
-
+def _shows(shown: Any, value: Any) -> bool:
+    """Whether a computed cell shows the value rmp computes (blank when it computes none)."""
+    if is_error_value(shown):
+        return False
     try:
-        result = walk(tree)
-    except ZeroDivisionError:
-        return None
-    return int(result) if result.is_integer() else result
+        number = to_number(shown)
+    except PydanticCustomError:
+        return False
+    if number is None or value is None:
+        return number is None and value is None
+    return abs(number - value) <= 1e-9 * max(1.0, abs(value))
 
 
-@functools.cache
-def _parsed(expr: str) -> tuple[list[str], ast.Expression]:
-    """A formula's input keys and syntax tree, parsed once (it is the same on every row)."""
-    return re.findall(r"{(\w+)}", expr), ast.parse(re.sub(r"{(\w+)}", r"\1", expr), mode="eval")
+def _miscalculated(
+    rs: RawSheet, raw_row: RawRow, col: Column, file: str, shown: Any, typed: dict[str, Any]
+) -> Finding:
+    """A calculated cell that shows something else than its formula gives: rmp uses its own."""
+    value = typed[col.key]
+    names = " and ".join(rs.sheet.column(k).header for k in formula_inputs(col))
+    if value is None:
+        note = f"it should be blank until {names} are filled in"
+    else:
+        note = f"{names} give {value:g}; rmp uses {value:g}"
+    if is_error_value(shown) and not _ERROR_TEXT.match(str(shown).strip()):
+        shown = CellError("#ERROR")  # an application's own error text (Gnumeric: #"IF(…)")
+    return _at(WrongCalculation, rs, raw_row, col, file, shown, note=note,
+               hint=f"Nothing else to do: {col.header} is calculated for you. To see it in the "
+               "sheet, copy the cell from a row where it shows right.")  # fmt: skip
 
 
 def _cross_checks(
@@ -594,6 +593,15 @@ def _skip_reason(path: Path) -> str:
     if _LOCK.match(path.name):
         return f"{path.name} is an office lock file (the workbook is open somewhere)"
     return f"{path.name} is not a spreadsheet (.xlsx, .xlsm, .xls, .ods)"
+
+
+def read_workbook(
+    path: str | Path, *, relationship_id: str | None = None, limits: Limits | None = None
+) -> Submission:
+    """Read and validate one workbook: typed records, findings, identity, sha256, mtime."""
+    from rmp_workbook.read import read_raw
+
+    return validate_raw(read_raw(path, limits), relationship_id=relationship_id)
 
 
 def validate_file(

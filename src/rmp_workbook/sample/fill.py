@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rmp_workbook.atomic import atomic_output
+from rmp_workbook.formulas import excel_at
 from rmp_workbook.sample.story import UTC, Style
 from rmp_workbook.schema import (
     FORM_FIRST_ROW,
@@ -138,18 +139,6 @@ def _split_ref(ref: str) -> tuple[str, int, str, int]:
     return m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
 
 
-def _a1_formula(sheet: Sheet, col: Column, cols: Mapping[str, int], row: int) -> str:
-    """The calculated column's formula in plain A1 form, as a person types it below a table."""
-    from openpyxl.utils import get_column_letter
-
-    assert col.formula is not None
-    keys = list(dict.fromkeys(re.findall(r"\{(\w+)\}", col.formula)))
-    cell = {k: f"{get_column_letter(cols[k])}{row}" for k in keys}
-    expr = re.sub(r"\{(\w+)\}", lambda m: cell[m.group(1)], col.formula)
-    blanks = ",".join(f'{cell[k]}=""' for k in keys)
-    return f'=IF(OR({blanks}),"",{expr})'
-
-
 def _fill_form(ws: Any, values: Mapping[str, Any], typist: _Typist) -> None:
     rows = {
         _norm(ws.cell(r, FORM_LABEL_COL + 1).value): r
@@ -231,7 +220,9 @@ def _fill_list(
             if not col.is_input:
                 # The template's calculated column stays; a new row gets the formula typed in.
                 if fresh or cell.value in (None, ""):
-                    cell.value = _a1_formula(sheet, col, cols, r)
+                    # openpyxl counts from 1, the formula's addresses from 0.
+                    zero_based = {k: c - 1 for k, c in cols.items()}
+                    cell.value = excel_at(sheet, col, r - 1, zero_based)
                 continue
             if col.key in row:
                 typist.put(cell, row[col.key], col, unit=str(row.get("unit") or ""))
