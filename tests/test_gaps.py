@@ -83,8 +83,13 @@ def test_kpi_below_target_without_amber_threshold_is_red():
 
 @pytest.mark.parametrize(
     ("unit", "target", "words"),
-    [("days", 10, "back to 10 days."), ("ppt", 2.0, "back to 2 ppt."), ("%", 95, "back to 95%.")]
-    + [("GBP", 25000, "back to 25,000 GBP."), ("count", 4, "back to 4.")],
+    [
+        ("days", 10, "back to 10 days."),
+        ("ppt", 2.0, "back to 2 ppt."),
+        ("%", 95, "back to 95%."),
+        ("GBP", 25000, "back to 25,000 GBP."),
+        ("count", 4, "back to 4."),
+    ],
 )
 def test_kpi_next_step_writes_the_target_with_its_unit(unit, target, words):
     row_ = kpi(unit=unit, target=target, amber=None, actual=target - 1)
