@@ -34,7 +34,7 @@ def test_bad_file_exits_1_grouped_by_sheet(books: dict[str, Path]) -> None:
     proc = run_rmp("validate", str(books["bad"]))
     assert proc.returncode == 1 and proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert lines[0].endswith("14 errors, 3 warnings")
+    assert lines[0].endswith("14 errors, 6 warnings")  # 3 of them: incomplete
     risks = lines.index("  Risks")
     assert lines[risks + 1].split()[:3] == ["D3", "error", "[type-error]"]
     assert "  Health check" in lines and "Traceback" not in proc.stdout
@@ -48,7 +48,7 @@ def test_json_has_every_documented_field(books: dict[str, Path]) -> None:
     assert (good["path"], good["valid"], good["partner"], good["period"]) == (
         str(books["good"]), True, "Northwind Ltd", "2026-11"
     )  # fmt: skip
-    assert bad["valid"] is False and bad["errors"] == 14 and bad["warnings"] == 3
+    assert bad["valid"] is False and bad["errors"] == 14 and bad["warnings"] == 6
     problem = next(p for p in bad["problems"] if p["cell"] == "E4")
     assert problem == {
         "code": "out-of-range",
@@ -64,7 +64,7 @@ def test_json_has_every_documented_field(books: dict[str, Path]) -> None:
     }
     assert data["summary"] == {
         "files": 2, "valid": 1, "invalid": 1, "unreadable": 0, "skipped": 0, "errors": 14,
-        "warnings": 3, "no_input": [], "exit_code": 1,
+        "warnings": 6, "no_input": [], "exit_code": 1,
     }  # fmt: skip
 
 

@@ -175,7 +175,8 @@ class MissingColumn(Finding):
     title = "Missing column"
     description = (
         "A required column (or form field) is not on its sheet: its header was deleted or "
-        "renamed, so none of its values can be read."
+        "renamed, so none of its values can be read. Every filled row of that sheet is left "
+        "out (the message counts them) until the column is put back."
     )
     template = "The column '{column}' is missing from the sheet '{sheet}'."
 
@@ -248,6 +249,19 @@ class FormulaErrorFinding(Finding):
     title = "Formula error"
     description = "A cell shows a spreadsheet error such as #DIV/0!, #REF! or #VALUE!."
     template = "{column}: the cell shows the error {value}."
+
+
+class Incomplete(Finding):
+    code = "incomplete"
+    title = "Incomplete workbook"
+    description = (
+        "Something every monthly workbook should hold is still blank: who prepared it and "
+        "when, every SLA Actual, the Stages or the Health check. What is there is read; the "
+        "warning names what to fill in (`rmp validate` shows the workbook as incomplete, "
+        "not OK)."
+    )
+    template = "{note}."
+    severity = Severity.WARNING
 
 
 class WrongCalculation(Finding):

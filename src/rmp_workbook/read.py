@@ -126,6 +126,10 @@ class RawSheet:
     rows: list[RawRow] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
     """Keys of columns not found on the sheet."""
+    header_row: int = HEADER_ROW
+    """Zero-based row of a table's header (a form: the Field/Value header row)."""
+    columns: dict[str, int] = field(default_factory=dict)
+    """Column key -> zero-based column where a table sheet has it."""
 
 
 @dataclass
@@ -419,6 +423,7 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
         rs.missing = {c.key for c in sheet.columns}
         return rs
     header_cells = grid[best_row]
+    rs.header_row, rs.columns = best_row, best
     rs.headers = {key: str(header_cells[c]).strip() for key, c in best.items()}
     rs.missing = {c.key for c in sheet.columns if c.key not in best}
     inputs = [c.key for c in sheet.input_columns if c.key in best]
@@ -451,12 +456,34 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
 
 
 def _missing_findings(rs: RawSheet, file: str) -> list[Finding]:
+    """A finding per input column not on the sheet, saying what that costs and how to fix it."""
     out: list[Finding] = []
+    form = rs.sheet.kind is SheetKind.FORM
     for col in rs.sheet.columns:
         if col.key not in rs.missing or not col.is_input:
             continue
-        cls = MissingColumn if col.required or col.key in rs.sheet.keys else MissingOptionalColumn
-        out.append(cls(file=file, sheet=rs.name, column=col.header))
+        if form:
+            put_back = (
+                f"type the label '{col.header}' in column A and the value beside it, or copy "
+                "the sheet from a fresh template"
+            )
+        else:
+            put_back = (
+                f"type the header '{col.header}' in row {rs.header_row + 1} above its values, "
+                "or copy the sheet from a fresh template"
+            )
+        if col.required or col.key in rs.sheet.keys:
+            rows = 0 if form else len(rs.rows)
+            lost = {0: "", 1: "Its one filled row is left out until it is back. "}.get(
+                rows, f"Its {rows} filled rows are left out until it is back. "
+            )
+            hint = f"{lost}Put it back: {put_back}."
+            out.append(MissingColumn(file=file, sheet=rs.name, column=col.header, hint=hint,
+                                     extra={"rows_left_out": rows}))  # fmt: skip
+        else:
+            hint = f"Its values are read as blank. Put it back: {put_back}."
+            out.append(MissingOptionalColumn(file=file, sheet=rs.name, column=col.header,
+                                             hint=hint))  # fmt: skip
     return out
 
 

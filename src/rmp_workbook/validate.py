@@ -33,6 +33,7 @@ from rmp_workbook.findings import (
     Finding,
     FormulaErrorFinding,
     GuessedPercent,
+    Incomplete,
     InternalError,
     MetaMismatch,
     NotInList,
@@ -52,7 +53,7 @@ from rmp_workbook.model import Record, Submission, SubmissionMeta
 from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
-from rmp_workbook.values import is_percent_unit, norm, to_number, to_period, to_text
+from rmp_workbook.values import is_blank, is_percent_unit, norm, to_number, to_period, to_text
 
 _ERROR_TEXT = re.compile(
     r"^(#NULL!|#DIV/0!|#VALUE!|#REF!|#NAME\?|#NUM!|#N/A|#GETTING_DATA|#SPILL!|#CALC!|"
@@ -124,7 +125,59 @@ def validate_raw(raw: RawWorkbook, *, relationship_id: str | None = None) -> Sub
         records, found = validate_sheet(rs, file=file, period=sub.meta.period or None)
         findings.extend(found)
         sub.records[key] = records
+    findings.extend(_incomplete(raw, file))
     return sub
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """Something every monthly workbook should hold, and what the warning says is missing."""
+
+    sheet: str
+    column: str
+    note: str
+    hint: str
+    only_with_rows: bool = False
+    """A table with no rows at all is fine (no SLA agreed); only filled rows must have it."""
+
+
+EXPECTED: tuple[_Expected, ...] = (
+    _Expected("relationship", "prepared_by", "Prepared by is blank", "Type your name."),
+    _Expected("relationship", "prepared_on", "Prepared on is blank",
+              "Type the date you completed this workbook."),
+    _Expected("sla", "actual", "No service level has its Actual yet",
+              "Type the level achieved in the period on each row.", only_with_rows=True),
+    _Expected("stages", "status", "No life-cycle stage has a Status yet",
+              "Pick where each stage stands (Not started, In progress, Complete …)."),
+    _Expected("health", "score", "No behaviour has a Score yet",
+              "Score each behaviour from 1 (poor) to 5 (excellent)."),
+)  # fmt: skip
+"""What makes a readable workbook ``incomplete`` (a warning naming each missing thing)."""
+
+
+def _incomplete(raw: RawWorkbook, file: str) -> list[Finding]:
+    """An ``incomplete`` warning for each expected thing that is blank throughout."""
+    out: list[Finding] = []
+    for want in EXPECTED:
+        rs = raw.sheets.get(want.sheet)
+        if rs is None or want.column in rs.missing:
+            continue  # missing-sheet or a missing column already says so
+        rows = rs.rows
+        if want.only_with_rows and not rows:
+            continue
+        if any(not is_blank(r.values.get(want.column)) for r in rows):
+            continue
+        col = rs.sheet.column(want.column)
+        if rows:
+            r, c = rows[0].cells.get(want.column, (rows[0].row, None))
+        else:  # nothing filled: point at the first row under the header
+            r, c = rs.header_row + 1, rs.columns.get(want.column)
+        out.append(
+            Incomplete(file=file, sheet=rs.name, row=r, col=c,
+                       column=rs.headers.get(col.key, col.header), note=want.note,
+                       hint=want.hint)
+        )  # fmt: skip
+    return out
 
 
 def _loose_form(form: RawSheet) -> dict[str, Any]:

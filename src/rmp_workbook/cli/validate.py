@@ -44,7 +44,10 @@ def format_file(result: FileResult) -> list[str]:
     if sub is not None and (sub.meta.partner or sub.meta.period):
         who = f" ({sub.meta.partner or '?'}, {sub.meta.period or '?'})"
     errors, warnings = len(result.errors), len(result.warnings)
-    if result.valid:
+    if result.valid and any(f.code == "incomplete" for f in result.findings):
+        state = _style("incomplete", fg="yellow", bold=True)  # readable, but not done yet
+        state += f", {warnings} warning{'s' * (warnings != 1)}"
+    elif result.valid:
         state = _style("OK", fg="green", bold=True)
         if warnings:
             state += f", {warnings} warning{'s' * (warnings != 1)}"
