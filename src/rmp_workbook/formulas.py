@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import math
-import numbers
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -27,6 +25,7 @@ from typing import Any
 
 from rmp_workbook.cells import a1
 from rmp_workbook.schema import ColType, Column, Sheet
+from rmp_workbook.values import as_number
 
 _KEY = re.compile(r"\{(\w+)\}")
 
@@ -89,22 +88,13 @@ def inputs(col: Column | str) -> tuple[str, ...]:
     return _formula(col).inputs
 
 
-def _number(value: Any) -> float | None:
-    if value.__class__ is float:  # the common case, per row
-        return value if value - value == 0.0 else None  # type: ignore[no-any-return]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None  # blank, text, a bool: the spreadsheet's ISNUMBER is false too
-    number = float(value)  # ints, and numpy's numbers from a data frame
-    return number if math.isfinite(number) else None
-
-
 def compute(col: Column | str, values: Mapping[str, Any]) -> float | int | None:
     """The formula's value from typed values: None when an input is not a number (as the
     spreadsheet's formula is blank then) or on a division by zero. Whole results are ints."""
     formula = _formula(col)
     numbers: dict[str, float] = {}
     for key in formula.inputs:
-        number = _number(values.get(key))
+        number = as_number(values.get(key))
         if number is None:
             return None
         numbers[key] = number

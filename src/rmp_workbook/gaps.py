@@ -22,6 +22,7 @@ from rmp_workbook.config import Thresholds
 from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.reconcile import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.schema import SCHEMA
+from rmp_workbook.values import as_number as _num
 from rmp_workbook.wording import with_unit
 
 RED = "Red"
@@ -160,15 +161,6 @@ def _history_rows(history: pd.DataFrame, positions: Iterable[int]) -> list[dict[
         {c: clean(v) for c, v in zip(columns, values, strict=True)}
         for values in zip(*picked, strict=True)
     ]
-
-
-def _num(value: Any) -> float | None:
-    if type(value) is float:  # the common case, per history row
-        return None if value != value else value
-    value = clean(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 def _date(value: Any) -> dt.date | None:

@@ -25,6 +25,9 @@ from rmp_workbook.findings import UsageError
 from rmp_workbook.formulas import compute_row
 from rmp_workbook.model import Consolidated
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
+from rmp_workbook.values import fold_text as norm_text
+from rmp_workbook.values import key_text as norm_key
+from rmp_workbook.values import row_key
 
 DISCREPANCY_COLUMNS = (
     "sheet",
@@ -136,36 +139,6 @@ def clean(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return value
-
-
-def norm_text(value: Any) -> str:
-    """Case- and spacing-insensitive form of a text value."""
-    return _norm_str(value) if type(value) is str else _norm_str(str(value))
-
-
-@functools.lru_cache(maxsize=65536)
-def _norm_str(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def norm_key(value: Any, col_type: ColType | None = None) -> str:
-    """The matching form of a key value: case and spacing ignored, numbers and dates canonical."""
-    if type(value) is str:  # the common case, per key cell: no cleaning needed
-        text = _norm_str(value)
-        return text.replace(" ", "") if col_type is ColType.EMAIL else text
-    value = clean(value)
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return format_value(value)
-    text = norm_text(value)
-    if col_type is ColType.EMAIL:
-        text = text.replace(" ", "")
-    return text
 
 
 def format_value(value: Any) -> str:
@@ -497,18 +470,10 @@ def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
 
 
 def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
-    if sheet.keys:
-        keys, alt_keys = _key_types(sheet)
-        values, at = row.values, _at(sheet)
-        parts = tuple([norm_key(values[at[k]], t) for k, t in keys])
-        if all(parts):
-            return ("keys", parts)
-        if alt_keys:
-            alt = tuple([norm_key(values[at[k]], t) for k, t in alt_keys])
-            if all(alt):
-                return ("alt", alt)
+    values, at = row.values, _at(sheet)
+    key = row_key(sheet, {k: values[at[k]] for k in (*sheet.keys, *sheet.alt_keys)})
     # Nothing to match on: the row stands alone.
-    return ("own", (row.partner, row.submission, str(row.row)))
+    return key or ("own", (row.partner, row.submission, str(row.row)))
 
 
 def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
@@ -990,9 +955,7 @@ def _latest_per_item(
     """
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period or "")
-    keys, alt_keys = _key_types(sheet)
-    key_at = [(names.index(k), t) for k, t in keys]
-    alt_at = [(names.index(k), t) for k, t in alt_keys]
+    key_at = [(k, names.index(k)) for k in (*sheet.keys, *sheet.alt_keys)]
     best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Kept]] = {}
     seen: dict[tuple[Any, ...], int] = {}
     # By submission, then row (stable: the source's order breaks ties).
@@ -1001,17 +964,9 @@ def _latest_per_item(
         row_period = values[at]
         if row_period is not None:
             row_period = as_period(row_period)
-        base: tuple[str, tuple[str, ...]] | None = None
-        if key_at:
-            parts = tuple([norm_key(row_period if i == at else values[i], t) for i, t in key_at])
-            if all(parts):
-                base = ("keys", parts)
-            elif alt_at:
-                alt = tuple(norm_key(values[i], t) for i, t in alt_at)
-                if all(alt):
-                    base = ("alt", alt)
-        if base is None:
-            base = ("own", (s.partner, s.submission, str(row)))
+        # The row's key, its period read as a month (2026-11-01 is 2026-11).
+        named = {k: row_period if i == at else values[i] for k, i in key_at}
+        base = row_key(sheet, named) or ("own", (s.partner, s.submission, str(row)))
         n = seen.get((s.submission, base), 0)
         seen[(s.submission, base)] = n + 1
         key: tuple[str, tuple[str, ...]] | None = base

@@ -30,6 +30,7 @@ from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
 from rmp_workbook.formulas import compute, excel_at
 from rmp_workbook.schema import ColType, Column, Sheet, SheetKind
+from rmp_workbook.values import fold_text, row_key
 
 __all__ = [
     "check_period",
@@ -190,10 +191,6 @@ def _check_prefill(prefill: Mapping[str, Sequence[Mapping[str, object]]]) -> Non
                     raise UsageError(f"prefill for {sheet.name}: {item!r} is not a fixed row")
 
 
-def _row_key(sheet: Sheet, row: Mapping[str, object]) -> tuple[object, ...]:
-    return tuple(str(row.get(k) or "").strip().lower() for k in sheet.keys)
-
-
 def _initial_rows(
     sheet: Sheet,
     identity: Mapping[str, str],
@@ -240,16 +237,19 @@ def _initial_rows(
         base = [
             {"name": p.contact, "organisation": p.name, "email": p.email, "escalation_level": 1}
             for p in config.partners
-            if p.contact and p.name.strip().lower() == identity["partner"].strip().lower()
+            if p.contact and fold_text(p.name) == fold_text(identity["partner"])
         ]
 
     for given in prefill.get(sheet.key, ()):
         extra = dict(given)
         if sheet.period and not extra.get(sheet.period):
             extra[sheet.period] = period
-        match = next((r for r in base if _row_key(sheet, r) == _row_key(sheet, extra)), None)
-        if match is not None and sheet.keys:
-            match.update({k: v for k, v in extra.items() if v is not None and v != ""})
+        key, key_cols = row_key(sheet, extra), (*sheet.keys, *sheet.alt_keys)
+        match = next((r for r in base if key and row_key(sheet, r) == key), None)
+        if match is not None:  # the row keeps its key as first spelt
+            match.update(
+                {k: v for k, v in extra.items() if v is not None and v != "" and k not in key_cols}
+            )
         else:
             base.append(extra)
 

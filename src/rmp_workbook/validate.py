@@ -52,8 +52,17 @@ from rmp_workbook.formulas import inputs as formula_inputs
 from rmp_workbook.model import Record, Submission, SubmissionMeta
 from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
-from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
-from rmp_workbook.values import is_blank, is_percent_unit, norm, to_number, to_period, to_text
+from rmp_workbook.schema import RELATIONSHIP, ColType, Column, SheetKind
+from rmp_workbook.values import (
+    RowKey,
+    is_blank,
+    is_percent_unit,
+    norm,
+    row_key,
+    to_number,
+    to_period,
+    to_text,
+)
 
 _ERROR_TEXT = re.compile(
     r"^(#NULL!|#DIV/0!|#VALUE!|#REF!|#NAME\?|#NUM!|#N/A|#GETTING_DATA|#SPILL!|#CALC!|"
@@ -242,7 +251,7 @@ def validate_sheet(
     quick = fast_row(sheet.key)
     records: list[Record] = []
     findings: list[Finding] = []
-    seen: dict[tuple[str, ...], int] = {}
+    seen: dict[RowKey, int] = {}
     # A missing column is reported once for the sheet, not on every row.
     missing = [c.key for c in sheet.columns if c.key in rs.missing]
     computed = [c.key for c in sheet.columns if not c.is_input and c.key not in rs.missing]
@@ -286,18 +295,18 @@ def validate_sheet(
             findings.extend(row_findings)
             if any(f.severity is Severity.ERROR for f in row_findings):
                 continue
-        row_key = _row_key(sheet, typed)
-        if row_key is not None and row_key in seen:
+        found_key = row_key(sheet, typed)
+        if found_key is not None and found_key in seen:
             first = sheet.keys[0] if typed.get(sheet.keys[0]) is not None else sheet.alt_keys[0]
             col = sheet.column(first)
             findings.append(
                 _at(DuplicateKey, rs, raw_row, col, file, raw_row.values.get(first),
-                    note=f"first on row {seen[row_key] + 1}",
+                    note=f"first on row {seen[found_key] + 1}",
                     hint="Give each row its own key, or delete the repeated row.")
             )  # fmt: skip
             continue
-        if row_key is not None:
-            seen[row_key] = raw_row.row
+        if found_key is not None:
+            seen[found_key] = raw_row.row
         records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
     return records, findings
 
@@ -488,21 +497,6 @@ def _guess_kpi_percent(
                 hint="Type the percentage as a number from 0 to 100, e.g. 93.5.")
         ]  # fmt: skip
     return []
-
-
-def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
-    keys = sheet.keys
-    if not keys:
-        return None
-    get = typed.get
-    parts = [get(k) for k in keys]
-    if None in parts:  # typed values are never equal to None without being None
-        if not sheet.alt_keys:
-            return None
-        parts = [get(k) for k in sheet.alt_keys]
-        if None in parts:
-            return None
-    return tuple([norm(p) if p.__class__ is str else norm(str(p)) for p in parts])
 
 
 # --- Many files --------------------------------------------------------------------------------

@@ -17,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import numbers
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from rmp_workbook.schema import ColType, Column
+from rmp_workbook.schema import ColType, Column, Sheet
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 """Day zero of Excel's (1900) date serials, allowing for its 1900 leap-year bug."""
@@ -78,12 +80,36 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def is_missing(value: Any) -> bool:
+    """True for no value at all in a data frame's sense: None, NaN, pandas' NaT and NA."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT differ from themselves
+    except (TypeError, ValueError):  # pandas' NA refuses a truth value: it is missing
+        return True
+
+
 _PERCENT_UNITS = frozenset({"%", "percent", "pct", "per cent"})
 
 
 def is_percent_unit(unit: Any) -> bool:
     """True for a KPI unit meaning a percentage on the 0-100 scale (``%``, ``percent``)."""
     return isinstance(unit, str) and unit.strip().casefold() in _PERCENT_UNITS
+
+
+def as_number(value: Any) -> float | None:
+    """A typed value as a finite float; None for blanks, NaN, text and booleans.
+
+    For values already typed (records, ledger and data-frame cells, numpy's numbers
+    too); a cell as a person typed it goes through :func:`to_number` instead.
+    """
+    if value.__class__ is float:  # the common case, per row
+        return value if value - value == 0.0 else None  # type: ignore[no-any-return]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def err(code: str, message: str, **ctx: Any) -> PydanticCustomError:
@@ -429,3 +455,76 @@ def to_phone(value: Any) -> str | None:
     if text is not None and not re.search(r"\d", text):
         raise err("type-error", "a phone number", hint="Type digits, e.g. +44 20 7946 0000.")
     return text
+
+
+# --- Row identity --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65536)
+def _key_str(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def key_text(value: Any, col_type: ColType | None = None) -> str:
+    """One key cell as rows are matched: ``K01``, ``k01`` and `` K01 `` are all ``k01``.
+
+    Case and runs of spaces are ignored, numbers and dates take one spelling (3.0 is
+    ``3``, a date is ISO), an e-mail address ignores its spaces; blank is ''.
+    """
+    if type(value) is str:  # the common case, per key cell
+        text = _key_str(value)
+        return text.replace(" ", "") if col_type is ColType.EMAIL else text
+    if is_missing(value):
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Real):  # numpy's numbers from a data frame too
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return f"{number:.6g}"
+    text = _key_str(str(value))
+    return text.replace(" ", "") if col_type is ColType.EMAIL else text
+
+
+RowKey = tuple[str, tuple[str, ...]]
+"""``("keys", parts)``, or ``("alt", parts)`` when a row is known by its alternative keys."""
+
+
+def fold_text(value: Any) -> str:
+    """A text compared ignoring case and runs of spaces (partner names, statuses)."""
+    return _key_str(value if type(value) is str else str(value))
+
+
+def row_key(sheet: Sheet, values: Mapping[str, Any]) -> RowKey | None:
+    """The key that makes a row the same row everywhere: validation (duplicates), the
+    ledger, restatements, history, reconciliation and pre-filled templates all call this.
+
+    The sheet's key columns (``Sheet.keys``) through :func:`key_text`; when one is blank,
+    its alternative keys (a contact without e-mail: the name); None when neither is whole
+    or the sheet has no keys.
+    """
+    types = _key_types(sheet)
+    for kind, keys in (("keys", sheet.keys), ("alt", sheet.alt_keys)):
+        if not keys:
+            return None
+        parts = tuple([key_text(values.get(k), types[k]) for k in keys])
+        if all(parts):
+            return (kind, parts)
+    return None
+
+
+_KEY_TYPES: dict[int, tuple[Sheet, dict[str, ColType]]] = {}
+
+
+def _key_types(sheet: Sheet) -> dict[str, ColType]:
+    """Key column -> type, looked up once per sheet (a Sheet holds a dict: not hashable)."""
+    hit = _KEY_TYPES.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = (sheet, {k: sheet.column(k).type for k in (*sheet.keys, *sheet.alt_keys)})
+        _KEY_TYPES[id(sheet)] = hit
+    return hit[1]

@@ -34,6 +34,7 @@ from rmp_workbook.schema import (
     Sheet,
     SheetKind,
 )
+from rmp_workbook.values import key_text
 
 # ---------------------------------------------------------------------------
 # Filling a template as a person would
@@ -45,15 +46,6 @@ _INERT_LEADS = ("=", "+", "-", "@")
 
 def _norm(text: object) -> str:
     return re.sub(r"\s+", " ", str(text or "")).strip().rstrip("*").strip().casefold()
-
-
-def _key_text(value: object) -> str:
-    """A key value as the template and the reader compare it (trimmed, case-blind)."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()[:10]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value if value is not None else "").strip().lower()
 
 
 def _number_text(value: float) -> str:
@@ -82,7 +74,7 @@ class _Typist:
         if value is None or value == "":
             cell.value = None
             return
-        if cell.value not in (None, "") and _key_text(cell.value) == _key_text(value):
+        if cell.value not in (None, "") and key_text(cell.value) == key_text(value):
             return  # pre-filled by the template: left as it is
         if isinstance(value, dt.datetime | dt.date):
             cell.value = value  # typed as a date: Excel stores a serial with the column's format
@@ -192,12 +184,12 @@ def _fill_list(
         return all(ws.cell(r, cols[c.key]).value in (None, "") for c in inputs)
 
     def key_of(values: Mapping[str, Any]) -> tuple[str, ...]:
-        return tuple(_key_text(values.get(k)) for k in sheet.keys)
+        return tuple(key_text(values.get(k)) for k in sheet.keys)
 
     existing: dict[tuple[str, ...], int] = {}
     for r in range(top + 1, last + 1):
         if not blank(r):
-            existing.setdefault(tuple(_key_text(ws.cell(r, cols[k]).value) for k in sheet.keys), r)
+            existing.setdefault(tuple(key_text(ws.cell(r, cols[k]).value) for k in sheet.keys), r)
     used: set[int] = set()
     free = [r for r in range(top + 1, last + 1) if blank(r)]
     next_row = last + 1
