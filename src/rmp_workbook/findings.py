@@ -193,7 +193,7 @@ class RenamedSheet(Finding):
     title = "Renamed sheet"
     description = (
         "A sheet of the template is missing but one other sheet plainly stands for it "
-        "(\"Successes Dec\", \"KPI's\"); it was read as that sheet."
+        '("Successes Dec", "KPI\'s"); it was read as that sheet.'
     )
     template = "The sheet '{sheet}' was read as the sheet '{note}'."
     severity = Severity.WARNING
@@ -204,7 +204,7 @@ class RenamedColumn(Finding):
     title = "Renamed column"
     description = (
         "A column's header is missing but one other header plainly stands for it "
-        "(\"Actual (Dec)\" for Actual); its values were read as that column."
+        '("Actual (Dec)" for Actual); its values were read as that column.'
     )
     template = "The column '{value}' on the sheet '{sheet}' was read as '{note}'."
     severity = Severity.WARNING

@@ -625,8 +625,7 @@ def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
         return set()
     ns = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
     custom = {
-        int(el.get("numFmtId", "-1")): el.get("formatCode", "")
-        for el in root.iter(f"{ns}numFmt")
+        int(el.get("numFmtId", "-1")): el.get("formatCode", "") for el in root.iter(f"{ns}numFmt")
     }
     percent = _PERCENT_FORMAT_IDS | {i for i, code in custom.items() if _is_percent_format(code)}
     xfs = root.find(f"{ns}cellXfs")
@@ -707,6 +706,7 @@ def _ods_percent_cells(
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return out
     return out
+
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF_ATTR = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
