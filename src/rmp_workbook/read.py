@@ -44,7 +44,6 @@ from rmp_workbook.findings import (
     RenamedSheet,
 )
 from rmp_workbook.model import Submission
-from rmp_workbook.models import is_blank, norm
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
@@ -58,6 +57,7 @@ from rmp_workbook.schema import (
     SheetKind,
 )
 from rmp_workbook.suggest import did_you_mean, suggest
+from rmp_workbook.values import is_blank, norm
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 10
