@@ -123,7 +123,7 @@ def load_config(path: str | Path) -> RelationshipConfig:
 _EXAMPLE_HEAD = """\
 # rmp.toml: the relationship config read by `rmp template --config` and `rmp merge`.
 # Written by `rmp init`; edit it, then run for example:
-#   rmp template --config rmp.toml --all --period 2026-11 -o workbooks/
+#   rmp template --config rmp.toml --all --period 2026-11 -o 2026-11/
 # Lines starting with # are comments. Text goes in "double quotes".
 
 [relationship]
