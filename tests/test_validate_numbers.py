@@ -64,12 +64,13 @@ def test_decimal_commas_are_read_and_ambiguous_numbers_refused(
     sub = report.submissions[0]
     actuals = {r.values["kpi_id"]: r.values["actual"] for r in sub.records["kpis"]}
     assert actuals == EXPECTED
-    found = {(f.sheet, f.cell, f.code) for f in report.findings}
+    # Only KPIs are filled in: the incomplete warnings about the rest are not this test's.
+    found = {(f.sheet, f.cell, f.code) for f in report.findings if f.code != "incomplete"}
     for kpi_id, code in {**REFUSED, **WARNED}.items():
         row = find_row(books["xlsx"], "KPIs", "KPI ID", kpi_id)
         assert ("KPIs", f"H{row}", code) in found, kpi_id
     assert len(found) == len(REFUSED) + len(WARNED)
-    messages = [f.message for f in report.findings]
+    messages = [f.message for f in report.findings if f.code != "incomplete"]
     assert (
         "Actual: '1,250' could be 1250 or 1.25. Retype it without a thousands separator: "
         "1250, or 1.25 with a decimal point." in messages
