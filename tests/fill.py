@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 
-from rmp_workbook.models import norm
+from rmp_workbook.rows import norm
 from rmp_workbook.schema import SHEETS, SheetKind
 from rmp_workbook.template import write_template
 

@@ -39,8 +39,8 @@ from rmp_workbook.findings import (
     MissingSheet,
     NotAWorkbook,
 )
-from rmp_workbook.model import Submission
-from rmp_workbook.models import is_blank, norm
+from rmp_workbook.records import Submission
+from rmp_workbook.rows import is_blank, norm
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
-from rmp_workbook.models import (
+from rmp_workbook.rows import (
     fast_row,
     norm,
     row_model,
