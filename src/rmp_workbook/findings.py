@@ -188,6 +188,50 @@ class MissingOptionalColumn(Finding):
     severity = Severity.WARNING
 
 
+class RenamedSheet(Finding):
+    code = "renamed-sheet"
+    title = "Renamed sheet"
+    description = (
+        "A sheet of the template is missing but one other sheet plainly stands for it "
+        '("Successes Dec", "KPI\'s"); it was read as that sheet.'
+    )
+    template = "The sheet '{sheet}' was read as the sheet '{note}'."
+    severity = Severity.WARNING
+
+
+class RenamedColumn(Finding):
+    code = "renamed-column"
+    title = "Renamed column"
+    description = (
+        "A column's header is missing but one other header plainly stands for it "
+        '("Actual (Dec)" for Actual); its values were read as that column.'
+    )
+    template = "The column '{value}' on the sheet '{sheet}' was read as '{note}'."
+    severity = Severity.WARNING
+
+
+class NoteUnderTable(Finding):
+    code = "note-under-table"
+    title = "Note under a table ignored"
+    description = (
+        "A single text cell typed below a table after a blank row: a note, not a row. It is "
+        "not read as data (a row with one cell would only be reported as incomplete)."
+    )
+    template = "{column}: the note {value!r} under the table was ignored."
+    severity = Severity.WARNING
+
+
+class StatusContradictsProgress(Finding):
+    code = "status-contradicts-progress"
+    title = "Status contradicts progress"
+    description = (
+        "A stage's Status and Progress % disagree: 'Not started' with progress above 0%, or "
+        "'Complete' with progress below 100%. Both values are kept as typed."
+    )
+    template = "{column}: {value!r} contradicts the status '{note}'."
+    severity = Severity.WARNING
+
+
 class TypeErrorFinding(Finding):
     code = "type-error"
     title = "Wrong type of value"
@@ -270,6 +314,28 @@ class GuessedPercent(Finding):
     )
     template = "{column}: read {value!r} as {note}."
     severity = Severity.WARNING
+
+
+class DecimalComma(Finding):
+    code = "decimal-comma"
+    title = "Decimal comma read"
+    description = (
+        "A number typed with a decimal comma (``93,5``, ``1.250,50``); rmp read the comma as "
+        "the decimal mark (93.5, 1250.5). Check the figure shown is the one meant."
+    )
+    template = "{column}: read {value!r} as {note}."
+    severity = Severity.WARNING
+
+
+class AmbiguousNumber(Finding):
+    code = "ambiguous-number"
+    title = "Number reads two ways"
+    description = (
+        "A number typed as text with one separator and three digits after it (``1,250`` or "
+        "``1.250``): it could be a thousand and more, or a number with a decimal mark. rmp "
+        "does not guess; the row is left out until the figure is retyped."
+    )
+    template = "{column}: {value!r} could be {note}."
 
 
 class Macros(Finding):

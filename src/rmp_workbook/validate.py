@@ -29,6 +29,8 @@ from pydantic_core import PydanticCustomError
 
 from rmp_workbook.container import Limits, check_file_count
 from rmp_workbook.findings import (
+    AmbiguousNumber,
+    DecimalComma,
     DuplicateKey,
     Finding,
     FormulaErrorFinding,
@@ -40,14 +42,17 @@ from rmp_workbook.findings import (
     Required,
     Severity,
     SkippedFile,
+    StatusContradictsProgress,
     TypeErrorFinding,
     WrongPeriod,
     WrongRelationship,
 )
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.records import Record, Submission, SubmissionMeta
-from rmp_workbook.rows import fast_row, norm, row_model, to_period, to_text
+from rmp_workbook.rows import fast_row, row_model
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
+from rmp_workbook.suggest import did_you_mean, suggest
+from rmp_workbook.values import is_percent_unit, norm, to_period, to_text
 
 _ERROR_TEXT = re.compile(
     r"^(#NULL!|#DIV/0!|#VALUE!|#REF!|#NAME\?|#NUM!|#N/A|#GETTING_DATA|#SPILL!|#CALC!|"
@@ -57,6 +62,7 @@ _ERROR_TEXT = re.compile(
 
 _CODE_CLASSES: dict[str, type[Finding]] = {
     "type-error": TypeErrorFinding,
+    "ambiguous-number": AmbiguousNumber,
     "out-of-range": OutOfRange,
     "not-in-list": NotInList,
     "required": Required,
@@ -212,12 +218,9 @@ def validate_sheet(
         else:
             context = {}
             typed = _model_typed(model, values, context, rs, raw_row, file, failed, row_findings)
-        for key, found, used, shown in context.get("guesses", ()):
-            col = sheet.column(key)
-            row_findings.append(
-                _at(GuessedPercent, rs, raw_row, col, file, found, note=shown,
-                    hint=f"Type it as {shown} to remove this warning.", extra={"used": used})
-            )  # fmt: skip
+        for code, key, found, used, shown in context.get("notes", ()):
+            row_findings.append(_noted(code, rs, raw_row, sheet.column(key), file, found,
+                                       used, shown))  # fmt: skip
         if not typed:
             findings.extend(row_findings)
             continue
@@ -245,6 +248,25 @@ def validate_sheet(
     return records, findings
 
 
+_NOTED: dict[str, type[Finding]] = {
+    "guessed-percent": GuessedPercent,
+    "decimal-comma": DecimalComma,
+}
+
+
+def _noted(
+    code: str, rs: RawSheet, raw_row: RawRow, col: Column, file: str, found: Any, used: Any,
+    shown: str,
+) -> Finding:  # fmt: skip
+    """The warning for what a coercion interpreted (:func:`rmp_workbook.values.note`)."""
+    if code == "decimal-comma":
+        hint = f"Type it as {shown} (with a decimal point) to remove this warning."
+    else:
+        hint = f"Type it as {shown} to remove this warning."
+    return _at(_NOTED[code], rs, raw_row, col, file, found, note=shown, hint=hint,
+               extra={"used": used})  # fmt: skip
+
+
 def _model_typed(
     model: Any,
     values: dict[str, Any],
@@ -267,9 +289,12 @@ def _model_typed(
             failed.add(key)
             col = sheet.column(key)
             cls = _CODE_CLASSES.get(err["type"], TypeErrorFinding)
+            hint = _hint(err, col)
+            if cls is NotInList:
+                hint = _choice_hint(col, raw_row.values.get(key), hint)
             row_findings.append(
                 _at(cls, rs, raw_row, col, file, raw_row.values.get(key),
-                    note=_note(err, col), hint=_hint(err, col))
+                    note=_note(err, col), hint=hint)
             )  # fmt: skip
     return {}
 
@@ -320,6 +345,13 @@ def _hint(err: Any, col: Column) -> str:
     return col.help
 
 
+def _choice_hint(col: Column, value: Any, hint: str) -> str:
+    """A drop-down's hint, led by the choice the typo most likely meant ("Compelte")."""
+    if not col.choices or value is None:
+        return hint
+    return f"{did_you_mean(suggest(str(value), col.choices))} {hint}".strip()
+
+
 _OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub,
         ast.Div: operator.truediv}  # fmt: skip
 
@@ -367,10 +399,11 @@ def _cross_checks(
         if item is not None and norm(item) in canon:
             typed[first.key] = canon[norm(item)]
         elif item is not None:
+            guess = did_you_mean(suggest(str(item), sheet.fixed_rows))
             out.append(
                 _at(NotInList, rs, raw_row, first, file, raw_row.values.get(first.key),
-                    hint=f"Keep the pre-filled {first.header.lower()}s: "
-                    f"{', '.join(sheet.fixed_rows)}.")
+                    hint=f"{guess} Keep the pre-filled {first.header.lower()}s: ".lstrip()
+                    + f"{', '.join(sheet.fixed_rows)}.")
             )  # fmt: skip
     if sheet.period and period:
         value = typed.get(sheet.period)
@@ -384,7 +417,28 @@ def _cross_checks(
             )  # fmt: skip
     if sheet.key == "kpis":
         out.extend(_guess_kpi_percent(rs, raw_row, typed, file))
+    if sheet.key == "stages":
+        out.extend(_stage_contradictions(rs, raw_row, typed, file))
     return out
+
+
+def _stage_contradictions(
+    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str
+) -> list[Finding]:
+    """A stage 'Not started' with progress above 0 %, or 'Complete' below 100 %."""
+    status, progress = typed.get("status"), typed.get("progress")
+    if progress is None or status not in ("Not started", "Complete"):
+        return []
+    if status == "Not started" and progress > 0:
+        hint = "Set Status to In progress, or Progress % to 0%."
+    elif status == "Complete" and progress < 1:
+        hint = "Set Progress % to 100%, or Status to In progress."
+    else:
+        return []
+    return [
+        _at(StatusContradictsProgress, rs, raw_row, rs.sheet.column("progress"), file,
+            f"{progress:.0%}", note=status, hint=hint)
+    ]  # fmt: skip
 
 
 @functools.cache
@@ -395,21 +449,27 @@ def _fixed_items(items: tuple[str, ...]) -> dict[str, str]:
 def _guess_kpi_percent(
     rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str
 ) -> list[Finding]:
-    """A % KPI given as a fraction (0.91) while its target is on the 0-100 scale (95)."""
-    unit = (typed.get("unit") or "").strip()
+    """A % KPI given as a fraction (0.91) while its target is on the 0-100 scale (95);
+    then a % KPI's Actual outside 0-100 is an error (never a figure in the ledger)."""
     actual, target = typed.get("actual"), typed.get("target")
-    if unit not in ("%", "percent", "pct") or actual is None or target is None:
+    if not is_percent_unit(typed.get("unit")) or actual is None:
         return []
-    if not (0 < abs(actual) <= 1 < abs(target) <= 100):
-        return []
-    typed["actual"] = round(actual * 100, 10)
-    shown = f"{typed['actual']:g}%"
     col = rs.sheet.column("actual")
-    return [
-        _at(GuessedPercent, rs, raw_row, col, file, raw_row.values.get("actual"), note=shown,
-            hint=f"The target is {target:g} (%), so type {typed['actual']:g} to remove this "
-            "warning.", extra={"used": typed["actual"]})
-    ]  # fmt: skip
+    if target is not None and 0 < abs(actual) <= 1 < abs(target) <= 100:
+        typed["actual"] = round(actual * 100, 10)
+        shown = f"{typed['actual']:g}%"
+        return [
+            _at(GuessedPercent, rs, raw_row, col, file, raw_row.values.get("actual"), note=shown,
+                hint=f"The target is {target:g} (%), so type {typed['actual']:g} to remove this "
+                "warning.", extra={"used": typed["actual"]})
+        ]  # fmt: skip
+    if not 0 <= actual <= 100:
+        return [
+            _at(OutOfRange, rs, raw_row, col, file, raw_row.values.get("actual"),
+                note="from 0 to 100, the KPI's unit is %",
+                hint="Type the percentage as a number from 0 to 100, e.g. 93.5.")
+        ]  # fmt: skip
+    return []
 
 
 def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:
