@@ -12,7 +12,7 @@ import pytest
 from fill import PARTNER, RELATIONSHIP_ID, fill, fill_bad, fill_good, make_template
 
 from rmp_workbook.ledger import Ledger
-from rmp_workbook.model import Submission
+from rmp_workbook.records import Submission
 from rmp_workbook.validate import read_workbook
 
 
