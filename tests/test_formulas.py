@@ -150,3 +150,21 @@ def test_an_error_shown_in_a_computed_cell_is_a_warning(good: Path, tmp_path: Pa
     assert [(f.cell, f.code, f.value) for f in sub.findings] == [
         (f"F{row}", "wrong-calculation", "#DIV/0!")
     ]
+
+
+def test_no_module_evaluates_text_with_eval() -> None:
+    """Formula columns are computed by rmp_workbook.formulas only, never with eval()."""
+    import ast
+
+    import rmp_workbook
+
+    root = Path(rmp_workbook.__file__).parent
+    calls = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in root.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("eval", "exec")
+    ]
+    assert calls == []

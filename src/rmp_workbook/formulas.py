@@ -123,14 +123,17 @@ def compute_row(sheet: Sheet, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def excel(col: Column | str, refs: Mapping[str, str]) -> str:
+def excel(col: Column | str, refs: Mapping[str, str], *, guarded: bool = True) -> str:
     """The spreadsheet formula over the given cell references (column key -> ``D2``).
 
     Blank while an input is not a number, so an unfilled row shows nothing rather than 0
-    or ``#VALUE!``: ``=IF(AND(ISNUMBER(D2),ISNUMBER(E2)),D2*E2,"")``.
+    or ``#VALUE!``: ``=IF(AND(ISNUMBER(D2),ISNUMBER(E2)),D2*E2,"")``. ``guarded=False``
+    gives the bare ``=D2*E2``, for a cell written only when its inputs are all there.
     """
     formula = _formula(col)
     body = _KEY.sub(lambda m: refs[m.group(1)], formula.expr)
+    if not guarded:
+        return f"={body}"
     guards = ",".join(f"ISNUMBER({refs[k]})" for k in formula.inputs)
     if not guards:
         return f"={body}"

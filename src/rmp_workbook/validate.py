@@ -50,9 +50,9 @@ from rmp_workbook.findings import (
 from rmp_workbook.formulas import compute
 from rmp_workbook.formulas import computed as computed_columns
 from rmp_workbook.formulas import inputs as formula_inputs
+from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.records import Record, Submission, SubmissionMeta
 from rmp_workbook.rows import fast_row, row_model
-from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.schema import HEADER_ROW, RELATIONSHIP, ColType, Column, SheetKind
 from rmp_workbook.suggest import did_you_mean, suggest
 from rmp_workbook.values import (

@@ -100,7 +100,10 @@ class Tables(WriterState):
                 if i in formulas and not _is_blank(value):
                     expr, refs = formulas[i]
                     cell_refs = {k: a1(r, first_col + j) for k, j in refs.items()}
-                    ws.write_formula(r, col, excel(expr, cell_refs), formats[i], value)
+                    # Written only where reconciliation gave a value: the inputs are there.
+                    ws.write_formula(
+                        r, col, excel(expr, cell_refs, guarded=False), formats[i], value
+                    )
                 else:
                     is_dt = isinstance(value, dt.datetime)
                     write_value(ws, r, col, value, formats[i], datetime_fmt if is_dt else date_fmt)
