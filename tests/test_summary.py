@@ -91,6 +91,14 @@ def test_top_gaps_give_each_item_one_place():
     assert [g for g in top if (g.area, g.item) == (first.area, first.item)] == [first]
 
 
+def test_shareable_keeps_only_an_explicit_yes():
+    table = pd.DataFrame(
+        {"testimonial": ["a", "b", "c", "d"], "may_be_shared": ["Yes", "No", None, " yes "]}
+    )
+    assert summary.shareable(table)["testimonial"].tolist() == ["a", "d"]
+    assert summary.shareable(table.drop(columns="may_be_shared")).empty
+
+
 def test_held_back_testimonials_counts_those_not_shared():
     c = make_consolidated()
     assert summary.held_back_testimonials(c) == 1

@@ -421,12 +421,17 @@ def shareable_testimonials(c: Consolidated) -> list[dict[str, Any]]:
     table = c.tables.get("testimonials")
     if table is None or not len(table):
         return []
-    if "may_be_shared" not in table:
-        return []
-    shared = [text(v).strip().lower() == "yes" for v in table["may_be_shared"].tolist()]
     # Records of the shared rows only: a dict per row of a long table costs more than the test.
-    rows = table.loc[shared].to_dict("records")
+    rows = shareable(table).to_dict("records")
     return sorted(rows, key=lambda r: text(r.get("date")), reverse=True)
+
+
+def shareable(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a Testimonials table whose author agreed to share them ("Yes" only)."""
+    if "may_be_shared" not in table:
+        return table.iloc[0:0]
+    shared = [text(v).strip().lower() == "yes" for v in table["may_be_shared"].tolist()]
+    return table.loc[shared]
 
 
 def held_back_testimonials(c: Consolidated) -> int:
