@@ -12,7 +12,7 @@ import datetime as dt
 
 import pandas as pd
 
-from rmp_workbook.model import Consolidated, Gap
+from rmp_workbook.records import Consolidated, Gap
 from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
 
 PERIODS = ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11")

@@ -39,7 +39,7 @@ from rmp_workbook.findings import (
     MissingSheet,
     NotAWorkbook,
 )
-from rmp_workbook.model import Submission
+from rmp_workbook.records import Submission
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,

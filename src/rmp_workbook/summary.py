@@ -18,7 +18,7 @@ from rmp_workbook.wording import plural
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rmp_workbook.model import Consolidated, Gap
+    from rmp_workbook.records import Consolidated, Gap
 
 GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
 RAG_ORDER = (RED, AMBER, GREEN, NO_DATA)

@@ -124,7 +124,7 @@ def validate(
       rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
     # Only counts and findings are shown: each workbook's rows are dropped once checked.
-    load_for_long_run("rmp_workbook.read", "rmp_workbook.models")
+    load_for_long_run("rmp_workbook.read", "rmp_workbook.rows")
     report = validate_paths(paths, relationship_id=relationship_id, jobs=jobs, keep_records=False)
     written = []
     if feedback_dir:
