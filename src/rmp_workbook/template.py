@@ -832,7 +832,8 @@ def write_partner_templates(
         raise UsageError(f"{out} is a file; with --all, -o names a folder")
     written: list[Path] = []
     taken: set[str] = set()
-    for partner in config.partners:
+    # Partners who left before the month, or join after it, get no workbook for it.
+    for partner in config.members(period):
         name = template_file_name(partner.name, period)
         stem, n = name.removesuffix(".xlsx"), 2
         while name in taken:
