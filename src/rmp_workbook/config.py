@@ -190,7 +190,7 @@ class RelationshipConfig(_Strict):
     @field_validator("partners")
     @classmethod
     def _unique_partners(cls, value: list[PartnerConfig]) -> list[PartnerConfig]:
-        from rmp_workbook.models import norm
+        from rmp_workbook.values import norm
 
         seen: dict[str, str] = {}
         for p in value:
@@ -201,7 +201,7 @@ class RelationshipConfig(_Strict):
 
     def partner(self, name: str) -> PartnerConfig | None:
         """The partner called ``name`` (case and spaces ignored), or None."""
-        from rmp_workbook.models import norm
+        from rmp_workbook.values import norm
 
         key = norm(name)
         return next((p for p in self.partners if norm(p.name) == key), None)
