@@ -866,7 +866,7 @@ def write_partner_templates(
     if not overwrite:
         refuse_existing(paths)
     written: list[Path] = []
-    for partner, path in zip(config.partners, paths, strict=True):
+    for partner, path in zip(config.members(period), paths, strict=True):
         written.append(
             write_template(
                 path,
