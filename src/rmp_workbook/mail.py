@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from rmp_workbook.config import PartnerConfig, RelationshipConfig
 from rmp_workbook.findings import MailError, UsageError
+from rmp_workbook.wording import plural
 
 __all__ = [
     "Draft",
@@ -332,7 +333,7 @@ def _body_feedback(c: _Context) -> tuple[str, str]:
     parts = []
     for path in c.files:
         problems = problems_in_copy(path)
-        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        count = plural(len(problems), "problem")
         listed = [f"  - {line}" for line in problems[:PROBLEMS_LISTED]]
         if len(problems) > PROBLEMS_LISTED:
             listed.append(f"  - … and {len(problems) - PROBLEMS_LISTED} more on the Problems sheet")

@@ -33,7 +33,9 @@ def format_result(result: Any, send: bool) -> str:
         lines.append(f"  {n.partner}: no message, {n.reason}")
     for path in result.unmatched:
         lines.append(f"  {path.name}: names no partner of the config; not sent")
-    head = f"{len(result.drafts)} {result.kind} message(s) for {result.period}"
+    from rmp_workbook.wording import plural
+
+    head = f"{plural(len(result.drafts), f'{result.kind} message')} for {result.period}"
     if send:
         sent = sum(bool(d.sent) for d in result.drafts)
         head += f", {sent} sent through {result.server}"
