@@ -86,3 +86,36 @@ def test_nothing_refused_reaches_the_ledger(books: dict[str, Path], tmp_path: Pa
     assert {f.code for f in result.left_out} == {"ambiguous-number", "out-of-range"}
     history = kpi_history(ledger).figures
     assert dict(zip(history["kpi_id"], history["actual"], strict=True)) == EXPECTED
+
+
+def test_an_actual_outside_the_range_agreed_in_the_config_is_refused(
+    books: dict[str, Path], tmp_path: Path
+) -> None:
+    from conftest import run_rmp
+
+    from rmp_workbook.config import example_config_text, load_config
+
+    text = example_config_text()
+    # K02 (days) may not be below 2 (it is 1.5); K10 (a % KPI, 91) only 95 to 100: the
+    # config's range wins over 0-100.
+    text = text.replace('id = "K02"\n', 'id = "K02"\nmin = 2\n', 1)
+    text += '\n[[relationship.kpis]]\nid = "K10"\nname = "Share"\nunit = "%"\nmin = 95\nmax = 100\n'
+    (tmp_path / "rmp.toml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "rmp.toml")
+    assert config.kpi_ranges() == {"K02": (2.0, None), "K10": (95.0, 100.0)}
+    report = validate_paths([books["xlsx"]], ranges=config.kpi_ranges())
+    found = {
+        (f.cell, f.note) for f in report.findings if f.code == "out-of-range" and f.sheet == "KPIs"
+    }
+    row = {k: find_row(books["xlsx"], "KPIs", "KPI ID", k) for k in ("K02", "K10")}
+    assert (f"H{row['K02']}", "at least 2, as agreed for this KPI in the relationship config") in (
+        found
+    )
+    assert (
+        f"H{row['K10']}",
+        "from 95 to 100, as agreed for this KPI in the relationship config",
+    ) in found
+    actuals = {r.values["kpi_id"] for r in report.submissions[0].records["kpis"]}
+    assert not {"K02", "K10"} & actuals  # refused rows never reach the ledger
+    out = run_rmp("validate", str(books["xlsx"]), "--config", str(tmp_path / "rmp.toml"))
+    assert "as agreed for this KPI in the relationship config" in out.stdout

@@ -127,6 +127,12 @@ class KpiConfig(_Strict):
     target: float | None = None
     amber: float | None = None
     owner: str = ""
+    minimum: float | None = Field(
+        None, alias="min", description="The lowest Actual that can be right (a % KPI: 0)."
+    )
+    maximum: float | None = Field(
+        None, alias="max", description="The highest Actual that can be right (a % KPI: 100)."
+    )
 
 
 class SlaConfig(_Strict):
@@ -210,6 +216,14 @@ class RelationshipConfig(_Strict):
         description="Safety limits raised for this relationship, e.g. max_file_mb = 80 "
         "(see docs/security.md); the RMP_* environment variables win over these.",
     )
+
+    def kpi_ranges(self) -> dict[str, tuple[float | None, float | None]]:
+        """KPI ID -> (min, max) its Actual must lie in, for the KPIs that set either."""
+        return {
+            k.id: (k.minimum, k.maximum)
+            for k in self.kpis
+            if k.minimum is not None or k.maximum is not None
+        }
 
     @field_validator("due")
     @classmethod

@@ -357,6 +357,7 @@ def _record_all(
             limits=limits,
             each=(lambda r: take(r, recorder)) if streaming else None,
             keep_records=not streaming,
+            ranges=config.kpi_ranges() if config else None,
         )
         if not streaming:
             result.relationship_id = _relationship_of(report.files)

@@ -17,7 +17,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ from rmp_workbook.values import (
     RowKey,
     is_blank,
     is_percent_unit,
+    key_text,
     norm,
     row_key,
     to_number,
@@ -102,8 +103,16 @@ def is_error_value(value: Any) -> bool:
 # --- One workbook -------------------------------------------------------------------------------
 
 
-def validate_raw(raw: RawWorkbook, *, relationship_id: str | None = None) -> Submission:
-    """The Submission of a raw workbook: identity, typed records and every finding."""
+KpiRanges = Mapping[str, tuple[float | None, float | None]]
+"""KPI ID -> (min, max) agreed for its Actual (:meth:`RelationshipConfig.kpi_ranges`)."""
+
+
+def validate_raw(
+    raw: RawWorkbook, *, relationship_id: str | None = None, ranges: KpiRanges | None = None
+) -> Submission:
+    """The Submission of a raw workbook: identity, typed records and every finding.
+
+    ``ranges`` are the config's KPI ranges: an Actual outside its KPI's is an error."""
     file = str(raw.path)
     findings = list(raw.findings)
     sub = Submission(
@@ -133,7 +142,9 @@ def validate_raw(raw: RawWorkbook, *, relationship_id: str | None = None) -> Sub
     for key, rs in raw.sheets.items():
         if key == RELATIONSHIP.key:
             continue
-        records, found = validate_sheet(rs, file=file, period=sub.meta.period or None)
+        records, found = validate_sheet(
+            rs, file=file, period=sub.meta.period or None, ranges=ranges
+        )
         findings.extend(found)
         sub.records[key] = records
     findings.extend(_incomplete(raw, file))
@@ -246,7 +257,7 @@ def _identify(
 
 
 def validate_sheet(
-    rs: RawSheet, *, file: str = "", period: str | None = None
+    rs: RawSheet, *, file: str = "", period: str | None = None, ranges: KpiRanges | None = None
 ) -> tuple[list[Record], list[Finding]]:
     """Typed records (rows without errors) and findings of one raw sheet."""
     sheet = rs.sheet
@@ -262,6 +273,8 @@ def validate_sheet(
     blank = dict.fromkeys(missing + computed)  # computed ones are recomputed from the inputs
     formulas = [c for c in computed_columns(sheet) if c.key not in rs.missing]
     checks = sheet.kind is SheetKind.FIXED or bool(sheet.period and period) or sheet.key == "kpis"
+    # The config's KPI ranges, by the KPI's row key: k01 meets the range agreed for K01.
+    kpi_ranges = {key_text(k): r for k, r in (ranges or {}).items()}
     for raw_row in rs.rows:
         row_findings: list[Finding] = []
         values = {**raw_row.values, **blank}
@@ -293,7 +306,7 @@ def validate_sheet(
             if shown is not None and not _shows(shown, typed[col.key]):
                 row_findings.append(_miscalculated(rs, raw_row, col, file, shown, typed))
         if checks:
-            row_findings.extend(_cross_checks(rs, raw_row, typed, file, period))
+            row_findings.extend(_cross_checks(rs, raw_row, typed, file, period, kpi_ranges))
         if row_findings:
             findings.extend(row_findings)
             if any(f.severity is Severity.ERROR for f in row_findings):
@@ -449,8 +462,9 @@ def _miscalculated(
 
 
 def _cross_checks(
-    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str, period: str | None
-) -> list[Finding]:
+    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str, period: str | None,
+    ranges: dict[str, tuple[float | None, float | None]],
+) -> list[Finding]:  # fmt: skip
     """Checks across cells of a row: fixed items, periods after the workbook's, KPI percents."""
     sheet = rs.sheet
     out: list[Finding] = []
@@ -478,7 +492,7 @@ def _cross_checks(
                     "month's workbook.")
             )  # fmt: skip
     if sheet.key == "kpis":
-        out.extend(_guess_kpi_percent(rs, raw_row, typed, file))
+        out.extend(_guess_kpi_percent(rs, raw_row, typed, file, ranges))
     if sheet.key == "stages":
         out.extend(_stage_contradictions(rs, raw_row, typed, file))
     return out
@@ -509,29 +523,47 @@ def _fixed_items(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def _guess_kpi_percent(
-    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str
-) -> list[Finding]:
+    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str,
+    ranges: dict[str, tuple[float | None, float | None]],
+) -> list[Finding]:  # fmt: skip
     """A % KPI given as a fraction (0.91) while its target is on the 0-100 scale (95);
-    then a % KPI's Actual outside 0-100 is an error (never a figure in the ledger)."""
+    then an Actual outside its KPI's range is an error (never a figure in the ledger): the
+    config's min/max for the KPI, else 0-100 for a % KPI."""
     actual, target = typed.get("actual"), typed.get("target")
-    if not is_percent_unit(typed.get("unit")) or actual is None:
+    if actual is None:
         return []
     col = rs.sheet.column("actual")
-    if target is not None and 0 < abs(actual) <= 1 < abs(target) <= 100:
-        typed["actual"] = round(actual * 100, 10)
-        shown = f"{typed['actual']:g}%"
-        return [
-            _at(GuessedPercent, rs, raw_row, col, file, raw_row.values.get("actual"), note=shown,
-                hint=f"The target is {target:g} (%), so type {typed['actual']:g} to remove this "
-                "warning.", extra={"used": typed["actual"]})
-        ]  # fmt: skip
-    if not 0 <= actual <= 100:
-        return [
-            _at(OutOfRange, rs, raw_row, col, file, raw_row.values.get("actual"),
+    found = raw_row.values.get("actual")
+    out: list[Finding] = []
+    percent = is_percent_unit(typed.get("unit"))
+    if percent and target is not None and 0 < abs(actual) <= 1 < abs(target) <= 100:
+        actual = typed["actual"] = round(actual * 100, 10)
+        out.append(
+            _at(GuessedPercent, rs, raw_row, col, file, found, note=f"{actual:g}%",
+                hint=f"The target is {target:g} (%), so type {actual:g} to remove this "
+                "warning.", extra={"used": actual})
+        )  # fmt: skip
+    agreed = ranges.get(key_text(typed.get("kpi_id")))
+    if agreed is not None:
+        lo, hi = agreed
+        if (lo is not None and actual < lo) or (hi is not None and actual > hi):
+            if lo is not None and hi is not None:
+                span = f"from {lo:g} to {hi:g}"
+            else:
+                span = f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+            out.append(
+                _at(OutOfRange, rs, raw_row, col, file, found,
+                    note=f"{span}, as agreed for this KPI in the relationship config",
+                    hint="Check the figure; if it is right, ask the relationship manager to "
+                    "widen the KPI's range.")
+            )  # fmt: skip
+    elif percent and not 0 <= actual <= 100:
+        out.append(
+            _at(OutOfRange, rs, raw_row, col, file, found,
                 note="from 0 to 100, the KPI's unit is %",
                 hint="Type the percentage as a number from 0 to 100, e.g. 93.5.")
-        ]  # fmt: skip
-    return []
+        )  # fmt: skip
+    return out
 
 
 # --- Many files --------------------------------------------------------------------------------
@@ -678,23 +710,31 @@ def _skip_reason(path: Path) -> str:
 
 
 def read_workbook(
-    path: str | Path, *, relationship_id: str | None = None, limits: Limits | None = None
+    path: str | Path,
+    *,
+    relationship_id: str | None = None,
+    limits: Limits | None = None,
+    ranges: KpiRanges | None = None,
 ) -> Submission:
     """Read and validate one workbook: typed records, findings, identity, sha256, mtime."""
     from rmp_workbook.read import read_raw
 
-    return validate_raw(read_raw(path, limits), relationship_id=relationship_id)
+    return validate_raw(read_raw(path, limits), relationship_id=relationship_id, ranges=ranges)
 
 
 def validate_file(
-    path: str | Path, *, relationship_id: str | None = None, limits: Limits | None = None
+    path: str | Path,
+    *,
+    relationship_id: str | None = None,
+    limits: Limits | None = None,
+    ranges: KpiRanges | None = None,
 ) -> FileResult:
     """Validate one file; an unexpected failure becomes an ``internal-error`` finding."""
     from rmp_workbook.read import read_raw
 
     try:
         raw = read_raw(path, limits)
-        sub = validate_raw(raw, relationship_id=relationship_id)
+        sub = validate_raw(raw, relationship_id=relationship_id, ranges=ranges)
     except Exception as exc:  # one bad file must not stop the run
         reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         finding = InternalError(file=str(path), note=reason)
@@ -725,6 +765,7 @@ def validate_paths(
     limits: Limits | None = None,
     each: Callable[[FileResult], None] | None = None,
     keep_records: bool = True,
+    ranges: KpiRanges | None = None,
 ) -> Report:
     """Validate workbooks and folders of workbooks (sorted by name), reporting skipped files.
 
@@ -737,6 +778,9 @@ def validate_paths(
     ``each`` is called with every result in input order as soon as it is ready (a merge
     records it in the ledger then); with ``keep_records`` False the records are then
     dropped (:meth:`Submission.release`), so memory does not grow with the files.
+
+    ``ranges`` (:meth:`RelationshipConfig.kpi_ranges`) refuse a KPI Actual outside the
+    min/max agreed for its KPI.
     """
     limits = limits or Limits.from_env()
     files, empty = expand_paths(paths)
@@ -755,7 +799,7 @@ def validate_paths(
         if progress and not result.skipped:
             progress(result.path)
 
-    results = _results(todo, jobs, relationship_id, limits)
+    results = _results(todo, jobs, relationship_id, limits, ranges)
     try:
         for path, skip in files:
             if skip:
@@ -786,18 +830,24 @@ def _end_with_parent(parent: int | None) -> None:
 
 
 def _results(
-    todo: Sequence[Path], jobs: int, relationship_id: str | None, limits: Limits
+    todo: Sequence[Path],
+    jobs: int,
+    relationship_id: str | None,
+    limits: Limits,
+    ranges: KpiRanges | None = None,
 ) -> Generator[FileResult, None, None]:
     """Each file's result in order; with ``jobs`` > 1 read ahead in worker processes, a
     few files per worker at most, so finished results never pile up unread."""
     if jobs <= 1 or len(todo) <= 1:
         for path in todo:
-            yield validate_file(path, relationship_id=relationship_id, limits=limits)
+            yield validate_file(path, relationship_id=relationship_id, limits=limits, ranges=ranges)
         return
     from concurrent.futures import Future, ProcessPoolExecutor
 
     def start(path: Path) -> Future[FileResult]:
-        return pool.submit(validate_file, path, relationship_id=relationship_id, limits=limits)
+        return pool.submit(
+            validate_file, path, relationship_id=relationship_id, limits=limits, ranges=ranges
+        )
 
     import multiprocessing
 

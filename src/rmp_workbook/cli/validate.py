@@ -160,6 +160,7 @@ def validate(
         jobs=jobs,
         keep_records=False,
         each=check,
+        ranges=config.kpi_ranges() if config else None,
     )
     written = []
     if feedback_dir:
