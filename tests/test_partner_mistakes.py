@@ -33,7 +33,9 @@ def _records(path: Path, sheet: str) -> list[dict[str, object]]:
 
 
 def _findings(path: Path) -> list[tuple[str, str, str]]:
-    return validate_paths([path]).flatten(("sheet", "cell", "code"))
+    """The findings of a workbook, less the incomplete warnings (sheets not filled in here)."""
+    found = validate_paths([path]).flatten(("sheet", "cell", "code"))
+    return [f for f in found if f[2] != "incomplete"]
 
 
 def _messages(path: Path) -> dict[str, str]:
