@@ -43,7 +43,7 @@ from rmp_workbook.findings import (
     RenamedColumn,
     RenamedSheet,
 )
-from rmp_workbook.model import Submission
+from rmp_workbook.records import Submission
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
