@@ -9,32 +9,6 @@ from consolidated_factory import NOT_SHARED, PARTNERS, PERIODS, make_consolidate
 from rmp_workbook import summary
 
 
-@pytest.mark.parametrize(
-    ("actual", "target", "amber", "direction", "rag"),
-    [
-        (96, 95, 90, "Higher is better", "Green"),
-        (95, 95, 90, "Higher is better", "Green"),
-        (92, 95, 90, "Higher is better", "Amber"),
-        (89.9, 95, 90, "Higher is better", "Red"),
-        (1.5, 2, 3, "Lower is better", "Green"),
-        (2.5, 2, 3, "Lower is better", "Amber"),
-        (3.5, 2, 3, "Lower is better", "Red"),
-        (94, 95, None, "Higher is better", "Red"),
-        (None, 95, 90, "Higher is better", "No data"),
-        (94, None, 90, "Higher is better", "No data"),
-    ],
-)
-def test_kpi_rag(actual, target, amber, direction, rag):
-    assert summary.kpi_rag(actual, target, amber, direction) == rag
-
-
-def test_sla_rag():
-    assert summary.sla_rag(3.5, 4, "At most") == "Green"
-    assert summary.sla_rag(4.5, 4, "At most") == "Red"
-    assert summary.sla_rag(96.5, 98, "At least") == "Red"
-    assert summary.sla_rag(None, 98, "At least") == "No data"
-
-
 def test_tiles_follow_the_history():
     c = make_consolidated()
     tiles = {t.key: t for t in summary.kpi_tiles(c)}

@@ -230,6 +230,7 @@ def merge(
     progress: Progress | None = None,
     jobs: int | None = None,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> MergeResult:
     """Validate, record, reconcile and write the consolidated workbook for one period.
 
@@ -289,7 +290,7 @@ def merge(
             config=config,
             skipped=result.skipped,
             report=report,
-            today=today,
+            as_of=as_of or today,
         )
         result.seconds["reconcile"] = time.perf_counter() - started
     finally:
@@ -301,7 +302,9 @@ def merge(
     recorded = "; the ledger has recorded this run, so running again adds nothing twice"
     try:
         started = time.perf_counter()
-        result.output = write_consolidated(result.consolidated, output)
+        result.output = write_consolidated(
+            result.consolidated, output, result.consolidated.thresholds
+        )
         result.seconds["write"] = time.perf_counter() - started
     except OSError as exc:
         raise OutputError(_os_reason(output, exc) + recorded) from None
@@ -416,8 +419,12 @@ def consolidated_view(
     skipped: Sequence[Skipped] = (),
     report: Report | None = None,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Consolidated:
     """The reconciled view of ``period`` (default: the ledger's latest) from the ledger.
+
+    Gaps are aged against ``as_of`` (``today`` is its older name), by default the
+    period's last day.
 
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
@@ -452,7 +459,7 @@ def consolidated_view(
         data_quality=_data_quality(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
-        today=today,
+        as_of=as_of or today,
     )
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
