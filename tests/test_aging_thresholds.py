@@ -63,9 +63,7 @@ def _timeless(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """A sheet's values without the run's own time stamps (when it was generated)."""
     return [
         tuple(
-            None
-            if isinstance(v, dt.datetime) or (isinstance(v, str) and "generated" in v)
-            else v
+            None if isinstance(v, dt.datetime) or (isinstance(v, str) and "generated" in v) else v
             for v in r
         )
         for r in rows
