@@ -23,6 +23,7 @@ from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED, days_open_rag, is_worse, kpi_rag, risk_rag
 from rmp_workbook.rows import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.schema import SCHEMA
+from rmp_workbook.wording import with_unit
 
 Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
 
@@ -275,7 +276,6 @@ def _kpi_below_target(c: Consolidated, t: Thresholds, today: dt.date) -> Iterato
         if rag in (GREEN, NO_DATA):
             continue
         series = _series(c.kpi_history, ("kpi_id",), row, str(row.get("source")))
-        unit = format_value(row.get("unit"))
         yield Gap(
             area="KPIs",
             item=_label("kpis", row),
@@ -286,7 +286,7 @@ def _kpi_below_target(c: Consolidated, t: Thresholds, today: dt.date) -> Iterato
             since=_since_worse(series, c.period),
             next_step=(
                 f"Agree a recovery plan with {row.get('owner') or row.get('source')} to bring "
-                f"the KPI back to {format_value(row.get('target'))}{unit}."
+                f"the KPI back to {with_unit(row.get('target'), row.get('unit'))}."
             ),
         )
 

@@ -40,7 +40,6 @@ from rmp_workbook.findings import (
     NotAWorkbook,
 )
 from rmp_workbook.model import Submission
-from rmp_workbook.models import is_blank, norm
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
@@ -51,6 +50,7 @@ from rmp_workbook.schema import (
     Sheet,
     SheetKind,
 )
+from rmp_workbook.values import is_blank, norm
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 10
