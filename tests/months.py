@@ -17,8 +17,8 @@ import openpyxl
 
 from rmp_workbook.config import RelationshipConfig, load_config
 from rmp_workbook.merge import MergeResult, merge
-from rmp_workbook.models import norm
 from rmp_workbook.schema import SHEETS, SheetKind
+from rmp_workbook.values import norm
 
 NW, CO = "Northwind Ltd", "Contoso plc"
 
