@@ -174,6 +174,20 @@ def test_the_config_wins_over_last_months_values(tmp_path: Path) -> None:
                                            "Actual": 3}]})  # fmt: skip
     september = rel.merge("2026-09")
     assert not [f for f in september.left_out if f.code == "required"]
+    # The KPI nobody agreed is counted, and flagged with its cell on the Data quality sheet.
+    assert september.consolidated is not None
+    assert "K77" in set(september.consolidated.tables["kpis"]["kpi_id"])
+    assert september.output is not None
+    quality = openpyxl.load_workbook(september.output)["Data quality"]
+    header = [c.value for c in quality[1]]
+    flagged = [
+        dict(zip(header, (c.value for c in row), strict=True))
+        for row in quality.iter_rows(min_row=2)
+    ]
+    flagged = [f for f in flagged if f.get("Code") == "kpi-not-agreed"]
+    assert [(f["File"], f["Sheet"], f["Cell"], f["Severity"]) for f in flagged] == [
+        ("contoso-plc-2026-09.xlsx", "KPIs", "A3", "warning")
+    ]
 
     # The target and owner change in the config: October's templates take the new values.
     rel.set_config(
