@@ -151,6 +151,25 @@ def test_registers_carry_forward_and_are_prefilled(tmp_path: Path) -> None:
     texts = _dashboard_texts(october.output)
     assert "First joint bid won" in texts and "No successes recorded yet." not in texts
 
+    # Removing is said on purpose: Keep or remove = Remove. Contoso's copy (pre-filled, left
+    # as it was) does not bring it back, and December's templates no longer carry it.
+    rel.returned(
+        "2026-11",
+        NW,
+        {
+            "KPIs": KPI,
+            "Successes": [{"Date": dt.datetime(2026, 9, 12), "Keep or remove": "Remove"}],
+        },
+    )
+    rel.returned("2026-11", CO, {"KPIs": KPI})
+    november = rel.merge("2026-11")
+    assert november.consolidated is not None
+    assert november.consolidated.tables["successes"].empty
+    assert list(november.consolidated.tables["testimonials"]["from_person"]) == ["J. Doe"]
+    assert "No successes recorded yet." in _dashboard_texts(november.output)
+    for partner in (NW, CO):
+        assert sheet_rows(rel.templates("2026-12")[partner], "Successes") == []
+
 
 AGREED = CONFIG.replace(
     'owner = "Northwind Ltd"\n',

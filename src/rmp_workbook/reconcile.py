@@ -32,7 +32,7 @@ from rmp_workbook.rows import (
     norm_text,
     percent,
 )
-from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
+from rmp_workbook.schema import REMOVE, SCHEMA, SHEETS, ColType, Sheet, SheetKind
 
 DISCREPANCY_COLUMNS = (
     "sheet",
@@ -789,6 +789,8 @@ def consolidate(
             row, found = _reconcile_group(
                 sheet, group, partners, thresholds.numeric_tolerance, partner_columns
             )
+            if _removed(row):
+                continue  # taken off the register on purpose (the latest word is Remove)
             out_rows.append(row)
             all_discrepancies.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
         tables[sheet.key] = _frame(
@@ -838,7 +840,14 @@ def consolidate(
 CARRIED_FORWARD = ("risks", "bottlenecks", "actions", "successes", "testimonials")
 """Registers whose items carry forward: a partner's latest row of each item over all its
 submissions up to the period counts, not only the rows of its latest workbook. An item
-leaves a register on purpose (a risk Closed, an action Done), never by a row left out."""
+leaves a register on purpose (a risk Closed, an action Done, a success or testimonial
+marked Remove), never by a row left out."""
+
+
+def _removed(row: Mapping[str, Any]) -> bool:
+    """Whether a reconciled register entry was removed on purpose (Keep or remove: Remove)."""
+    entry = row.get("entry")
+    return entry is not None and norm_text(entry) == norm_text(REMOVE)
 
 
 def _carry_forward(sheet: Sheet, rows: list[_Row], latest: set[str]) -> list[_Row]:
