@@ -777,6 +777,10 @@ def consolidate(
             if history is not None:  # complete: its working lists can go now
                 history_frames[sheet.key] = history.frame()
                 del history
+        elif sheet.key in CARRIED_FORWARD:
+            ids = [s.id for s in listed if sheet.key in s.sheets]
+            latest_subs = {str(i) for i in latest_ids}
+            now = _carry_forward(sheet, _build_rows(sheet, source, subs, ids), latest_subs)
         else:
             ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
             now = _build_rows(sheet, source, subs, ids)
@@ -829,6 +833,27 @@ def consolidate(
     )
     result.gaps = find_gaps(result, thresholds, as_of)
     return result
+
+
+CARRIED_FORWARD = ("risks", "bottlenecks", "actions", "successes", "testimonials")
+"""Registers whose items carry forward: a partner's latest row of each item over all its
+submissions up to the period counts, not only the rows of its latest workbook. An item
+leaves a register on purpose (a risk Closed, an action Done), never by a row left out."""
+
+
+def _carry_forward(sheet: Sheet, rows: list[_Row], latest: set[str]) -> list[_Row]:
+    """Each partner's most recent row of each keyed item, from whichever of its workbooks
+    last reported it; a row without a key counts only from the partner's latest workbook."""
+    best: dict[tuple[str, tuple[Any, ...]], _Row] = {}
+    for key, r in _with_occurrence(sheet, rows):
+        if key[0] == "own":
+            if r.submission in latest:
+                best[(r.partner, key)] = r
+            continue
+        seen = best.get((r.partner, key))
+        if seen is None or r.recency > seen.recency:
+            best[(r.partner, key)] = r
+    return list(best.values())
 
 
 SUBMISSIONS_PER_READ = 64
@@ -1093,6 +1118,8 @@ def matching_keys_markdown() -> str:
         counts = (
             f"rows whose {s.column(s.period).header} is the period"
             if s.period
+            else "each partner's latest row of each item"
+            if s.key in CARRIED_FORWARD
             else "latest submission"
         )
         compared = ", ".join(s.column(k).header for k in compared_columns(s))
