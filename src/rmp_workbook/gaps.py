@@ -20,8 +20,8 @@ import pandas as pd
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.model import Consolidated, Gap
+from rmp_workbook.plain import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED, days_open_rag, is_worse, kpi_rag, risk_rag
-from rmp_workbook.rows import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.schema import SCHEMA
 from rmp_workbook.wording import with_unit
 

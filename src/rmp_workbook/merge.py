@@ -478,8 +478,8 @@ def _kpis_not_agreed(
     """A ``kpi-not-agreed`` warning for each KPI row of the period's current workbooks whose
     KPI ID the config does not list (the figure still counts; it is shown as not agreed)."""
     from rmp_workbook.findings import KpiNotAgreed
+    from rmp_workbook.plain import norm_key
     from rmp_workbook.reconcile import as_period
-    from rmp_workbook.rows import norm_key
     from rmp_workbook.schema import SCHEMA
 
     sheet = SCHEMA["kpis"]

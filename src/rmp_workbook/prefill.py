@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rmp_workbook.rows import clean, norm_key
+from rmp_workbook.plain import clean, norm_key
 from rmp_workbook.schema import SCHEMA
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
 from rmp_workbook.gaps import find_gaps
 from rmp_workbook.model import Consolidated
-from rmp_workbook.rows import (
+from rmp_workbook.plain import (
     LABEL_COLUMNS,
     clean,
     format_value,
