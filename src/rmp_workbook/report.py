@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from rmp_workbook import __version__, summary
 from rmp_workbook.config import RelationshipConfig, Thresholds
 from rmp_workbook.findings import UsageError
-from rmp_workbook.model import Consolidated
 from rmp_workbook.rag import NAVY, SERIES_COLOURS, SLATE, ZONE_FILLS, heat_zone, risk_legend
+from rmp_workbook.records import Consolidated
 from rmp_workbook.summary import Tile
 
 if TYPE_CHECKING:

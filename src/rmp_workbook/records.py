@@ -155,3 +155,18 @@ class Consolidated:
     """The config's thresholds the gaps were found with; every output colours by them."""
     as_of: dt.date | None = None
     """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSubmission:
+    """One current submission a :class:`RecordSource` holds, up to the period."""
+
+    id: Any
+    """The source's id of the submission (the ledger's integer id)."""
+    partner: str
+    """The partner's name as the submission gives it."""
+    period: str
+    """The submission's reporting period, ``YYYY-MM``."""
+    received_at: dt.datetime | None
+    sheets: frozenset[str]
+    """Keys of the sheets holding at least one of its records."""
