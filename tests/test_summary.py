@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from consolidated_factory import NOT_SHARED, PARTNERS, PERIODS, make_consolidated
 
-from rmp_workbook import summary
+from rmp_workbook import rag, summary
 
 
 def test_tiles_follow_the_history():
@@ -85,7 +85,8 @@ def test_headline_counts_measures_risks_and_partners():
     tiles = summary.kpi_tiles(c) + summary.sla_tiles(c)
     off = sum(t.rag in ("Amber", "Red") for t in tiles)
     red = sum(
-        summary.heat_zone(r["likelihood"], r["impact"]) == "Red" for r in summary.open_risks(c)
+        rag.heat_zone(r["likelihood"], r["impact"], c.thresholds) == "Red"
+        for r in summary.open_risks(c)
     )
     line = summary.headline(c)
     assert line == (

@@ -30,7 +30,7 @@ from rmp_workbook.schema import SCHEMA
 if TYPE_CHECKING:
     from rmp_workbook.config import RelationshipConfig
     from rmp_workbook.ledger import Ledger
-    from rmp_workbook.model import Consolidated
+    from rmp_workbook.records import Consolidated
 
 Prefill = dict[str, list[dict[str, Any]]]
 

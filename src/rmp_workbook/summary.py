@@ -20,6 +20,7 @@ from rmp_workbook.rag import (  # noqa: F401  (the outputs read the statuses thr
     RAG_ORDER,
     RAG_SCORE,
     RED,
+    heat_zone,
     kpi_rag,
     sla_rag,
 )
@@ -424,12 +425,9 @@ def held_back_testimonials(c: Consolidated) -> int:
 def headline(
     c: Consolidated,
     tiles: list[Tile] | None = None,
-    *,
-    red: int = 15,
-    amber: int = 10,
 ) -> str:
     """One line an executive reads first, e.g. "3 of 8 measures off target, 2 red risks,
-    awaiting 1 partner" (``red``/``amber``: the risk score thresholds)."""
+    awaiting 1 partner" (risks coloured by the view's thresholds)."""
 
     tiles = tiles if tiles is not None else kpi_tiles(c) + sla_tiles(c)
     rated = [t for t in tiles if t.rag != NO_DATA]
@@ -441,7 +439,7 @@ def headline(
     else:
         measures = f"all {plural(len(rated), 'measure')} on target"
     red_risks = sum(
-        heat_zone(r["likelihood"], r["impact"], red, amber) == RED for r in open_risks(c)
+        heat_zone(r["likelihood"], r["impact"], c.thresholds) == RED for r in open_risks(c)
     )
     risks = f"{plural(red_risks, 'red risk')}" if red_risks else "no red risks"
     missing = [p for p in c.expected_partners if p not in set(c.partners)]
