@@ -17,10 +17,7 @@ import rmp_workbook
 PACKAGE = "rmp_workbook"
 ROOT = Path(rmp_workbook.__file__).parent
 
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # reconcile ⇄ gaps: removed by the `rag` work (issue 11, items 7-11).
-    frozenset({"rmp_workbook.reconcile", "rmp_workbook.gaps"}),
-}
+KNOWN_CYCLES: set[frozenset[str]] = {}
 """Cycles that exist today and are being removed. Never add one: remove the import instead.
 When a cycle is gone, delete its entry (the test says so)."""
 

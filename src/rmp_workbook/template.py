@@ -220,6 +220,7 @@ def _initial_rows(
                 "owner": k.owner,
             }
             for k in config.kpis
+            if config.reports_kpi(identity["partner"], k.id)
         ]
     elif config is not None and sheet.key == "sla":
         base = [
@@ -244,11 +245,17 @@ def _initial_rows(
         extra = dict(given)
         if sheet.period and not extra.get(sheet.period):
             extra[sheet.period] = period
-        key, key_cols = row_key(sheet, extra), (*sheet.keys, *sheet.alt_keys)
+        key = row_key(sheet, extra)
         match = next((r for r in base if key and row_key(sheet, r) == key), None)
-        if match is not None:  # the row keeps its key as first spelt
+        if match is not None:
+            # The config's agreed fields (target, amber, owner…) win over last month's values;
+            # the row keeps its key as first spelt.
             match.update(
-                {k: v for k, v in extra.items() if v is not None and v != "" and k not in key_cols}
+                {
+                    k: v
+                    for k, v in extra.items()
+                    if v is not None and v != "" and match.get(k) in (None, "")
+                }
             )
         else:
             base.append(extra)
