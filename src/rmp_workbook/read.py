@@ -38,6 +38,7 @@ from rmp_workbook.findings import (
     MissingOptionalColumn,
     MissingSheet,
     NotAWorkbook,
+    SheetNotInTemplate,
 )
 from rmp_workbook.model import Submission
 from rmp_workbook.models import is_blank, norm
@@ -50,6 +51,7 @@ from rmp_workbook.schema import (
     SHEETS,
     Sheet,
     SheetKind,
+    added_after,
 )
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -244,7 +246,10 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
         )
         for sheet in SHEETS:
             if norm(sheet.name) not in names:
-                raw.findings.append(MissingSheet(file=file, sheet=sheet.name))
+                version = (raw.meta or {}).get("schema_version", "")
+                # A workbook made before a sheet existed cannot have it: not an error.
+                missing = SheetNotInTemplate if added_after(sheet, version) else MissingSheet
+                raw.findings.append(missing(file=file, sheet=sheet.name))
                 continue
             name = names[norm(sheet.name)]
             grid = _rows(book, name, errors.get(name))
