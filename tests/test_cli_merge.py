@@ -92,7 +92,7 @@ def test_template_prefilled_from_the_ledger(returned: Path, tmp_path: Path) -> N
     assert [r[0] for r in risks[1:] if r[0]] == ["R01"]
     nowhere = str(tmp_path / "none.sqlite")
     missing = run_rmp("template", "--relationship", "X", "--partner", NORTH, "--period",
-                      "2026-12", "--ledger", nowhere, "-o", str(out))  # fmt: skip
+                      "2026-12", "--ledger", nowhere, "-o", str(tmp_path / "new.xlsx"))  # fmt: skip
     assert missing.returncode == 2 and "no ledger" in missing.stderr
 
 

@@ -221,3 +221,52 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path: Path, config_file: Path)
         "template", "--config", str(config_file), "--all", "--period", "2026-11", "-o", str(blocker)
     )
     assert code == 2 and "is a file" in text
+
+
+def _filled(path: Path) -> bytes:
+    """Type an answer into a workbook as a partner would, and return its bytes."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb["Relationship"]["B6"] = "Aisha Khan"
+    wb.save(path)
+    return path.read_bytes()
+
+
+def test_an_existing_workbook_is_never_replaced_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "nw.xlsx"
+    args = ["template", "--relationship", "R", "--partner", "P", "--period", "2026-11"]
+    code, text = rmp(*args, "-o", str(out))
+    assert code == 0, text
+    before = _filled(out)
+    code, text = rmp(*args, "-o", str(out))
+    assert code == 2 and "already exists" in text and "--force" in text, text
+    assert out.read_bytes() == before
+    # Into a folder: the same refusal for the file it would write there.
+    (tmp_path / "p-2026-11.xlsx").write_bytes(before)
+    code, text = rmp(*args, "-o", str(tmp_path) + "/")
+    assert code == 2 and "p-2026-11.xlsx" in text
+    code, text = rmp(*args, "-o", str(out), "--force")
+    assert code == 0, text
+    assert out.read_bytes() != before
+    assert relationship_values(out)["Prepared by"] == ""
+
+
+def test_all_refuses_when_any_partner_workbook_exists(tmp_path: Path, config_file: Path) -> None:
+    args = ["template", "--config", str(config_file), "--all", "--period", "2026-11"]
+    folder = tmp_path / "2026-11"
+    code, text = rmp(*args, "-o", str(folder))
+    assert code == 0, text
+    filled = folder / "contoso-plc-2026-11.xlsx"
+    before = _filled(filled)
+    others = {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p != filled}
+    code, text = rmp(*args, "-o", str(folder))
+    assert code == 2, text
+    assert (
+        "contoso-plc-2026-11.xlsx" in text and "--force" in text and "nothing was written" in text
+    )
+    assert filled.read_bytes() == before
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p != filled} == others
+    code, text = rmp(*args, "-o", str(folder), "--force")
+    assert code == 0, text
+    assert filled.read_bytes() != before

@@ -70,16 +70,21 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
 
 
 def test_readme_first_commands_are_the_newcomers(tmp_path: Path) -> None:
-    """The README's first two commands: install and run the demo; install and run the tests
-    (the very command .ci/run runs). The first one works as written, in an empty folder."""
+    """The README's first two commands: make and activate a virtual environment, then
+    install and run the demo; the same, then install and run the tests (the very command
+    .ci/run runs in its own fresh environment). The demo works as written, in an empty folder."""
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
-    first = re.search(r"```bash\n(.*?)\n(.*?)\n", readme)
-    assert first is not None
-    assert first.group(1) == "pip install -e . && rmp demo"
-    assert first.group(2) == "pip install -e '.[test]' && pytest"
+    first = re.search(r"```bash\n(.*?)\n(.*?)\n```", readme)
+    assert first is not None, "the set-up is exactly two commands"
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert first.group(1) == venv + "pip install -e . && rmp demo"
+    assert first.group(2) == venv + "pip install -e '.[test]' && pytest"
     ci = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert first.group(2) in ci
-    proc = run_rmp(*shlex.split(first.group(1).partition(" && ")[2])[1:], cwd=tmp_path)
+    # .ci/run makes its own fresh virtual environment, then runs the rest of the line.
+    assert first.group(2).removeprefix(venv) in ci
+    assert any(line.startswith("python3 -m venv") for line in ci)
+    demo = first.group(1).rpartition(" && ")[2]
+    proc = run_rmp(*shlex.split(demo)[1:], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "rmp-demo" / "consolidated-2026-11.xlsx").exists()

@@ -19,11 +19,9 @@ Partner text is always written as text: nothing becomes a formula or a link.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +34,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.cells import a1, quote_sheet, safe_sheet_name
 from rmp_workbook.container import Limits, check_container
 from rmp_workbook.findings import Finding, Severity, UsageError
@@ -366,15 +365,8 @@ def _add_problems_sheet(
 
 
 def _save_atomic(wb: Workbook, out: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".~rmp-", suffix=".xlsx")
-    os.close(fd)
-    try:
+    with atomic_output(out, suffix=".xlsx") as tmp:
         wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def write_report_feedback(

@@ -14,7 +14,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from rmp_workbook import schema
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.cells import a1, quote_sheet
 from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
@@ -32,6 +32,8 @@ from rmp_workbook.schema import ColType, Column, Sheet, SheetKind
 
 __all__ = [
     "check_period",
+    "partner_template_paths",
+    "refuse_existing",
     "regenerate",
     "slugify",
     "template_file_name",
@@ -153,11 +155,9 @@ def write_template(
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_output(target, suffix=".xlsx") as tmp:
         workbook = Workbook(
-            tmp_name,
+            str(tmp),
             {
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
@@ -166,10 +166,6 @@ def write_template(
         )
         _Writer(workbook, identity, meta, config, when).write(rows)
         workbook.close()
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     return target
 
 
@@ -812,25 +808,12 @@ def template_file_name(partner: str, period: str) -> str:
     return f"{stem}-{period}.xlsx" if period else f"{stem}.xlsx"
 
 
-def write_partner_templates(
-    folder: str | os.PathLike[str],
-    config: RelationshipConfig,
-    period: str,
-    *,
-    prefill: Mapping[str, Mapping[str, Sequence[Mapping[str, object]]]] | None = None,
-    generated_at: dt.datetime | None = None,
+def partner_template_paths(
+    folder: str | os.PathLike[str], config: RelationshipConfig, period: str
 ) -> list[Path]:
-    """One workbook per partner of ``config`` into ``folder``; return the paths in config order.
-
-    ``prefill`` maps a partner name to that partner's prefill (see :func:`write_template`).
-    """
-    if not config.partners:
-        raise UsageError("the config lists no partners: add [[relationship.partners]] entries")
-    period = check_period(period)
+    """Where :func:`write_partner_templates` writes each partner's workbook, in config order."""
     out = Path(folder)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file; with --all, -o names a folder")
-    written: list[Path] = []
+    paths: list[Path] = []
     taken: set[str] = set()
     for partner in config.partners:
         name = template_file_name(partner.name, period)
@@ -838,9 +821,54 @@ def write_partner_templates(
         while name in taken:
             name, n = f"{stem}-{n}.xlsx", n + 1
         taken.add(name)
+        paths.append(out / name)
+    return paths
+
+
+def refuse_existing(paths: Sequence[Path]) -> None:
+    """UsageError naming the outputs that already exist: a filled workbook is never replaced
+    silently (the CLI's ``--force`` skips this check)."""
+    existing = [p for p in paths if p.exists()]
+    if not existing:
+        return
+    shown = ", ".join(str(p) for p in existing[:3])
+    more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+    verb = "exists" if len(existing) == 1 else "exist"
+    raise UsageError(
+        f"{shown}{more} already {verb} and may hold a partner's answers; "
+        "nothing was written. Pass --force to replace, or choose another -o"
+    )
+
+
+def write_partner_templates(
+    folder: str | os.PathLike[str],
+    config: RelationshipConfig,
+    period: str,
+    *,
+    prefill: Mapping[str, Mapping[str, Sequence[Mapping[str, object]]]] | None = None,
+    generated_at: dt.datetime | None = None,
+    overwrite: bool = True,
+) -> list[Path]:
+    """One workbook per partner of ``config`` into ``folder``; return the paths in config order.
+
+    ``prefill`` maps a partner name to that partner's prefill (see :func:`write_template`).
+    With ``overwrite`` False nothing is written when any of the workbooks already exists
+    (UsageError naming them).
+    """
+    if not config.partners:
+        raise UsageError("the config lists no partners: add [[relationship.partners]] entries")
+    period = check_period(period)
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; with --all, -o names a folder")
+    paths = partner_template_paths(out, config, period)
+    if not overwrite:
+        refuse_existing(paths)
+    written: list[Path] = []
+    for partner, path in zip(config.partners, paths, strict=True):
         written.append(
             write_template(
-                out / name,
+                path,
                 relationship_id=config.id,
                 relationship_name=config.name,
                 partner=partner.name,

@@ -43,6 +43,12 @@ from rmp_workbook.cli.options import handle_errors, output_option, period_option
     "lines, open risks, open bottlenecks and actions, and contacts.",
 )
 @output_option("The workbook to write (.xlsx), or with --all the folder to write into.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace workbooks that already exist at -o (they may hold a partner's answers); "
+    "without it rmp refuses and writes nothing.",
+)
 @handle_errors
 def template(
     relationship_name: str | None,
@@ -53,6 +59,7 @@ def template(
     all_partners: bool,
     ledger: str | None,
     output: str,
+    force: bool,
 ) -> None:
     """Write the Excel workbook a partner fills in for one month.
 
@@ -60,7 +67,8 @@ def template(
     first: drop-downs, input messages and validation on every input cell,
     headers and formulas locked. With --config the agreed KPIs and SLA lines
     are pre-filled for the period (Actual left blank) and the partner's
-    contact is listed.
+    contact is listed. An existing workbook is never replaced unless
+    --force is given.
 
     \b
     Examples:
@@ -80,6 +88,7 @@ def template(
             all_partners,
             ledger,
             output,
+            force,
         )
 
 
@@ -92,10 +101,12 @@ def _template(
     all_partners: bool,
     ledger: str | None,
     output: str,
+    force: bool,
 ) -> None:
     from rmp_workbook.config import load_config
     from rmp_workbook.template import (
         check_period,
+        refuse_existing,
         slugify,
         template_file_name,
         write_partner_templates,
@@ -114,7 +125,9 @@ def _template(
             raise click.UsageError("give either --partner or --all, not both")
         names = [p.name for p in config.partners]
         prefill = _prefill(ledger, config.id, names, period) if ledger else None
-        for path in write_partner_templates(output, config, period, prefill=prefill):
+        for path in write_partner_templates(
+            output, config, period, prefill=prefill, overwrite=force
+        ):
             click.echo(f"Wrote {path}")
         return
 
@@ -135,6 +148,8 @@ def _template(
     target = Path(output)
     if output.endswith(("/", "\\")) or target.is_dir():
         target = target / template_file_name(partner, period)
+    if not force:
+        refuse_existing([target])
     path = write_template(
         target,
         relationship_id=rel_id,

@@ -13,12 +13,12 @@ import io
 import os
 import random
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.sample.story import UTC, Style
 from rmp_workbook.schema import (
     FORM_FIRST_ROW,
@@ -283,15 +283,8 @@ def _save_frozen(wb: Any, path: Path, saved_at: dt.datetime) -> None:
             entry.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(entry, data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(out.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, suffix=".xlsx") as tmp:
+        tmp.write_bytes(out.getvalue())
 
 
 def fill_workbook(

@@ -1,0 +1,58 @@
+"""Write an output file atomically, with the permissions any file the user creates gets.
+
+Every workbook rmp writes for a person (templates, feedback copies) goes through
+:func:`atomic_output`: the file is written under a temporary name in the target's
+folder and renamed over the target only when complete, so a reader never sees half
+a workbook and an interrupted run leaves the old file in place. The temporary name
+starts with ``.~rmp-``, which ``rmp validate`` and ``rmp merge`` skip and name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMP_PREFIX = ".~rmp-"
+"""How every temporary output file's name starts (see ``validate._LOCK``)."""
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask (reading it means setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def user_file_mode() -> int:
+    """The mode a new file gets from ``open()``: 0o666 less the umask (0o644 usually)."""
+    return 0o666 & ~current_umask()
+
+
+@contextlib.contextmanager
+def atomic_output(target: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; on success it replaces ``target``.
+
+    The temporary file is made by :func:`tempfile.mkstemp`, which creates it 0600; the
+    finished file gets :func:`user_file_mode` instead, so a template or feedback copy
+    is as readable to colleagues as any file the user saves. On failure the temporary
+    file is removed and ``target`` is left as it was. The folder must exist.
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(
+        dir=target.parent,
+        prefix=TEMP_PREFIX,
+        suffix=suffix if suffix is not None else target.suffix,
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, user_file_mode())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
