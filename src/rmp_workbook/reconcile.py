@@ -98,8 +98,8 @@ NUMERIC_TYPES = frozenset(
     {ColType.NUMBER, ColType.PERCENT, ColType.INTEGER, ColType.SCORE, ColType.FORMULA}
 )
 
-_LABEL_COLUMNS = {"kpis": "kpi", "risks": "risk", "bottlenecks": "problem", "actions": "action"}
-"""A descriptive column shown after the key in an item's readable name."""
+_LABEL_COLUMNS = {s.key: s.label for s in SHEETS if s.label}
+"""A descriptive column shown after the key in an item's readable name (``Sheet.label``)."""
 
 
 # --------------------------------------------------------------------------- values

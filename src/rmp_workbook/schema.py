@@ -137,6 +137,8 @@ class Sheet:
     """Rows still open are pre-filled in next month's workbook (registers and plans)."""
     since: str = "1.0"
     """The schema version that added the sheet: a workbook generated before it may lack it."""
+    label: str | None = None
+    """A describing column shown after the key in an item's readable name."""
 
     def is_open(self, status: object) -> bool:
         """Whether a row with this status is still open (blank counts as open)."""
@@ -321,6 +323,7 @@ KPIS = Sheet(
     keys=("kpi_id", "period"),
     owner="owner",
     period="period",
+    label="kpi",
     table_name="KPIsTable",
     columns=(
         text("kpi_id", "KPI ID", "The agreed KPI code, e.g. K01. Same code every month.", required=True, width=9),
@@ -369,6 +372,7 @@ RISKS = Sheet(
     status="status",
     closed=("Closed",),
     carry_forward=True,
+    label="risk",
     table_name="RisksTable",
     columns=(
         text("risk_id", "Risk ID", "A short code for the risk, e.g. R01. Keep it the same every month.", required=True, width=9),
@@ -396,6 +400,7 @@ BOTTLENECKS = Sheet(
     status="status",
     closed=("Resolved",),
     carry_forward=True,
+    label="problem",
     table_name="BottlenecksTable",
     columns=(
         text("bottleneck_id", "Bottleneck ID", "A short code, e.g. B01.", required=True, width=12),
@@ -465,6 +470,7 @@ ACTIONS = Sheet(
     status="status",
     closed=("Done",),
     carry_forward=True,
+    label="action",
     table_name="ActionsTable",
     columns=(
         text("action_id", "Action ID", "A short code, e.g. A01.", required=True, width=10),
@@ -528,6 +534,7 @@ DEVELOPMENT = Sheet(
     closed=("Met", "Cancelled"),
     carry_forward=True,
     since="1.1",
+    label="need",
     table_name="DevelopmentTable",
     columns=(
         text("need_id", "Need ID", "A short code, e.g. D01. Keep it the same every month.", required=True, width=9),
@@ -539,7 +546,7 @@ DEVELOPMENT = Sheet(
         date("due", "Due", "When the need should be met."),
         choice("status", "Status", "Where the need stands.", ("Identified", "Planned", "In progress", "Met", "Cancelled"), width=12),
     ),
-    example={"need_id": "D01", "need": "Joint planning tool training", "partner": "Contoso plc", "people": "12 planners", "owner": "Contoso plc", "due": "2026-12-15", "status": "Planned"},
+    example={"need_id": "D01", "need": "Joint planning tool training", "partner": "Contoso plc", "people": "12 planners", "owner": "Contoso plc", "due": dt.date(2026, 12, 15), "status": "Planned"},
 )
 
 INFORMATION = Sheet(
@@ -551,6 +558,7 @@ INFORMATION = Sheet(
     owner="owner",
     carry_forward=True,
     since="1.1",
+    label="information",
     table_name="InformationTable",
     columns=(
         text("flow_id", "Flow ID", "A short code, e.g. I01. Keep it the same every month.", required=True, width=9),
@@ -574,6 +582,7 @@ COMMUNICATIONS = Sheet(
     owner="owner",
     carry_forward=True,
     since="1.1",
+    label="audience",
     table_name="CommunicationsTable",
     columns=(
         text("comm_id", "Comm ID", "A short code, e.g. C01. Keep it the same every month.", required=True, width=9),
@@ -585,7 +594,7 @@ COMMUNICATIONS = Sheet(
         date("last_done", "Last done", "When it last happened."),
         date("next_due", "Next due", "When it must next happen."),
     ),
-    example={"comm_id": "C01", "audience": "Joint board", "message": "Monthly performance review", "channel": "Meeting", "frequency": "Monthly", "owner": "Northwind Ltd", "last_done": "2026-11-12", "next_due": "2026-12-10"},
+    example={"comm_id": "C01", "audience": "Joint board", "message": "Monthly performance review", "channel": "Meeting", "frequency": "Monthly", "owner": "Northwind Ltd", "last_done": dt.date(2026, 11, 12), "next_due": dt.date(2026, 12, 10)},
 )
 
 VALUE = Sheet(
@@ -599,6 +608,7 @@ VALUE = Sheet(
     closed=("Stopped",),
     carry_forward=True,
     since="1.1",
+    label="initiative",
     table_name="ValueTable",
     columns=(
         text("initiative_id", "Initiative ID", "A short code, e.g. V01. Keep it the same every month.", required=True, width=11),
@@ -612,7 +622,7 @@ VALUE = Sheet(
         text("owner", "Owner", "Who leads the initiative."),
         choice("status", "Status", "Where the initiative stands.", ("Idea", "Agreed", "In progress", "Delivered", "Stopped"), width=12),
     ),
-    example={"initiative_id": "V01", "initiative": "Shared cross-dock", "goal": "Cut transport cost", "estimated": 120000, "realised": 45000, "unit": "GBP", "sharing": "50/50 gain share", "target_date": "2027-06-30", "owner": "Northwind Ltd", "status": "In progress"},
+    example={"initiative_id": "V01", "initiative": "Shared cross-dock", "goal": "Cut transport cost", "estimated": 120000, "realised": 45000, "unit": "GBP", "sharing": "50/50 gain share", "target_date": dt.date(2027, 6, 30), "owner": "Northwind Ltd", "status": "In progress"},
 )
 
 EXIT = Sheet(
@@ -626,6 +636,7 @@ EXIT = Sheet(
     closed=("Retired",),
     carry_forward=True,
     since="1.1",
+    label="trigger",
     table_name="ExitTable",
     columns=(
         text("scenario_id", "Scenario ID", "A short code, e.g. X01. Keep it the same every month.", required=True, width=11),
@@ -637,7 +648,7 @@ EXIT = Sheet(
         date("last_reviewed", "Last reviewed", "When the partners last reviewed this part of the plan together."),
         choice("status", "Status", "Draft, agreed by both partners, tested in an exercise, or retired.", ("Draft", "Agreed", "Tested", "Retired"), width=10),
     ),
-    example={"scenario_id": "X01", "trigger": "Contract not renewed", "service": "Help desk", "measure": "Transition to another vendor within 90 days", "owner": "Fabrikam Services", "notice_days": 90, "last_reviewed": "2026-09-30", "status": "Agreed"},
+    example={"scenario_id": "X01", "trigger": "Contract not renewed", "service": "Help desk", "measure": "Transition to another vendor within 90 days", "owner": "Fabrikam Services", "notice_days": 90, "last_reviewed": dt.date(2026, 9, 30), "status": "Agreed"},
 )
 
 
