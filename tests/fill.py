@@ -182,7 +182,7 @@ GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
     ],
     "Value creation": [
         {"Initiative ID": "V01", "Initiative": "Shared cross-dock", "Goal": "Cut transport cost",
-         "Estimated value": 120000, "Realised value": "45,000", "Unit": "GBP",
+         "Estimated value": 120000, "Realised value": "45000", "Unit": "GBP",
          "How shared": "50/50 gain share", "Target date": dt.datetime(2027, 6, 30),
          "Owner": "Northwind Ltd", "Status": "In progress"},
     ],
