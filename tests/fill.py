@@ -15,9 +15,9 @@ from typing import Any
 
 import openpyxl
 
-from rmp_workbook.models import norm
 from rmp_workbook.schema import SHEETS, SheetKind
 from rmp_workbook.template import write_template
+from rmp_workbook.values import norm
 
 RELATIONSHIP_ID = "NW-CT-2026"
 RELATIONSHIP_NAME = "Northwind–Contoso"
@@ -130,7 +130,7 @@ GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
          "Target": 95, "Amber threshold": 90, "Period": "2026-11", "Actual": 91.5,
          "Owner": "Northwind Ltd"},
         {"KPI ID": "K02", "KPI": "Invoices paid", "Unit": "count", "Direction": "Higher is better",
-         "Target": 1200, "Period": "2026-10", "Actual": "1,250"},
+         "Target": 1200, "Period": "2026-10", "Actual": "1,250.00"},
     ],
     "SLA": [
         {"Service": "Help desk", "Measure": "First response (hours)", "Target": 4,
@@ -182,7 +182,7 @@ GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
     ],
     "Value creation": [
         {"Initiative ID": "V01", "Initiative": "Shared cross-dock", "Goal": "Cut transport cost",
-         "Estimated value": 120000, "Realised value": "45,000", "Unit": "GBP",
+         "Estimated value": 120000, "Realised value": "45000", "Unit": "GBP",
          "How shared": "50/50 gain share", "Target date": dt.datetime(2027, 6, 30),
          "Owner": "Northwind Ltd", "Status": "In progress"},
     ],

@@ -69,7 +69,7 @@ def test_every_row_typed_as_filled(books: dict[str, Path]) -> None:
     assert set(risks) == {"R01", "R02", appended}, "the row appended below the table is read"
     assert risks["R01"]["score"] == 12 and risks["R01"]["raised_on"] == dt.date(2026, 9, 1)
     kpis = {v["kpi_id"]: v for _, v in typed["kpis"]}
-    assert kpis["K02"]["actual"] == 1250.0, "'1,250' typed as text"
+    assert kpis["K02"]["actual"] == 1250.0, "'1,250.00' typed as text"
     stages = {v["stage"]: v for _, v in typed["stages"]}
     assert stages["Knowledge"]["progress"] == pytest.approx(0.91), "'91 %' typed as text"
     assert stages["Knowledge"]["status"] == "In progress"

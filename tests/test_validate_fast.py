@@ -4,8 +4,9 @@
 through the column's coercer; whenever it cannot type a row the validator falls back to the
 row's pydantic model. Here every input column of every sheet gets each tricky value in
 turn, and three things must agree: the fast typer (when it answers) with the model, values
-AND their Python types (91 is not 91.0) and recorded guesses; and ``validate_sheet`` with
-the fast typer with ``validate_sheet`` with only the models (records and findings).
+AND their Python types (91 is not 91.0) and recorded notes (guesses, decimal commas);
+and ``validate_sheet`` with the fast typer with ``validate_sheet`` with only the models
+(records and findings).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TRICKY: list[Any] = [
     None, "", "   ", "\t\n", " x ", "a" * 2001, "b" * 121, "91%", " 91 % ", "91", "60", 60, 60.0,
     1, 1.0, 0, 0.0, -0.0, 0.91, 100, 100.0, 100.5, 101.0, -1.0, -0.5, 3, 3.0, 3.5, 5, 6.0, 1e308,
     math.inf, -math.inf, math.nan, True, False, "1,250", "£1 250.50", "1e3", "inf", "nan",
+    "93,5", "1.250,50", "1,250.50", "80,5%",
     "#REF!", " #n/a ", "Err:502", CellError("#DIV/0!"), "12:30", "Open", " open ", "OPEN",
     "in  progress", "in_progress", "Complete*", "yes", "Y", "no", "TRUE", "high", "Very high",
     "2026-11", "Nov 2026", "11/2026", "2026/13", "2026 Nov", "2026-11-05", "05/11/2026",
@@ -81,7 +83,7 @@ def _by_model(sheet_key: str, values: dict[str, Any]) -> tuple[Any, list[Any]]:
         dumped = row_model(sheet_key).model_validate(values, context=context).model_dump()
     except (ValidationError, OverflowError):
         return None, []
-    return dumped, context.get("guesses", [])
+    return dumped, context.get("notes", [])
 
 
 CASES = [
@@ -109,7 +111,7 @@ def test_fast_typer_agrees_with_the_model_on_every_tricky_cell() -> None:
         answered += 1
         assert expected is not None, (sheet_key, key, value)
         assert _exact(fast) == _exact(expected), (sheet_key, key, value)
-        assert context.get("guesses", []) == guesses, (sheet_key, key, value)
+        assert context.get("notes", []) == guesses, (sheet_key, key, value)
     assert answered > len(CASES) // 4  # the fast path does carry most cells
 
 
@@ -141,8 +143,8 @@ def test_common_cells_take_the_fast_path_with_the_models_result(
     assert type(fast[key]) is type(typed) and fast[key] == typed
     expected, guesses = _by_model(sheet_key, values)
     assert expected is not None and _exact(fast) == _exact(expected)
-    assert [g[3] for g in context.get("guesses", [])] == ([guess] if guess else [])
-    assert context.get("guesses", []) == guesses
+    assert [g[4] for g in context.get("notes", [])] == ([guess] if guess else [])
+    assert context.get("notes", []) == guesses
 
 
 @pytest.mark.parametrize(
@@ -173,7 +175,7 @@ def test_cells_the_fast_path_refuses_are_the_models_to_judge(
         assert fast is None
     else:
         assert fast is not None and _exact(fast) == _exact(expected)
-        assert context.get("guesses", []) == guesses
+        assert context.get("notes", []) == guesses
 
 
 def _sheet(sheet_key: str, rows: list[dict[str, Any]]) -> RawSheet:

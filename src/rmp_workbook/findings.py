@@ -286,6 +286,28 @@ class GuessedPercent(Finding):
     severity = Severity.WARNING
 
 
+class DecimalComma(Finding):
+    code = "decimal-comma"
+    title = "Decimal comma read"
+    description = (
+        "A number typed with a decimal comma (``93,5``, ``1.250,50``); rmp read the comma as "
+        "the decimal mark (93.5, 1250.5). Check the figure shown is the one meant."
+    )
+    template = "{column}: read {value!r} as {note}."
+    severity = Severity.WARNING
+
+
+class AmbiguousNumber(Finding):
+    code = "ambiguous-number"
+    title = "Number reads two ways"
+    description = (
+        "A number typed as text with one separator and three digits after it (``1,250`` or "
+        "``1.250``): it could be a thousand and more, or a number with a decimal mark. rmp "
+        "does not guess; the row is left out until the figure is retyped."
+    )
+    template = "{column}: {value!r} could be {note}."
+
+
 class Macros(Finding):
     code = "macros"
     title = "Workbook contains macros"

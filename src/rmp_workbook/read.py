@@ -41,7 +41,6 @@ from rmp_workbook.findings import (
     SheetNotInTemplate,
 )
 from rmp_workbook.model import Submission
-from rmp_workbook.models import is_blank, norm
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
@@ -53,6 +52,7 @@ from rmp_workbook.schema import (
     SheetKind,
     added_after,
 )
+from rmp_workbook.values import is_blank, norm
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 10

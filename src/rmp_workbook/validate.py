@@ -29,6 +29,8 @@ from pydantic_core import PydanticCustomError
 
 from rmp_workbook.container import Limits, check_file_count
 from rmp_workbook.findings import (
+    AmbiguousNumber,
+    DecimalComma,
     DuplicateKey,
     Finding,
     FormulaErrorFinding,
@@ -45,9 +47,10 @@ from rmp_workbook.findings import (
     WrongRelationship,
 )
 from rmp_workbook.model import Record, Submission, SubmissionMeta
-from rmp_workbook.models import fast_row, norm, row_model, to_period, to_text
+from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
+from rmp_workbook.values import is_percent_unit, norm, to_period, to_text
 
 _ERROR_TEXT = re.compile(
     r"^(#NULL!|#DIV/0!|#VALUE!|#REF!|#NAME\?|#NUM!|#N/A|#GETTING_DATA|#SPILL!|#CALC!|"
@@ -57,6 +60,7 @@ _ERROR_TEXT = re.compile(
 
 _CODE_CLASSES: dict[str, type[Finding]] = {
     "type-error": TypeErrorFinding,
+    "ambiguous-number": AmbiguousNumber,
     "out-of-range": OutOfRange,
     "not-in-list": NotInList,
     "required": Required,
@@ -212,12 +216,9 @@ def validate_sheet(
         else:
             context = {}
             typed = _model_typed(model, values, context, rs, raw_row, file, failed, row_findings)
-        for key, found, used, shown in context.get("guesses", ()):
-            col = sheet.column(key)
-            row_findings.append(
-                _at(GuessedPercent, rs, raw_row, col, file, found, note=shown,
-                    hint=f"Type it as {shown} to remove this warning.", extra={"used": used})
-            )  # fmt: skip
+        for code, key, found, used, shown in context.get("notes", ()):
+            row_findings.append(_noted(code, rs, raw_row, sheet.column(key), file, found,
+                                       used, shown))  # fmt: skip
         if not typed:
             findings.extend(row_findings)
             continue
@@ -243,6 +244,25 @@ def validate_sheet(
             seen[row_key] = raw_row.row
         records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
     return records, findings
+
+
+_NOTED: dict[str, type[Finding]] = {
+    "guessed-percent": GuessedPercent,
+    "decimal-comma": DecimalComma,
+}
+
+
+def _noted(
+    code: str, rs: RawSheet, raw_row: RawRow, col: Column, file: str, found: Any, used: Any,
+    shown: str,
+) -> Finding:  # fmt: skip
+    """The warning for what a coercion interpreted (:func:`rmp_workbook.values.note`)."""
+    if code == "decimal-comma":
+        hint = f"Type it as {shown} (with a decimal point) to remove this warning."
+    else:
+        hint = f"Type it as {shown} to remove this warning."
+    return _at(_NOTED[code], rs, raw_row, col, file, found, note=shown, hint=hint,
+               extra={"used": used})  # fmt: skip
 
 
 def _model_typed(
@@ -395,21 +415,27 @@ def _fixed_items(items: tuple[str, ...]) -> dict[str, str]:
 def _guess_kpi_percent(
     rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str
 ) -> list[Finding]:
-    """A % KPI given as a fraction (0.91) while its target is on the 0-100 scale (95)."""
-    unit = (typed.get("unit") or "").strip()
+    """A % KPI given as a fraction (0.91) while its target is on the 0-100 scale (95);
+    then a % KPI's Actual outside 0-100 is an error (never a figure in the ledger)."""
     actual, target = typed.get("actual"), typed.get("target")
-    if unit not in ("%", "percent", "pct") or actual is None or target is None:
+    if not is_percent_unit(typed.get("unit")) or actual is None:
         return []
-    if not (0 < abs(actual) <= 1 < abs(target) <= 100):
-        return []
-    typed["actual"] = round(actual * 100, 10)
-    shown = f"{typed['actual']:g}%"
     col = rs.sheet.column("actual")
-    return [
-        _at(GuessedPercent, rs, raw_row, col, file, raw_row.values.get("actual"), note=shown,
-            hint=f"The target is {target:g} (%), so type {typed['actual']:g} to remove this "
-            "warning.", extra={"used": typed["actual"]})
-    ]  # fmt: skip
+    if target is not None and 0 < abs(actual) <= 1 < abs(target) <= 100:
+        typed["actual"] = round(actual * 100, 10)
+        shown = f"{typed['actual']:g}%"
+        return [
+            _at(GuessedPercent, rs, raw_row, col, file, raw_row.values.get("actual"), note=shown,
+                hint=f"The target is {target:g} (%), so type {typed['actual']:g} to remove this "
+                "warning.", extra={"used": typed["actual"]})
+        ]  # fmt: skip
+    if not 0 <= actual <= 100:
+        return [
+            _at(OutOfRange, rs, raw_row, col, file, raw_row.values.get("actual"),
+                note="from 0 to 100, the KPI's unit is %",
+                hint="Type the percentage as a number from 0 to 100, e.g. 93.5.")
+        ]  # fmt: skip
+    return []
 
 
 def _row_key(sheet: Sheet, typed: dict[str, Any]) -> tuple[str, ...] | None:

@@ -2,7 +2,7 @@
 
 The Relationship form is filled by label, fixed sheets by their first-column item,
 list sheets by header into the table and then below it. ``messy`` pastes some
-numbers as text (``"1,250"``, ``"91%"``) and leaves a row or two outside the
+numbers as text (``"1,250.00"``, ``"91%"``) and leaves a row or two outside the
 table. Files are saved reproducibly (fixed zip and document times).
 """
 
@@ -56,9 +56,12 @@ def _key_text(value: object) -> str:
 
 
 def _number_text(value: float) -> str:
-    """A number as someone pastes it from an e-mail: ``1,250`` or ``2.4``."""
+    """A number as someone pastes it from an e-mail: ``1,250.00`` or ``2.4``.
+
+    Never ``1,250``: that reads two ways and is refused (``ambiguous-number``).
+    """
     if abs(value) >= 1000:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        return f"{value:,.2f}"
     return f"{value:g}"
 
 
@@ -305,7 +308,7 @@ def fill_workbook(
     list sheets by header into the table's rows, then below it (the table grows over
     the new rows, except, in the ``messy`` style, a row or two pasted under it). A
     row whose key matches a pre-filled row completes that row. ``messy`` also pastes
-    some numbers as text (``"1,250"``, ``"91%"``). Text starting with ``=`` stays
+    some numbers as text (``"1,250.00"``, ``"91%"``). Text starting with ``=`` stays
     text. ``seed`` and ``saved_at`` make the file reproducible byte for byte.
     ``meta`` overwrites values of the hidden metadata sheet (for bulk copies).
     """
