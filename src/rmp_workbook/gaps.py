@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from rmp_workbook import plan_rules
+from rmp_workbook import plan_areas
 from rmp_workbook.config import Thresholds
 from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.reconcile import clean, format_value, item_label, norm_key, norm_text
@@ -618,5 +618,5 @@ def _contacts_no_escalation(c: Consolidated, t: Thresholds, today: dt.date) -> I
 
 # The plan-area rules (communications, development, value, exit, information) live in
 # their own module and are listed after the rules above.
-for _plan in plan_rules.RULES:
+for _plan in plan_areas.RULES:
     rule(_plan.code, _plan.area, _plan.title, _plan.severity, _plan.thresholds)(_plan.check)

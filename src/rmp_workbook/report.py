@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from rmp_workbook.ledger import Ledger
+
 NAVY = "#1F3864"
 SLATE = "#44546A"
 SERIES = ("#1F77B4", "#FF7F0E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF")
@@ -420,6 +422,22 @@ def _clip(text: str, width: int) -> str:
 # ---------------------------------------------------------------- from the ledger
 
 
+def relationship_in(lg: Ledger, wanted: str | None) -> str:
+    """The relationship a command works on: ``wanted``, or the ledger's only one."""
+    ids = [str(r) for r in lg.relationships()["relationship_id"]]
+    if wanted is None:
+        if len(ids) != 1:
+            listed = ", ".join(ids) or "none"
+            raise UsageError(
+                f"{lg.url} holds {len(ids)} relationships ({listed}): "
+                "name one with --relationship ID"
+            )
+        return ids[0]
+    if wanted not in ids:
+        raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
+    return wanted
+
+
 def consolidated_from_ledger(
     ledger: str | os.PathLike[str],
     period: str,
@@ -437,18 +455,7 @@ def consolidated_from_ledger(
     from rmp_workbook.merge import consolidated_view
 
     with Ledger(ledger, create=False) as lg:
-        ids = [str(r) for r in lg.relationships()["relationship_id"]]
-        wanted = relationship_id or (config.id if config else None)
-        if wanted is None:
-            if len(ids) != 1:
-                listed = ", ".join(ids) or "none"
-                raise UsageError(
-                    f"{lg.url} holds {len(ids)} relationships ({listed}): "
-                    "name one with --relationship ID"
-                )
-            wanted = ids[0]
-        if wanted not in ids:
-            raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
+        wanted = relationship_in(lg, relationship_id or (config.id if config else None))
         c = consolidated_view(lg, wanted, period, config=config, today=today)
         current = lg.submissions_frame(wanted, period)
     current = current[current["status"] == "current"] if len(current) else current

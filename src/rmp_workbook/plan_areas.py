@@ -1,8 +1,10 @@
-"""Gap rules for the plan areas: communications, development, value, exit and information.
+"""The plan areas: development, information, communications, value, exit and continuity.
 
-The rules of the sheets BS 11000 / ISO 44001 asks the plan to cover beside risks and
-metrics. They are declared here and registered in :data:`rmp_workbook.gaps.RULES` by one
-line of ``gaps.py`` (this module does not import ``gaps``, so there is no import cycle).
+The sheets BS 11000 / ISO 44001 asks the plan to cover beside risks and metrics: their
+gap rules, and :func:`area_lines`, the one line per area the Dashboard shows (status, how
+many open, next due) with :func:`value_totals`. The rules are declared here and registered
+in :data:`rmp_workbook.gaps.RULES` by one line of ``gaps.py`` (this module does not import
+``gaps``, so there is no import cycle).
 Every date is aged against the date the gaps are found for (the period's end, or
 ``--as-of``), never the day the command runs.
 """
@@ -20,7 +22,7 @@ from rmp_workbook.config import Thresholds
 from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.reconcile import clean, format_value, item_label
 from rmp_workbook.schema import FREQUENCY_DAYS, SCHEMA, Sheet
-from rmp_workbook.summary import AMBER, RED
+from rmp_workbook.summary import AMBER, GREEN, NO_DATA, RED
 
 Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
 
@@ -284,3 +286,75 @@ def _information_no_owner(c: Consolidated, t: Thresholds, as_of: dt.date) -> Ite
             since=c.period,
             next_step=(f"Agree who owns the flow{usually} and fill in Owner."),
         )
+
+
+# --------------------------------------------------------------------------- summary lines
+
+AREAS = ("development", "information", "communications", "value", "exit")
+"""The plan-area sheets, in the order the Dashboard lists them."""
+
+
+@dataclass(frozen=True)
+class AreaLine:
+    """One area of the plan at a glance."""
+
+    area: str
+    """The sheet's name, e.g. ``Communications plan``."""
+    status: str
+    """Red or Amber (its worst gap), Green (rows and no gap) or No data (no rows)."""
+    open: int
+    """Rows still open (flows and communications: all listed)."""
+    next_due: dt.date | None
+    """The earliest date something is due next (may be past: then there is a gap)."""
+    gaps: int
+
+
+def _next_due(key: str, row: dict[str, Any], t: Thresholds) -> dt.date | None:
+    if key == "development":
+        return _date(row.get("due"))
+    if key == "communications":
+        return communication_due(row)
+    if key == "value":
+        if str(row.get("status") or "") == "Delivered":
+            return None
+        return _date(row.get("target_date"))
+    if key == "exit":
+        reviewed = _date(row.get("last_reviewed"))
+        return add_months(reviewed, max(1, t.exit_review_months)) if reviewed else None
+    return None
+
+
+def area_lines(c: Consolidated, thresholds: Thresholds | None = None) -> list[AreaLine]:
+    """Status, open count and next due date of every plan area, from the reconciled view
+    and its gaps."""
+    t = thresholds or Thresholds()
+    lines = []
+    for key in AREAS:
+        sheet = SCHEMA[key]
+        rows = _open_rows(c, sheet)
+        if key == "value":  # delivered initiatives stay listed for their value, not as open
+            rows = [r for r in rows if str(r.get("status") or "") != "Delivered"]
+        found = [g for g in c.gaps if g.area == sheet.name]
+        if any(g.severity == RED for g in found):
+            status = RED
+        elif found:
+            status = AMBER
+        else:
+            status = GREEN if _rows(c, key) else NO_DATA
+        dues = [d for r in rows if (d := _next_due(key, r, t)) is not None]
+        lines.append(AreaLine(sheet.name, status, len(rows), min(dues, default=None), len(found)))
+    return lines
+
+
+def value_totals(c: Consolidated) -> list[tuple[str, float, float]]:
+    """(unit, realised, estimated) over the initiatives not Stopped, per unit, largest first."""
+    totals: dict[str, list[float]] = {}
+    for row in _open_rows(c, SCHEMA["value"]):
+        estimate = _num(row.get("estimated"))
+        if estimate is None:
+            continue
+        unit = format_value(row.get("unit"))
+        pair = totals.setdefault(unit, [0.0, 0.0])
+        pair[0] += _num(row.get("realised")) or 0.0
+        pair[1] += estimate
+    return sorted(((u, r, e) for u, (r, e) in totals.items()), key=lambda x: -x[2])

@@ -10,7 +10,7 @@ from frames import combine, contact, row, submission
 from rmp_workbook.config import Thresholds
 from rmp_workbook.gaps import RULES
 from rmp_workbook.model import Consolidated, Gap
-from rmp_workbook.plan_rules import add_months, communication_due
+from rmp_workbook.plan_areas import add_months, communication_due
 from rmp_workbook.reconcile import consolidate
 
 NW, CO = "Northwind Ltd", "Contoso plc"
@@ -186,3 +186,43 @@ def test_add_months_keeps_within_the_month():
     assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert add_months(dt.date(2025, 9, 30), 12) == dt.date(2026, 9, 30)
     assert add_months(dt.date(2026, 11, 15), 3) == dt.date(2027, 2, 15)
+
+
+def test_area_lines_and_value_totals():
+    from rmp_workbook.plan_areas import area_lines, value_totals
+
+    c = run(
+        month(
+            NOV,
+            communications=[row("communications", next_due=dt.date(2026, 11, 1)),
+                            row("communications", comm_id="C02", next_due=dt.date(2026, 12, 10))],
+            development=[row("development", due=dt.date(2027, 1, 15), status="Planned"),
+                         row("development", need_id="D02", status="Met")],
+            value=[row("value", estimated=100000, realised=45000),
+                   row("value", initiative_id="V02", estimated=20000, realised=20000,
+                       status="Delivered"),
+                   row("value", initiative_id="V03", estimated=5000, status="Stopped")],
+            exit=[{**EXIT_OK, "last_reviewed": dt.date(2026, 6, 30)}],
+        )
+    )  # fmt: skip
+    lines = {line.area: line for line in area_lines(c)}
+    assert list(lines) == [
+        "Development needs", "Information sharing", "Communications plan", "Value creation",
+        "Exit and continuity plan",
+    ]  # fmt: skip
+    comms = lines["Communications plan"]
+    assert (comms.status, comms.open, comms.next_due, comms.gaps) == (
+        "Amber", 2, dt.date(2026, 11, 1), 1
+    )  # fmt: skip
+    dev = lines["Development needs"]
+    assert (dev.status, dev.open, dev.next_due) == ("Green", 1, dt.date(2027, 1, 15))
+    assert (lines["Information sharing"].status, lines["Information sharing"].open) == (
+        "No data", 0
+    )  # fmt: skip
+    value = lines["Value creation"]
+    assert (value.open, value.next_due) == (1, dt.date(2027, 6, 30))
+    exit_ = lines["Exit and continuity plan"]
+    assert (exit_.status, exit_.next_due) == ("Green", dt.date(2027, 6, 30))
+    assert value_totals(c) == [("GBP", 65000.0, 120000.0)]
+    six = area_lines(c, Thresholds(exit_review_months=6))
+    assert six[-1].next_due == dt.date(2026, 12, 30)
