@@ -24,7 +24,7 @@ def test_clean_merge_exits_0_and_says_where(returned: Path, tmp_path: Path) -> N
     out = tmp_path / "c.xlsx"
     proc = run_rmp("merge", str(returned), "--ledger", str(tmp_path / "l.sqlite"), "-o", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 of 2 file(s) merged: 2 new" in proc.stdout
+    assert "2 of 2 files merged: 2 new" in proc.stdout
     assert re.search(rf"Wrote {re.escape(str(out))} \(merged in \d+\.\d s\)", proc.stdout)
     assert out.exists()
     again = run_rmp("merge", str(returned), "--ledger", str(tmp_path / "l.sqlite"), "-o", str(out))

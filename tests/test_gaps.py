@@ -81,6 +81,21 @@ def test_kpi_below_target_without_amber_threshold_is_red():
     assert "Northwind Ltd" in g.next_step
 
 
+@pytest.mark.parametrize(
+    ("unit", "target", "words"),
+    [
+        ("days", 10, "back to 10 days."),
+        ("ppt", 2.0, "back to 2 ppt."),
+        ("%", 95, "back to 95%."),
+        ("GBP", 25000, "back to 25,000 GBP."),
+        ("count", 4, "back to 4."),
+    ],
+)
+def test_kpi_next_step_writes_the_target_with_its_unit(unit, target, words):
+    row_ = kpi(unit=unit, target=target, amber=None, actual=target - 1)
+    assert one(run(submission(NW, NOV, kpis=[row_])), "kpi-below-target").next_step.endswith(words)
+
+
 def test_kpi_with_no_target_is_no_gap():
     c = run(submission(NW, NOV, kpis=[kpi(target=None, amber=None, actual=1)]))
     assert gaps(c, "kpi-below-target") == []

@@ -95,7 +95,7 @@ def test_good_workbooks_still_merge_and_bad_ones_are_listed(hostile_run) -> None
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert "Traceback" not in output and proc.stderr == "", output
-    assert f"{len(good)} of " in proc.stdout and "file(s) merged" in proc.stdout
+    assert f"{len(good)} of " in proc.stdout and " merged: " in proc.stdout
     lines = proc.stdout.splitlines()
     for name in bad:
         [line] = [ln for ln in lines if ln.strip().startswith(f"{name}: ")]

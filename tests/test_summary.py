@@ -113,7 +113,7 @@ def test_submission_status_reads_the_ledgers_words():
     c.submissions = pd.concat([subs, newer], ignore_index=True)
     rows = {r[0]: r for r in summary.submission_status(c)}
     assert rows[PARTNERS[0]][1] == "Received"
-    assert rows[PARTNERS[1]][1] == "Received (2 errors, 1 warnings)"
+    assert rows[PARTNERS[1]][1] == "Received (2 errors, 1 warning)"
     assert rows[PARTNERS[2]][1:3] == ("Received", "fabrikam-v2.xlsx")
 
 

@@ -23,6 +23,7 @@ from rmp_workbook.config import Thresholds
 from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.reconcile import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.schema import SCHEMA
+from rmp_workbook.wording import with_unit
 
 RED = "Red"
 AMBER = "Amber"
@@ -304,7 +305,6 @@ def _kpi_below_target(c: Consolidated, t: Thresholds, today: dt.date) -> Iterato
         if rag is None:
             continue
         series = _series(c.kpi_history, ("kpi_id",), row, str(row.get("source")))
-        unit = format_value(row.get("unit"))
         yield Gap(
             area="KPIs",
             item=_label("kpis", row),
@@ -315,7 +315,7 @@ def _kpi_below_target(c: Consolidated, t: Thresholds, today: dt.date) -> Iterato
             since=_since_worse(series, c.period),
             next_step=(
                 f"Agree a recovery plan with {row.get('owner') or row.get('source')} to bring "
-                f"the KPI back to {format_value(row.get('target'))}{unit}."
+                f"the KPI back to {with_unit(row.get('target'), row.get('unit'))}."
             ),
         )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.schema import BEHAVIOURS, STAGES
+from rmp_workbook.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -434,7 +435,7 @@ def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:
             if status.lower() == "current":  # the ledger's word for the file that counts
                 status = "received"
             problems = [
-                f"{int(n)} {label}"
+                plural(int(n), label[:-1])
                 for label in ("errors", "warnings")
                 if (n := num(rec.get(label))) and n > 0
             ]

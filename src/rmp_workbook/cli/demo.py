@@ -7,6 +7,7 @@ import os
 import click
 
 from rmp_workbook.cli.options import handle_errors
+from rmp_workbook.wording import plural
 
 
 def _rel(path: os.PathLike[str] | str) -> str:
@@ -57,13 +58,13 @@ def demo(folder: str, seed: int) -> None:
     click.echo(f"Templates sent to partners: {_rel(result.templates[0].parent)}/")
     click.echo(
         f"Workbooks that came back: {_rel(result.returned[0].parent)}/ "
-        f"({v['files']} files: {v['valid']} valid, {v['invalid']} with errors, "
-        f"{v['warnings']} warnings)"
+        f"({plural(v['files'], 'file')}: {v['valid']} valid, {v['invalid']} with errors, "
+        f"{plural(v['warnings'], 'warning')})"
     )
     click.echo(
         f"Ledger: {_rel(result.folder / 'rmp-ledger.sqlite')} ({s['recorded']} workbooks, "
         f"{s['rows_added']} rows, {s['superseded']} superseded, "
-        f"{s['restatements']} restatement(s))"
+        f"{plural(s['restatements'], 'restatement')})"
     )
     if m.output is not None:
         click.echo(

@@ -19,6 +19,7 @@ from rmp_workbook.cli.options import (
     output_option,
     period_option,
 )
+from rmp_workbook.wording import plural
 
 
 def _style(text: str, **kw: Any) -> str:
@@ -32,18 +33,19 @@ def format_result(result: Any) -> str:
     if result.period:
         lines.append(f"Relationship {s['relationship_id']}, period {s['period']}")
     lines.append(
-        f"  {s['merged']} of {s['files']} file(s) merged: {s['recorded']} new, "
+        f"  {s['merged']} of {plural(s['files'], 'file')} merged: {s['recorded']} new, "
         f"{s['duplicates']} already in the ledger, {s['superseded']} superseded an earlier file"
     )
     lines.append(
-        f"  {s['rows_added']} rows added to the ledger; {s['restatements']} restatement(s)"
+        f"  {plural(s['rows_added'], 'row')} added to the ledger; "
+        f"{plural(s['restatements'], 'restatement')}"
     )
     if result.skipped:
-        lines.append(_style(f"  {len(result.skipped)} file(s) not merged:", fg="yellow"))
+        lines.append(_style(f"  {plural(len(result.skipped), 'file')} not merged:", fg="yellow"))
         lines.extend(f"    {os.path.basename(x.path)}: {x.reason}" for x in result.skipped)
     left_out = result.left_out
     if left_out:
-        lines.append(_style(f"  {len(left_out)} problem(s) left rows out:", fg="yellow"))
+        lines.append(_style(f"  {plural(len(left_out), 'problem')} left rows out:", fg="yellow"))
         for f in left_out[:20]:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "(workbook)")
             lines.append(f"    {os.path.basename(f.file)} {where}: {f.message}")
@@ -51,8 +53,8 @@ def format_result(result: Any) -> str:
             lines.append(f"    … and {len(left_out) - 20} more (see the Data quality sheet)")
     if result.consolidated is not None:
         lines.append(
-            f"  {s['discrepancies']} discrepancy(ies) between partners; "
-            f"{s['gaps']} gap(s), {s['red_gaps']} red"
+            f"  {plural(s['discrepancies'], 'discrepancy')} between partners; "
+            f"{plural(s['gaps'], 'gap')}, {s['red_gaps']} red"
         )
     if result.output is not None:
         took = sum(result.seconds.values())
