@@ -440,13 +440,14 @@ def relationship_in(lg: Ledger, wanted: str | None) -> str:
 
 def consolidated_from_ledger(
     ledger: str | os.PathLike[str],
-    period: str,
+    period: str | None,
     *,
     relationship_id: str | None = None,
     config: RelationshipConfig | None = None,
     today: dt.date | None = None,
 ) -> Consolidated:
-    """Reconcile what the ledger holds for a relationship up to ``period``.
+    """Reconcile what the ledger holds for a relationship up to ``period`` (default: the
+    ledger's latest period).
 
     The relationship is ``relationship_id``, the config's, or the ledger's only one;
     the expected partners and thresholds come from ``config`` when given.

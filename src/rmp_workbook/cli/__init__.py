@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.audit:audit",
         "Write the evidence pack of the relationship's success over months.",
     ),
+    "handbook": (
+        "rmp_workbook.cli.handbook:handbook",
+        "Write the agreed plan as a handbook (PDF) for operational staff.",
+    ),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 
