@@ -9,9 +9,9 @@ from frames import combine, contact, row, submission
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.gaps import RULES
-from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.plan_areas import add_months, communication_due
 from rmp_workbook.reconcile import consolidate
+from rmp_workbook.records import Consolidated, Gap
 
 NW, CO = "Northwind Ltd", "Contoso plc"
 SEP, OCT, NOV = "2026-09", "2026-10", "2026-11"

@@ -25,7 +25,7 @@ import pandas as pd
 from rmp_workbook import __version__, summary
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.findings import UsageError
-from rmp_workbook.model import Consolidated
+from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
 
 if TYPE_CHECKING:

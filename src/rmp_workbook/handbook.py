@@ -20,8 +20,8 @@ from typing import Any
 
 from rmp_workbook import __version__, summary
 from rmp_workbook.config import RelationshipConfig
-from rmp_workbook.model import Consolidated
 from rmp_workbook.reconcile import format_value
+from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import SCHEMA
 
 NAVY = "#1F3864"
