@@ -20,7 +20,7 @@ from typing import Any
 
 from rmp_workbook import __version__, summary
 from rmp_workbook.config import RelationshipConfig
-from rmp_workbook.reconcile import format_value
+from rmp_workbook.plain import format_value
 from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import SCHEMA
 

@@ -19,10 +19,10 @@ from typing import Any
 import pandas as pd
 
 from rmp_workbook.config import Thresholds
-from rmp_workbook.reconcile import clean, format_value, item_label
+from rmp_workbook.plain import clean, format_value, item_label
+from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED
 from rmp_workbook.records import Consolidated, Gap
 from rmp_workbook.schema import FREQUENCY_DAYS, SCHEMA, Sheet
-from rmp_workbook.summary import AMBER, GREEN, NO_DATA, RED
 
 Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
 

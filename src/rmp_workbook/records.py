@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -150,6 +151,10 @@ class Consolidated:
     """(path, sha256) of every input file of the run."""
     health_by_partner: pd.DataFrame | None = None
     """Columns behaviour, partner, score: each partner's own health check."""
+    thresholds: Thresholds = field(default_factory=lambda: Thresholds.model_validate({}))
+    """The config's thresholds the gaps were found with; every output colours by them."""
+    as_of: dt.date | None = None
+    """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
 
 
 @dataclass(frozen=True, slots=True)

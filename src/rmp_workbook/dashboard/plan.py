@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rmp_workbook.dashboard.cells import RAG_FILLS, SLATE
+from rmp_workbook.plain import format_value
 from rmp_workbook.plan_areas import area_lines, value_totals
-from rmp_workbook.reconcile import format_value
 
 if TYPE_CHECKING:
     from rmp_workbook.dashboard.page import _Dashboard
@@ -27,6 +27,7 @@ def value_text(totals: list[tuple[str, float, float]]) -> str:
     """``45,000 of 120,000 GBP (38%)`` per unit, or a note when there is nothing."""
     if not totals:
         return "No value initiatives recorded yet."
+
     def amount(value: float) -> str:
         return f"{value:,.0f}" if abs(value) >= 1000 else format_value(value)
 
