@@ -143,8 +143,11 @@ def test_two_headers_that_may_be_one_column_are_named_not_read(
 # --- Drop-down typos ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "meant"), [("Compelte", "Complete"), ("Completed", "Complete"),
-                                              ("in prog", "In progress")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("Compelte", "Complete"), ("Completed", "Complete"), ("in prog", "In progress"),
+     ("Ni started", "Not started")],
+)  # fmt: skip
 def test_every_drop_down_typo_gets_a_did_you_mean(
     template: Path, tmp_path: Path, typed: str, meant: str
 ) -> None:

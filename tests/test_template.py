@@ -712,3 +712,31 @@ def test_guide_names_the_relationship_manager(opx: openpyxl.Workbook, blank: Pat
     # Without a config, the Guide still says whom to ask.
     plain = _guide_lines(openpyxl.load_workbook(blank)[schema.GUIDE_SHEET])
     assert "the relationship manager who sent it to you" in plain[plain.index("Who to ask") + 1]
+
+
+def test_guide_shows_the_due_date_from_the_config(tmp_path: Path) -> None:
+    from rmp_workbook.config import RelationshipConfig
+
+    if "due" not in RelationshipConfig.model_fields:
+        pytest.skip("this config has no due day")
+    import re
+
+    text = example_config_text()
+    if re.search(r"^due = ", text, re.M):
+        text = re.sub(r"^due = .*$", "due = 7", text, count=1, flags=re.M)
+    else:
+        text = text.replace("[relationship]\n", "[relationship]\ndue = 7\n", 1)
+    path = tmp_path / "rmp.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    out = write_template(tmp_path / "nw.xlsx", relationship_id=config.id,
+                         relationship_name=config.name, partner=PARTNER, period="2026-11",
+                         config=config)  # fmt: skip
+    lines = _guide_lines(openpyxl.load_workbook(out)[schema.GUIDE_SHEET])
+    text = "\n".join(lines)
+    assert "due back Monday 2026-12-07" in text
+    assert "send it back by Monday 2026-12-07." in text
+    blank = write_template(tmp_path / "b.xlsx", relationship_id="x", relationship_name="X",
+                           partner="P", period="2026-11")  # fmt: skip
+    plain = "\n".join(_guide_lines(openpyxl.load_workbook(blank)[schema.GUIDE_SHEET]))
+    assert "due back" not in plain and "before the monthly deadline" in plain

@@ -3,7 +3,7 @@
 One home for every "did you mean": renamed sheets ("Successes Dec", "KPI's"), renamed
 headers ("Actual (Dec)") and drop-down typos ("Compelte", "Completed"). Matching ignores
 case, spaces and punctuation; then a name typed with something added ("Successes Dec")
-or cut short; then a close spelling.
+or cut short; then the same letters swapped; then a close spelling.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ def suggest(found: str, options: Iterable[str]) -> list[str]:
     ]
     if affixed:
         return affixed
+    # Letters swapped ("Yse", "Compelte"): short words score low on spelling alone.
+    swapped = [o for o in choices if sorted(squash(o)) == sorted(wanted)]
+    if swapped:
+        return swapped
     scored = sorted(
         ((difflib.SequenceMatcher(None, wanted, squash(o)).ratio(), o) for o in choices),
         key=lambda pair: -pair[0],

@@ -717,11 +717,13 @@ class _Writer:
         ws.merge_range(row, 0, row, 2, f"Relationship Management Plan — {name}", banner)
         ws.set_row(row, 36)
         row += 1
+        due = self.due_date()
         who = ", ".join(
             x
             for x in (
                 self.identity["partner"] and f"for {self.identity['partner']}",
                 self.identity["period"] and f"period {self.identity['period']}",
+                due and f"due back {due:%A} {due.isoformat()}",
                 f"schema {schema.SCHEMA_VERSION}",
             )
             if x
@@ -756,7 +758,8 @@ class _Writer:
             "date cells.",
             "Do not rename sheets, change headers or move columns: the relationship manager's "
             "tools find your answers by sheet name and header.",
-            "Save the file as .xlsx and send it back before the monthly deadline.",
+            "Save the file as .xlsx and send it back "
+            + (f"by {due:%A} {due.isoformat()}." if due else "before the monthly deadline."),
         ]
         for n, step in enumerate(steps, 1):
             para(step, lbl=f"Step {n}")
@@ -824,6 +827,15 @@ class _Writer:
         ws.set_footer("&LRelationship Management Plan&RPage &P of &N")
         ws.protect("", PROTECTION)
         ws.activate()
+
+    def due_date(self) -> dt.date | None:
+        """When this month's workbook is due back, from the config's due day; None without."""
+        period = self.identity["period"]
+        due_date = getattr(self.config, "due_date", None)  # the config's ``due``, when set
+        if not period or due_date is None:
+            return None
+        day = due_date(period)
+        return day if isinstance(day, dt.date) else None
 
     def meta_sheet(self) -> None:
         ws = self.wb.add_worksheet(schema.META_SHEET)
