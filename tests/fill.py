@@ -163,6 +163,35 @@ GOOD_ROWS: dict[str, list[dict[str, Any]]] = {
         {"Action ID": "A01", "Area": "Risk planning", "Action": "Review the risk register",
          "Owner": "A. Khan", "Due": dt.datetime(2026, 12, 15), "Status": "Open"},
     ],
+    "Development needs": [
+        {"Need ID": "D01", "Need": "Joint planning tool training", "Partner": "Northwind Ltd",
+         "People affected": "12 planners", "Action": "Two remote sessions", "Owner": "A. Khan",
+         "Due": dt.datetime(2026, 12, 15), "Status": "Planned"},
+    ],
+    "Information sharing": [
+        {"Flow ID": "I01", "Information": "Weekly demand forecast", "From": "Contoso plc",
+         "To": "Northwind Ltd", "How": "Shared system", "How often": "Weekly",
+         "Confidentiality": "Confidential", "Owner": "Contoso plc"},
+        {"Flow ID": "I02", "Information": "Stock levels", "From": "Northwind Ltd",
+         "How": "api / edi", "How often": "daily", "Confidentiality": "Internal"},
+    ],
+    "Communications plan": [
+        {"Comm ID": "C01", "Audience": "Joint board", "Message": "Monthly review",
+         "Channel": "Meeting", "Frequency": "Monthly", "Owner": "A. Khan",
+         "Last done": dt.datetime(2026, 11, 12), "Next due": "10/12/2026"},
+    ],
+    "Value creation": [
+        {"Initiative ID": "V01", "Initiative": "Shared cross-dock", "Goal": "Cut transport cost",
+         "Estimated value": 120000, "Realised value": "45000", "Unit": "GBP",
+         "How shared": "50/50 gain share", "Target date": dt.datetime(2027, 6, 30),
+         "Owner": "Northwind Ltd", "Status": "In progress"},
+    ],
+    "Exit and continuity plan": [
+        {"Scenario ID": "X01", "Trigger or scenario": "Contract not renewed",
+         "Service to keep": "Help desk", "Continuity measure": "Transition to another vendor",
+         "Owner": "Northwind Ltd", "Notice period (days)": 90,
+         "Last reviewed": dt.datetime(2026, 9, 30), "Status": "Agreed"},
+    ],
 }  # fmt: skip
 
 GOOD_APPENDED: dict[str, list[dict[str, Any]]] = {

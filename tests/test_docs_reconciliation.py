@@ -43,3 +43,18 @@ def test_worked_example_prints_what_the_doc_shows():
         exec(compile(code.group(1), str(DOC), "exec"), {"__name__": "docs_example"})
     assert out.getvalue() == shown.group(1)
     assert "Owner's figure (Northwind Ltd)" in shown.group(1)
+
+
+def test_plan_areas_worked_example_prints_what_the_doc_shows():
+    doc = text()
+    example = doc[doc.index("## Worked example: managing the relationship") :]
+    code = re.search(r"```python\n(.*?)```", example, re.S)
+    shown = re.search(r"```text\n(.*?)```", example, re.S)
+    assert code and shown
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), str(DOC), "exec"), {"__name__": "docs_example"})
+    assert out.getvalue() == shown.group(1)
+    for code_ in ("communication-overdue", "development-need-overdue", "value-behind-estimate",
+                  "exit-plan-not-reviewed", "information-no-owner"):  # fmt: skip
+        assert code_ in shown.group(1)

@@ -365,6 +365,7 @@ def test_red_first_then_rule_order():
             risks=[risk(likelihood=5, impact=4)],  # Red
             actions=[{"action_id": "A01", "action": "X", "due": days_ago(3)}],  # Amber
             contacts=[contact(escalation_level=3)],
+            exit=[row("exit", last_reviewed=days_ago(30))],
         ),
         expected=(NW, CO),  # Contoso missing: Red
     )
@@ -378,7 +379,15 @@ def test_red_first_then_rule_order():
 
 
 def test_find_gaps_on_a_consolidated_view_directly():
-    c = run(submission(NW, NOV, kpis=[kpi(actual=50)], contacts=[contact(escalation_level=3)]))
+    c = run(
+        submission(
+            NW,
+            NOV,
+            kpis=[kpi(actual=50)],
+            contacts=[contact(escalation_level=3)],
+            exit=[row("exit", last_reviewed=days_ago(30))],
+        )
+    )
     c.gaps = []
     again = find_gaps(c, Thresholds(), TODAY)
     assert [g.rule for g in again] == ["kpi-below-target"]

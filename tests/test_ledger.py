@@ -685,7 +685,9 @@ def test_prefill_rows_for_next_month(ledger: Ledger) -> None:
         ]
     )
     rows = ledger.prefill_rows(REL, NORTH, "2026-12")
-    assert set(rows) == {"kpis", "sla", "risks", "bottlenecks", "actions", "contacts"}
+    carried = {s.key for s in SHEETS if s.carry_forward}
+    assert set(rows) == {"kpis", "sla", *carried}
+    assert carried >= {"risks", "bottlenecks", "actions", "contacts", "development", "exit"}
     # The partner's own lines in its order, then lines only the other partner reports;
     # K09 was dropped after October.
     assert [(r["kpi_id"], r["period"], r["actual"], r["comment"]) for r in rows["kpis"]] == [

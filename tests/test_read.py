@@ -77,6 +77,15 @@ def test_every_row_typed_as_filled(books: dict[str, Path]) -> None:
     assert set(stages) == {r["Stage"] for r in GOOD_ROWS["Stages"]}, "unfilled stages left out"
     for sheet in ("contacts", "sla", "bottlenecks", "successes", "testimonials", "actions"):
         assert len(typed[sheet]) == len(GOOD_ROWS[SCHEMA[sheet].name])
+    for sheet in ("development", "information", "communications", "value", "exit"):
+        assert len(typed[sheet]) == len(GOOD_ROWS[SCHEMA[sheet].name]), sheet
+    flows = {v["flow_id"]: v for _, v in typed["information"]}
+    assert (flows["I02"]["how"], flows["I02"]["frequency"]) == ("API / EDI", "Daily")
+    assert flows["I02"]["owner"] is None
+    (_, comm), (_, value) = typed["communications"][0], typed["value"][0]
+    assert comm["next_due"] == dt.date(2026, 12, 10), "10/12/2026 typed as text, day first"
+    assert value["realised"] == 45000.0 and value["estimated"] == 120000.0
+    assert typed["exit"][0][1]["notice_days"] == 90
     appended_row = find_row(books["openpyxl"], "Risks", "Risk ID", appended) - 1
     assert (appended_row, appended) in [(r, v["risk_id"]) for r, v in typed["risks"]]
 
@@ -182,6 +191,22 @@ def test_missing_sheet_and_column(books: dict[str, Path], tmp_path: Path) -> Non
     found = {(f.sheet, f.column, f.code) for f in read_workbook(path).findings
              if f.code != "incomplete"}  # fmt: skip
     assert found == {("Successes", "", "missing-sheet"), ("Risks", "Risk", "missing-column")}
+
+
+def test_workbook_older_than_a_sheet_only_warns_it_lacks_it(
+    books: dict[str, Path], tmp_path: Path
+) -> None:
+    path = fill(books["template"], tmp_path / "old.xlsx", remove_sheets=["Value creation"])
+    wb = openpyxl.load_workbook(path)
+    meta = wb[META_SHEET]
+    version_cell = next(r[1] for r in meta.iter_rows() if r[0].value == "schema_version")
+    version_cell.value = "1.0"  # generated before the plan-area sheets existed
+    wb.save(path)
+    sub = read_workbook(path)
+    assert [(f.sheet, f.code, str(f.severity)) for f in sub.findings] == [
+        ("Value creation", "sheet-not-in-template", "warning")
+    ]
+    assert sub.valid and "value" not in sub.records
 
 
 def test_unfilled_fixed_items_are_left_out(books: dict[str, Path]) -> None:

@@ -9,10 +9,12 @@ import pytest
 from rmp_workbook.schema import (
     BEHAVIOURS,
     SCHEMA,
+    SCHEMA_VERSION,
     SHEETS,
     STAGES,
     ColType,
     SheetKind,
+    added_after,
     sheet_by_name,
 )
 
@@ -87,6 +89,58 @@ EXPECTED_HEADERS = {
     ],
     "Health check": ["Behaviour", "Score", "Comment"],
     "Actions": ["Action ID", "Area", "Action", "Owner", "Due", "Status", "Done on"],
+    "Development needs": [
+        "Need ID",
+        "Need",
+        "Partner",
+        "People affected",
+        "Action",
+        "Owner",
+        "Due",
+        "Status",
+    ],
+    "Information sharing": [
+        "Flow ID",
+        "Information",
+        "From",
+        "To",
+        "How",
+        "How often",
+        "Confidentiality",
+        "Owner",
+    ],
+    "Communications plan": [
+        "Comm ID",
+        "Audience",
+        "Message",
+        "Channel",
+        "Frequency",
+        "Owner",
+        "Last done",
+        "Next due",
+    ],
+    "Value creation": [
+        "Initiative ID",
+        "Initiative",
+        "Goal",
+        "Estimated value",
+        "Realised value",
+        "Unit",
+        "How shared",
+        "Target date",
+        "Owner",
+        "Status",
+    ],
+    "Exit and continuity plan": [
+        "Scenario ID",
+        "Trigger or scenario",
+        "Service to keep",
+        "Continuity measure",
+        "Owner",
+        "Notice period (days)",
+        "Last reviewed",
+        "Status",
+    ],
 }
 
 
@@ -137,3 +191,28 @@ def test_lookup() -> None:
         sheet_by_name("Nope")
     with pytest.raises(KeyError):
         SCHEMA["kpis"].column("nope")
+
+
+@pytest.mark.parametrize("sheet", SHEETS, ids=lambda s: s.key)
+def test_status_and_closed_values_are_choices(sheet) -> None:
+    if sheet.status is None:
+        assert not sheet.closed
+        return
+    choices = sheet.column(sheet.status).choices
+    assert sheet.closed and set(sheet.closed) <= set(choices)
+    assert not sheet.is_open(sheet.closed[0]) and sheet.is_open(None)
+    assert sheet.is_open(next(c for c in choices if c not in sheet.closed))
+
+
+def test_plan_areas_are_carried_forward_and_newer_than_1_0() -> None:
+    for key in ("development", "information", "communications", "value", "exit"):
+        sheet = SCHEMA[key]
+        assert sheet.carry_forward and sheet.since == "1.1"
+        assert added_after(sheet, "1.0") and not added_after(sheet, SCHEMA_VERSION)
+        assert not added_after(sheet, "not a version")
+    assert not added_after(SCHEMA["risks"], "1.0")
+
+
+def test_every_plan_area_has_drop_downs() -> None:
+    for key in ("development", "information", "communications", "value", "exit"):
+        assert any(c.type is ColType.CHOICE for c in SCHEMA[key].columns), key

@@ -196,6 +196,32 @@ def test_validation_on_every_typed_column_reaching_far_down(opx: openpyxl.Workbo
                     assert _dv_for(ws, row, j) is not None, (sheet.name, col.header, row)
 
 
+PLAN_AREAS = ("development", "information", "communications", "value", "exit")
+
+
+def test_plan_area_sheets_have_drop_downs_and_input_help(opx: openpyxl.Workbook) -> None:
+    """Development needs … Exit and continuity plan: drop-downs as the schema lists them."""
+    lists = {}
+    for key in PLAN_AREAS:
+        sheet = schema.SCHEMA[key]
+        ws = opx[sheet.name]
+        assert sheet.table_name in ws.tables and ws.protection.sheet
+        assert [c.value for c in ws[schema.HEADER_ROW + 1]][: len(sheet.columns)] == list(
+            sheet.headers
+        )
+        for j, col in enumerate(sheet.columns, start=1):
+            dv = _dv_for(ws, schema.HEADER_ROW + 2, j)
+            assert dv is not None and dv.prompt == input_message(col), (sheet.name, col.header)
+            if col.type is ColType.CHOICE:
+                lists[(sheet.name, col.header)] = dv.formula1.strip('"').split(",")
+    assert lists[("Information sharing", "Confidentiality")] == list(schema.CONFIDENTIALITY)
+    assert lists[("Communications plan", "Frequency")] == list(schema.FREQUENCIES)
+    assert lists[("Communications plan", "Channel")] == list(schema.CHANNELS)
+    assert "Met" in lists[("Development needs", "Status")]
+    assert lists[("Exit and continuity plan", "Status")][-1] == "Retired"
+    assert "Delivered" in lists[("Value creation", "Status")]
+
+
 def test_form_validation_and_prefill(opx: openpyxl.Workbook, config: RelationshipConfig) -> None:
     ws = opx["Relationship"]
     for i, col in enumerate(schema.RELATIONSHIP.columns):

@@ -168,6 +168,16 @@ class Thresholds(_Strict):
     min_contacts_per_partner: int = Field(
         1, description="Fewer contacts than this for a partner is a gap."
     )
+    exit_review_months: int = Field(
+        12,
+        description="An exit and continuity scenario not reviewed within this many months "
+        "is a gap.",
+    )
+    value_behind_red: float = Field(
+        0.5,
+        description="A value initiative due or delivered with less than this share of its "
+        "estimated value realised is Red (0.5 = half).",
+    )
 
 
 class MailConfig(_Strict):

@@ -174,6 +174,20 @@ class MissingSheet(Finding):
     template = "The sheet '{sheet}' is missing."
 
 
+class SheetNotInTemplate(Finding):
+    code = "sheet-not-in-template"
+    title = "Sheet newer than the workbook"
+    description = (
+        "A sheet added to the template after this workbook was generated is not in it: the "
+        "workbook is read without it. Next month's template has the sheet."
+    )
+    template = (
+        "The sheet '{sheet}' is not in this workbook (it was generated before the sheet was "
+        "added); nothing is read for it this time."
+    )
+    severity = Severity.WARNING
+
+
 class MissingColumn(Finding):
     code = "missing-column"
     title = "Missing column"

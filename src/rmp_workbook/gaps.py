@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from rmp_workbook import plan_areas
 from rmp_workbook.config import Thresholds
 from rmp_workbook.plain import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED, days_open_rag, is_worse, kpi_rag, risk_rag
@@ -572,3 +573,9 @@ def _contacts_no_escalation(c: Consolidated, t: Thresholds, today: dt.date) -> I
             since=c.period,
             next_step=f"Ask {partner} to name an executive sponsor with escalation level 3.",
         )
+
+
+# The plan-area rules (communications, development, value, exit, information) live in
+# their own module and are listed after the rules above.
+for _plan in plan_areas.RULES:
+    rule(_plan.code, _plan.area, _plan.title, _plan.severity, _plan.thresholds)(_plan.check)

@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from rmp_workbook.schema import Sheet
+from rmp_workbook.schema import SHEETS, Sheet
 from rmp_workbook.values import fold_text as norm_text
 from rmp_workbook.values import key_text as norm_key
 
 __all__ = ["clean", "format_value", "item_label", "norm_key", "norm_text", "percent"]
 
-LABEL_COLUMNS = {"kpis": "kpi", "risks": "risk", "bottlenecks": "problem", "actions": "action"}
-"""A descriptive column shown after the key in an item's readable name."""
+LABEL_COLUMNS = {s.key: s.label for s in SHEETS if s.label}
+"""A descriptive column shown after the key in an item's readable name (``Sheet.label``)."""
 
 
 def clean(value: Any) -> Any:

@@ -44,6 +44,7 @@ from rmp_workbook.findings import (
     NoteUnderTable,
     RenamedColumn,
     RenamedSheet,
+    SheetNotInTemplate,
 )
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
@@ -56,6 +57,7 @@ from rmp_workbook.schema import (
     ColType,
     Sheet,
     SheetKind,
+    added_after,
 )
 from rmp_workbook.suggest import did_you_mean, suggest
 from rmp_workbook.values import is_blank, norm
@@ -264,7 +266,12 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
         spare = _SpareBook(path)
         for sheet in SHEETS:
             if sheet.key not in located:
-                raw.findings.append(_missing_sheet(sheet, guesses.get(sheet.key, []), file))
+                version = (raw.meta or {}).get("schema_version", "")
+                if added_after(sheet, version):
+                    # A workbook made before a sheet existed cannot have it: not an error.
+                    raw.findings.append(SheetNotInTemplate(file=file, sheet=sheet.name))
+                else:
+                    raw.findings.append(_missing_sheet(sheet, guesses.get(sheet.key, []), file))
                 continue
             name = located[sheet.key]
             if norm(name) != norm(sheet.name):

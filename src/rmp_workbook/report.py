@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from rmp_workbook.ledger import Ledger
+
 SERIES = SERIES_COLOURS
 ZONES = ZONE_FILLS
 LIKELIHOOD = ("Rare", "Unlikely", "Possible", "Likely", "Almost certain")
@@ -429,16 +431,33 @@ def _clip(text: str, width: int) -> str:
 # ---------------------------------------------------------------- from the ledger
 
 
+def relationship_in(lg: Ledger, wanted: str | None) -> str:
+    """The relationship a command works on: ``wanted``, or the ledger's only one."""
+    ids = [str(r) for r in lg.relationships()["relationship_id"]]
+    if wanted is None:
+        if len(ids) != 1:
+            listed = ", ".join(ids) or "none"
+            raise UsageError(
+                f"{lg.url} holds {len(ids)} relationships ({listed}): "
+                "name one with --relationship ID"
+            )
+        return ids[0]
+    if wanted not in ids:
+        raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
+    return wanted
+
+
 def consolidated_from_ledger(
     ledger: str | os.PathLike[str],
-    period: str,
+    period: str | None,
     *,
     relationship_id: str | None = None,
     config: RelationshipConfig | None = None,
     today: dt.date | None = None,
     as_of: dt.date | None = None,
 ) -> Consolidated:
-    """Reconcile what the ledger holds for a relationship up to ``period``.
+    """Reconcile what the ledger holds for a relationship up to ``period`` (default: the
+    ledger's latest period).
 
     The relationship is ``relationship_id``, the config's, or the ledger's only one;
     the expected partners and thresholds come from ``config`` when given.
@@ -447,18 +466,7 @@ def consolidated_from_ledger(
     from rmp_workbook.merge import consolidated_view
 
     with Ledger(ledger, create=False) as lg:
-        ids = [str(r) for r in lg.relationships()["relationship_id"]]
-        wanted = relationship_id or (config.id if config else None)
-        if wanted is None:
-            if len(ids) != 1:
-                listed = ", ".join(ids) or "none"
-                raise UsageError(
-                    f"{lg.url} holds {len(ids)} relationships ({listed}): "
-                    "name one with --relationship ID"
-                )
-            wanted = ids[0]
-        if wanted not in ids:
-            raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
+        wanted = relationship_in(lg, relationship_id or (config.id if config else None))
         c = consolidated_view(lg, wanted, period, config=config, as_of=as_of or today)
         current = lg.submissions_frame(wanted, period)
     current = current[current["status"] == "current"] if len(current) else current

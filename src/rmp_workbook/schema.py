@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Written into every workbook; bumped when a header, type or sheet changes."""
 
 META_SHEET = "rmp_meta"
@@ -129,6 +129,21 @@ class Sheet:
     table_name: str = ""
     example: dict[str, object] = field(default_factory=dict)
     """One realistic row, shown in the docs and used by tests."""
+    status: str | None = None
+    """The column saying where a row stands (Open, Done …), for registers with one."""
+    closed: tuple[str, ...] = ()
+    """Values of ``status`` that end a row: it is no longer open nor carried forward."""
+    carry_forward: bool = False
+    """Rows still open are pre-filled in next month's workbook (registers and plans)."""
+    since: str = "1.0"
+    """The schema version that added the sheet: a workbook generated before it may lack it."""
+    label: str | None = None
+    """A describing column shown after the key in an item's readable name."""
+
+    def is_open(self, status: object) -> bool:
+        """Whether a row with this status is still open (blank counts as open)."""
+        text = str(status or "").strip().casefold()
+        return text not in {c.casefold() for c in self.closed}
 
     def column(self, key: str) -> Column:
         """The column with this key; KeyError when there is none."""
@@ -272,6 +287,8 @@ STAGES_SHEET = Sheet(
     fixed_rows=STAGES,
     keys=("stage",),
     owner="owner",
+    status="status",
+    closed=("Complete", "Not applicable"),
     table_name="StagesTable",
     columns=(
         text("stage", "Stage", "The life-cycle stage (pre-filled; do not change).", required=True, width=22),
@@ -292,6 +309,7 @@ CONTACTS = Sheet(
     help="Everyone involved in the relationship on your side, and how to escalate.",
     keys=("email",),
     alt_keys=("name",),
+    carry_forward=True,
     table_name="ContactsTable",
     columns=(
         text("name", "Name", "The contact's full name.", required=True, width=22),
@@ -313,6 +331,7 @@ KPIS = Sheet(
     keys=("kpi_id", "period"),
     owner="owner",
     period="period",
+    label="kpi",
     table_name="KPIsTable",
     columns=(
         text("kpi_id", "KPI ID", "The agreed KPI code, e.g. K01. Same code every month.", required=True, width=9),
@@ -358,6 +377,10 @@ RISKS = Sheet(
     help="The joint risk register. Score = Likelihood × Impact is calculated for you.",
     keys=("risk_id",),
     owner="owner",
+    status="status",
+    closed=("Closed",),
+    carry_forward=True,
+    label="risk",
     table_name="RisksTable",
     columns=(
         text("risk_id", "Risk ID", "A short code for the risk, e.g. R01. Keep it the same every month.", required=True, width=9),
@@ -382,6 +405,10 @@ BOTTLENECKS = Sheet(
     help="Problems that slow the relationship down, and what is being done about them.",
     keys=("bottleneck_id",),
     owner="owner",
+    status="status",
+    closed=("Resolved",),
+    carry_forward=True,
+    label="problem",
     table_name="BottlenecksTable",
     columns=(
         text("bottleneck_id", "Bottleneck ID", "A short code, e.g. B01.", required=True, width=12),
@@ -450,6 +477,10 @@ ACTIONS = Sheet(
     help="The joint plan for how the relationship is managed.",
     keys=("action_id",),
     owner="owner",
+    status="status",
+    closed=("Done",),
+    carry_forward=True,
+    label="action",
     table_name="ActionsTable",
     columns=(
         text("action_id", "Action ID", "A short code, e.g. A01.", required=True, width=10),
@@ -461,6 +492,175 @@ ACTIONS = Sheet(
         date("done_on", "Done on", "When it was done."),
     ),
 )
+
+FREQUENCIES = (
+    "Real time",
+    "Daily",
+    "Weekly",
+    "Fortnightly",
+    "Monthly",
+    "Quarterly",
+    "Half-yearly",
+    "Yearly",
+    "As needed",
+)
+"""How often something happens; the gap rules read the interval from :data:`FREQUENCY_DAYS`."""
+
+FREQUENCY_DAYS: dict[str, int] = {
+    "Daily": 1,
+    "Weekly": 7,
+    "Fortnightly": 14,
+    "Monthly": 31,
+    "Quarterly": 92,
+    "Half-yearly": 183,
+    "Yearly": 366,
+}
+"""The longest gap between two occurrences of a frequency, in days (real time and as needed
+have none)."""
+
+CONFIDENTIALITY = ("Public", "Internal", "Confidential", "Restricted")
+
+INFO_METHODS = ("Shared system", "API / EDI", "File transfer", "E-mail", "Report", "Meeting", "Other")
+
+CHANNELS = (
+    "Meeting",
+    "Video call",
+    "E-mail",
+    "Newsletter",
+    "Intranet",
+    "Workshop",
+    "Report",
+    "Other",
+)
+
+DEVELOPMENT = Sheet(
+    name="Development needs",
+    key="development",
+    kind=SheetKind.LIST,
+    help="Training and skills the relationship needs (professional development), and how they are met.",
+    keys=("need_id",),
+    owner="owner",
+    status="status",
+    closed=("Met", "Cancelled"),
+    carry_forward=True,
+    since="1.1",
+    label="need",
+    table_name="DevelopmentTable",
+    columns=(
+        text("need_id", "Need ID", "A short code, e.g. D01. Keep it the same every month.", required=True, width=9),
+        long_text("need", "Need", "The training or skills need, e.g. Joint planning tool training.", required=True, width=34),
+        text("partner", "Partner", "The organisation whose people have the need.", width=20),
+        text("people", "People affected", "Who, or how many, e.g. 12 warehouse planners.", width=20),
+        long_text("action", "Action", "How the need will be met: course, coaching, secondment …", width=32),
+        text("owner", "Owner", "Who makes sure the need is met."),
+        date("due", "Due", "When the need should be met."),
+        choice("status", "Status", "Where the need stands.", ("Identified", "Planned", "In progress", "Met", "Cancelled"), width=12),
+    ),
+    example={"need_id": "D01", "need": "Joint planning tool training", "partner": "Contoso plc", "people": "12 planners", "owner": "Contoso plc", "due": dt.date(2026, 12, 15), "status": "Planned"},
+)
+
+INFORMATION = Sheet(
+    name="Information sharing",
+    key="information",
+    kind=SheetKind.LIST,
+    help="What information the partners gather and share, how, how often and how confidential it is.",
+    keys=("flow_id",),
+    owner="owner",
+    carry_forward=True,
+    since="1.1",
+    label="information",
+    table_name="InformationTable",
+    columns=(
+        text("flow_id", "Flow ID", "A short code, e.g. I01. Keep it the same every month.", required=True, width=9),
+        long_text("information", "Information", "What is shared, e.g. Weekly demand forecast.", required=True, width=32),
+        text("from_partner", "From", "The organisation that provides it.", width=18),
+        text("to_partner", "To", "The organisation (or organisations) that receive it.", width=18),
+        choice("how", "How", "How it is shared.", INFO_METHODS, width=14),
+        choice("frequency", "How often", "How often it is shared.", FREQUENCIES, width=12),
+        choice("confidentiality", "Confidentiality", "How it must be handled: Public, Internal, Confidential or Restricted.", CONFIDENTIALITY, width=14),
+        text("owner", "Owner", "Who is accountable for the flow (every flow needs one)."),
+    ),
+    example={"flow_id": "I01", "information": "Weekly demand forecast", "from_partner": "Contoso plc", "to_partner": "Northwind Ltd", "how": "Shared system", "frequency": "Weekly", "confidentiality": "Confidential", "owner": "Contoso plc"},
+)
+
+COMMUNICATIONS = Sheet(
+    name="Communications plan",
+    key="communications",
+    kind=SheetKind.LIST,
+    help="Who is told what, through which channel and how often; when it was last done and is next due.",
+    keys=("comm_id",),
+    owner="owner",
+    carry_forward=True,
+    since="1.1",
+    label="audience",
+    table_name="CommunicationsTable",
+    columns=(
+        text("comm_id", "Comm ID", "A short code, e.g. C01. Keep it the same every month.", required=True, width=9),
+        text("audience", "Audience", "Who it is for, e.g. Joint board, warehouse staff.", required=True, width=22),
+        long_text("message", "Message", "What is communicated, e.g. Monthly performance review.", width=32),
+        choice("channel", "Channel", "How it reaches the audience.", CHANNELS, width=12),
+        choice("frequency", "Frequency", "How often it happens.", FREQUENCIES, width=12),
+        text("owner", "Owner", "Who makes it happen."),
+        date("last_done", "Last done", "When it last happened."),
+        date("next_due", "Next due", "When it must next happen."),
+    ),
+    example={"comm_id": "C01", "audience": "Joint board", "message": "Monthly performance review", "channel": "Meeting", "frequency": "Monthly", "owner": "Northwind Ltd", "last_done": dt.date(2026, 11, 12), "next_due": dt.date(2026, 12, 10)},
+)
+
+VALUE = Sheet(
+    name="Value creation",
+    key="value",
+    kind=SheetKind.LIST,
+    help="Joint initiatives that create value: the shared goal, the value estimated and realised so far.",
+    keys=("initiative_id",),
+    owner="owner",
+    status="status",
+    closed=("Stopped",),
+    carry_forward=True,
+    since="1.1",
+    label="initiative",
+    table_name="ValueTable",
+    columns=(
+        text("initiative_id", "Initiative ID", "A short code, e.g. V01. Keep it the same every month.", required=True, width=11),
+        long_text("initiative", "Initiative", "What the partners do together, e.g. Shared warehouse.", required=True, width=30),
+        long_text("goal", "Goal", "The shared goal it serves.", width=28),
+        number("estimated", "Estimated value", "The value expected in total, in the unit.", width=12),
+        number("realised", "Realised value", "The value realised so far, in the same unit.", width=12),
+        text("unit", "Unit", "GBP, hours, tonnes CO2 …", width=9),
+        long_text("sharing", "How shared", "How the value is shared between partners, e.g. 50/50 gain share.", width=24),
+        date("target_date", "Target date", "When the estimated value should be realised in full."),
+        text("owner", "Owner", "Who leads the initiative."),
+        choice("status", "Status", "Where the initiative stands.", ("Idea", "Agreed", "In progress", "Delivered", "Stopped"), width=12),
+    ),
+    example={"initiative_id": "V01", "initiative": "Shared cross-dock", "goal": "Cut transport cost", "estimated": 120000, "realised": 45000, "unit": "GBP", "sharing": "50/50 gain share", "target_date": dt.date(2027, 6, 30), "owner": "Northwind Ltd", "status": "In progress"},
+)
+
+EXIT = Sheet(
+    name="Exit and continuity plan",
+    key="exit",
+    kind=SheetKind.LIST,
+    help="The joint exit strategy: for each trigger, how the service is kept going (e.g. transition to another vendor).",
+    keys=("scenario_id",),
+    owner="owner",
+    status="status",
+    closed=("Retired",),
+    carry_forward=True,
+    since="1.1",
+    label="trigger",
+    table_name="ExitTable",
+    columns=(
+        text("scenario_id", "Scenario ID", "A short code, e.g. X01. Keep it the same every month.", required=True, width=11),
+        long_text("trigger", "Trigger or scenario", "What would end or disrupt the relationship, e.g. Contract not renewed.", required=True, width=30),
+        text("service", "Service to keep", "The service that must continue, e.g. Help desk.", width=18),
+        long_text("measure", "Continuity measure", "How the service is kept going, e.g. Transition to another vendor within 90 days.", width=34),
+        text("owner", "Owner", "Who keeps the plan up to date."),
+        integer("notice_days", "Notice period (days)", "The notice either partner must give, in days, e.g. 90.", 0, 3650, width=11),
+        date("last_reviewed", "Last reviewed", "When the partners last reviewed this part of the plan together."),
+        choice("status", "Status", "Draft, agreed by both partners, tested in an exercise, or retired.", ("Draft", "Agreed", "Tested", "Retired"), width=10),
+    ),
+    example={"scenario_id": "X01", "trigger": "Contract not renewed", "service": "Help desk", "measure": "Transition to another vendor within 90 days", "owner": "Fabrikam Services", "notice_days": 90, "last_reviewed": dt.date(2026, 9, 30), "status": "Agreed"},
+)
+
 
 SHEETS: tuple[Sheet, ...] = (
     RELATIONSHIP,
@@ -474,6 +674,11 @@ SHEETS: tuple[Sheet, ...] = (
     TESTIMONIALS,
     HEALTH,
     ACTIONS,
+    DEVELOPMENT,
+    INFORMATION,
+    COMMUNICATIONS,
+    VALUE,
+    EXIT,
 )
 """The data sheets in workbook order (the Guide comes first, the metadata sheet last)."""
 
@@ -489,6 +694,25 @@ def sheet_by_name(name: str) -> Sheet:
         if sheet.name == name:
             return sheet
     raise KeyError(name)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"1.10"`` -> ``(1, 10)``, comparable; text that is not a version sorts first."""
+    try:
+        return tuple(int(part) for part in str(version).strip().split("."))
+    except ValueError:
+        return ()
+
+
+def added_after(sheet: Sheet, version: str) -> bool:
+    """Whether ``sheet`` came into the schema after a workbook of schema ``version`` was made."""
+    found = version_key(version)
+    return bool(found) and found < version_key(sheet.since)
+
+
+def carried_forward() -> Iterator[Sheet]:
+    """The sheets whose open rows are pre-filled in next month's workbook."""
+    return (s for s in SHEETS if s.carry_forward)
 
 
 def table_sheets() -> Iterator[Sheet]:

@@ -29,6 +29,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
     "report": ("rmp_workbook.cli.report:report", "Draw a month's charts and one-page PDF summary."),
+    "audit": (
+        "rmp_workbook.cli.audit:audit",
+        "Write the evidence pack of the relationship's success over months.",
+    ),
+    "handbook": (
+        "rmp_workbook.cli.handbook:handbook",
+        "Write the agreed plan as a handbook (PDF) for operational staff.",
+    ),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 

@@ -24,6 +24,7 @@ from rmp_workbook.dashboard.cells import (
     _frame_columns,
     _plain,
 )
+from rmp_workbook.dashboard.plan import managing_block
 from rmp_workbook.dashboard.state import CHART_DATA
 from rmp_workbook.dashboard.tables import Tables
 from rmp_workbook.rag import risk_legend
@@ -67,6 +68,12 @@ class _Dashboard:
         right = self._heat_map(right + 1)
         right = self._testimonials(right + 1)
         right = self._successes(right + 1)
+        # The plan areas go under the shorter side (the left's first column is wide enough
+        # for an area's name; on the right it takes two).
+        if left <= right:
+            left = managing_block(self, left + 1, _B, _I)
+        else:
+            right = managing_block(self, right + 1, _K, _R, name_span=2)
         last = max(left, right)
         for r, height in self.heights.items():
             ws.set_row(r, height)

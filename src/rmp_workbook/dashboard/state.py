@@ -13,24 +13,19 @@ from rmp_workbook import summary
 from rmp_workbook.config import Thresholds
 from rmp_workbook.dashboard.cells import _Formats
 from rmp_workbook.records import Consolidated
+from rmp_workbook.schema import table_sheets
 
 DASHBOARD = "Dashboard"
 CHARTS = "Charts"
 CHART_DATA = "Chart data"
 ABOUT = "About"
+_SHOWN_FIRST = ("kpis", "sla", "risks", "stages", "contacts", "health")
 DATA_SHEETS = (
-    "kpis",
-    "sla",
-    "risks",
-    "stages",
-    "contacts",
-    "health",
-    "bottlenecks",
-    "successes",
-    "testimonials",
-    "actions",
+    *_SHOWN_FIRST,
+    *(s.key for s in table_sheets() if s.key not in _SHOWN_FIRST),
 )
-"""Reconciled schema sheets, in the order the workbook shows them."""
+"""Reconciled schema sheets, in the order the workbook shows them: the figures first, then
+every other table sheet of the schema in its order (a new sheet needs no entry here)."""
 
 
 class WriterState:

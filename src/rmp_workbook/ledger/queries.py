@@ -314,9 +314,10 @@ class Queries(LedgerEngine):
 
         ``kpis`` and ``sla``: the agreed lines (the latest definition of each, the
         partner's own first, then lines only other partners report) with the period
-        set to ``next_period`` and Actual and Comment blank. ``risks`` not Closed,
-        ``bottlenecks`` not Resolved, ``actions`` not Done and every ``contacts`` row,
-        from the partner's latest current workbook before ``next_period``.
+        set to ``next_period`` and Actual and Comment blank. Every sheet the schema carries
+        forward (``Sheet.carry_forward``: contacts, risks, bottlenecks, actions and the plan
+        areas) gives its rows still open by ``Sheet.closed`` (risks not Closed, actions not
+        Done …), from the partner's latest current workbook before ``next_period``.
         Values are keyed by column key; calculated columns are left to the template.
         """
         if not _PERIOD.match(next_period or ""):
@@ -360,25 +361,20 @@ class Queries(LedgerEngine):
                                 line[blank] = None
                         lines.append(line)
                 out[key] = lines
-            open_rule: dict[str, tuple[str | None, set[str]]] = {
-                "risks": ("status", {"Closed"}),
-                "bottlenecks": ("status", {"Resolved"}),
-                "actions": ("status", {"Done"}),
-                "contacts": (None, set()),
-            }
-            for key, (status_col, closed) in open_rule.items():
-                sheet = schema.get(key)
-                if sheet is None:
+            # Registers and plans carry their open rows forward: the schema says which
+            # sheets (Sheet.carry_forward) and which statuses end a row (Sheet.closed).
+            for sheet in self.sheets:
+                if not sheet.carry_forward or sheet.period:
                     continue
                 rows = (
                     self._record_rows(conn, sheet, relationship_id, submission_id=own_id)
                     if own_id is not None
                     else []
                 )
-                out[key] = [
+                out[sheet.key] = [
                     _input_values(sheet, r)
                     for r in rows
-                    if status_col is None or r[status_col] not in closed
+                    if sheet.status is None or sheet.is_open(r[sheet.status])
                 ]
         return out
 

@@ -24,7 +24,15 @@ from rmp_workbook.sample.story import (
     slug,
     trend,
 )
-from rmp_workbook.schema import ACTION_AREAS, BEHAVIOURS, STAGES
+from rmp_workbook.schema import (
+    ACTION_AREAS,
+    BEHAVIOURS,
+    CHANNELS,
+    CONFIDENTIALITY,
+    FREQUENCIES,
+    INFO_METHODS,
+    STAGES,
+)
 
 # ---------------------------------------------------------------------------
 # Many large workbooks, for the benchmark
@@ -207,6 +215,54 @@ def _bench_rows(
         for k, s in enumerate(STAGES)
     ]  # fmt: skip
     rows["health"] = [{"behaviour": b, "score": rng.randint(2, 5)} for b in BEHAVIOURS]
+    names = [p.name for p in config.partners]
+    rows["development"] = [
+        {
+            "need_id": f"D{j + 1:02d}", "need": f"Skills need {j + 1}: joint tooling.",
+            "partner": rng.choice(names), "people": f"{rng.randint(2, 40)} people",
+            "action": "Course and coaching.", "owner": rng.choice(names),
+            "due": some_day() + dt.timedelta(days=60),
+            "status": rng.choice(("Identified", "Planned", "In progress", "Met")),
+        }
+        for j in range(6)
+    ]  # fmt: skip
+    rows["information"] = [
+        {
+            "flow_id": f"I{j + 1:02d}", "information": f"Shared data set {j + 1}.",
+            "from_partner": rng.choice(names), "to_partner": rng.choice(names),
+            "how": rng.choice(INFO_METHODS), "frequency": rng.choice(FREQUENCIES),
+            "confidentiality": rng.choice(CONFIDENTIALITY), "owner": rng.choice(names),
+        }
+        for j in range(6)
+    ]  # fmt: skip
+    rows["communications"] = [
+        {
+            "comm_id": f"C{j + 1:02d}", "audience": rng.choice(("Joint board", "Operations")),
+            "message": f"Relationship update {j + 1}.", "channel": rng.choice(CHANNELS),
+            "frequency": rng.choice(("Weekly", "Monthly", "Quarterly")), "owner": rng.choice(names),
+            "last_done": some_day(), "next_due": some_day() + dt.timedelta(days=30),
+        }
+        for j in range(6)
+    ]  # fmt: skip
+    rows["value"] = [
+        {
+            "initiative_id": f"V{j + 1:02d}", "initiative": f"Joint initiative {j + 1}.",
+            "goal": "Lower total cost.", "estimated": (est := rng.randint(10, 200) * 1000),
+            "realised": round(est * rng.uniform(0.2, 1.1), -2), "unit": "GBP",
+            "sharing": "50/50 gain share.", "target_date": some_day() + dt.timedelta(days=90),
+            "owner": rng.choice(names), "status": rng.choice(("Agreed", "Delivered")),
+        }
+        for j in range(6)
+    ]  # fmt: skip
+    rows["exit"] = [
+        {
+            "scenario_id": f"X{j + 1:02d}", "trigger": f"Exit scenario {j + 1}.",
+            "service": "Core service", "measure": "Transition to another vendor.",
+            "owner": rng.choice(names), "notice_days": 90, "last_reviewed": some_day(),
+            "status": rng.choice(("Draft", "Agreed", "Tested")),
+        }
+        for j in range(3)
+    ]  # fmt: skip
     return rows
 
 

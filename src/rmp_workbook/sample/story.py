@@ -567,6 +567,67 @@ _ACTIONS = (
 _OVERDUE_ACTION = "A03"
 
 
+# The joint plan areas every partner keeps (one shared list, like the actions).
+_DEVELOPMENT = (
+    # (id, need, partner role, people, action, owner role, due, met at period index)
+    ("D01", "ISO 44001 awareness for operations staff.", SUPPLIER, "30 operations staff",
+     "Half-day joint session run by Contoso's relationship manager.", SUPPLIER, "p3:20", 3),
+    ("D02", "Supplier portal training for Northwind's planners.", SUPPLIER, "6 planners",
+     "Two remote sessions and a quick-reference card.", CUSTOMER, "p2:15", None),
+    ("D03", "Dangerous goods awareness for milk-run drivers.", LOGISTICS, "14 drivers",
+     "Accredited one-day course.", LOGISTICS, "2027-02-26", None),
+)  # fmt: skip
+_OVERDUE_NEED = "D02"
+
+_INFORMATION = (
+    # (id, information, from role, to role or None for all, how, how often, confidentiality,
+    #  owner role or None when nobody owns the flow)
+    ("I01", "12-month demand forecast.", CUSTOMER, SUPPLIER, "Shared system", "Weekly",
+     "Confidential", CUSTOMER),
+    ("I02", "Consignment stock levels at Wakefield.", LOGISTICS, None, "API / EDI", "Daily",
+     "Internal", LOGISTICS),
+    ("I03", "Quality escapes and 8D reports.", SUPPLIER, CUSTOMER, "E-mail", "As needed",
+     "Confidential", None),
+)  # fmt: skip
+_UNOWNED_FLOW = "I03"
+
+_COMMUNICATIONS = (
+    # (id, audience, message, channel, frequency, owner role, months between, day, late)
+    ("C01", "Joint relationship board", "Monthly performance review and decisions.",
+     "Meeting", "Monthly", CUSTOMER, 1, 12, False),
+    ("C02", "Operations staff of all partners", "One-page relationship newsletter.",
+     "Newsletter", "Monthly", LOGISTICS, 1, 20, True),
+    ("C03", "Executive sponsors", "Quarterly business review.", "Video call", "Quarterly",
+     SUPPLIER, 3, 8, False),
+)  # fmt: skip
+_OVERDUE_COMMUNICATION = "C02"
+
+_VALUE = (
+    # (id, initiative, goal, estimated, realised share by the last period, unit, sharing,
+    #  target date, owner role, status at the end)
+    ("V01", "Value-engineered housing.", "Lower unit cost of the housing.", 38000, 0.6, "GBP",
+     "50/50 gain share.", "2027-06-30", SUPPLIER, "In progress"),
+    ("V02", "Milk-run consolidation.", "Fewer trucks and lower CO2.", 9600, 0.55, "GBP",
+     "By volume shipped.", "p2", LOGISTICS, "In progress"),
+    ("V03", "Consignment stock at Wakefield.", "Lower inventory for Contoso.", 120000, 1.0,
+     "GBP", "Contoso keeps the saving; Fabrikam is paid per pallet.", "p1", CUSTOMER,
+     "Delivered"),
+)  # fmt: skip
+_VALUE_BEHIND = "V02"
+
+_EXIT = (
+    # (id, trigger, service, measure, owner role, notice days, reviewed months ago or None,
+    #  status)
+    ("X01", "Framework agreement FSA-2025-014 is not renewed.", "Machined housings supply",
+     "Last-time buy of 8 weeks' stock, then transition to a second source over 6 months.",
+     CUSTOMER, 180, 2, "Agreed"),
+    ("X02", "Fabrikam's Wakefield warehouse is unavailable.", "Consignment stock",
+     "Move stock to Contoso's Leeds site within 5 working days.", LOGISTICS, 30, None,
+     "Draft"),
+)  # fmt: skip
+_UNREVIEWED_EXIT = "X02"
+
+
 def _when(spec: str, periods: Sequence[str]) -> dt.date:
     """A date written as ISO, or ``p<k>`` (end of the period k from the end), or ``p<k>:<day>``."""
     if not spec.startswith("p"):
@@ -900,6 +961,99 @@ def build_relationship(
             for _, when, day, who, org_role, words, shared in dated(_TESTIMONIALS, p_idx, i)
         ]
 
+    def development_rows(i: int) -> list[dict[str, Any]]:
+        rows = []
+        for need_id, need, role, people, action, owner, due, met in _DEVELOPMENT:
+            done = met is not None and i >= min(met, n - 1)
+            rows.append(
+                {
+                    "need_id": need_id,
+                    "need": need,
+                    "partner": name_of[role],
+                    "people": people,
+                    "action": action,
+                    "owner": name_of[owner],
+                    "due": _when(due, plist),
+                    "status": "Met" if done else ("In progress" if i > 0 else "Planned"),
+                }
+            )
+        return rows
+
+    def information_rows() -> list[dict[str, Any]]:
+        return [
+            {
+                "flow_id": flow_id,
+                "information": info,
+                "from_partner": name_of[source],
+                "to_partner": "All partners" if to is None else name_of[to],
+                "how": how,
+                "frequency": often,
+                "confidentiality": level,
+                "owner": None if owner is None else name_of[owner],
+            }
+            for flow_id, info, source, to, how, often, level, owner in _INFORMATION
+        ]
+
+    def communication_rows(i: int) -> list[dict[str, Any]]:
+        rows = []
+        for comm_id, audience, message, channel, often, owner, every, day, late in _COMMUNICATIONS:
+            # The last time it happened: in this period, or in the last period it was due;
+            # a late one last happened two periods ago and was due last period.
+            back = (i % every) + (2 if late else 0)
+            last_done = month_start(plist[max(0, i - back)]).replace(day=day)
+            due_period = period_add(plist[max(0, i - back)], every)
+            rows.append(
+                {
+                    "comm_id": comm_id,
+                    "audience": audience,
+                    "message": message,
+                    "channel": channel,
+                    "frequency": often,
+                    "owner": name_of[owner],
+                    "last_done": last_done,
+                    "next_due": month_start(due_period).replace(day=day - 2),
+                }
+            )
+        return rows
+
+    def value_rows(i: int) -> list[dict[str, Any]]:
+        rows = []
+        for vid, what, goal, estimate, share, unit, sharing, target, owner, status in _VALUE:
+            realised = round(estimate * share * (i + 1) / n, -2)
+            rows.append(
+                {
+                    "initiative_id": vid,
+                    "initiative": what,
+                    "goal": goal,
+                    "estimated": estimate,
+                    "realised": realised,
+                    "unit": unit,
+                    "sharing": sharing,
+                    "target_date": _when(target, plist),
+                    "owner": name_of[owner],
+                    "status": status if i == n - 1 else ("In progress" if i > 0 else "Agreed"),
+                }
+            )
+        return rows
+
+    def exit_rows(i: int) -> list[dict[str, Any]]:
+        rows = []
+        for sid, trigger, service, measure, owner, notice, ago, status in _EXIT:
+            reviewed = None if ago is None else month_start(plist[max(0, i - ago)]).replace(day=25)
+            rows.append(
+                {
+                    "scenario_id": sid,
+                    "trigger": trigger,
+                    "service": service,
+                    "measure": measure,
+                    "owner": name_of[owner],
+                    "notice_days": notice,
+                    "last_reviewed": reviewed,
+                    "status": status,
+                }
+            )
+        return rows
+
     workbooks: list[SampleWorkbook] = []
     mistakes: list[tuple[str, str, str, str, str]] = []
     for i, period in enumerate(plist):
@@ -924,6 +1078,11 @@ def build_relationship(
                 "testimonials": testimonial_rows(p_idx, i),
                 "health": health_rows(p_idx, i),
                 "actions": action_rows(i),
+                "development": development_rows(i),
+                "information": information_rows(),
+                "communications": communication_rows(i),
+                "value": value_rows(i),
+                "exit": exit_rows(i),
             }
             relationship = {
                 "relationship_id": config.id,

@@ -1,0 +1,148 @@
+"""``rmp audit``: the evidence pack, from a ledger of the committed sample workbooks."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import run_rmp
+
+from rmp_workbook.audit import build_audit, months
+from rmp_workbook.findings import UsageError
+from rmp_workbook.ledger import Ledger
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+REL = "NWC-2026"
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The six sample months (three partners, one resubmission) merged as a manager would."""
+    tmp = tmp_path_factory.mktemp("audit")
+    path = tmp / "rmp-ledger.sqlite"
+    proc = run_rmp(
+        "merge", str(SAMPLE), "--config", str(SAMPLE / "rmp.toml"), "--ledger", str(path),
+        "-o", str(tmp / "consolidated.xlsx"), "--jobs", "1",
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def pack_files(ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("pack")
+    xlsx, pdf = out / "audit.xlsx", out / "audit.pdf"
+    proc = run_rmp(
+        "audit", "--ledger", str(ledger), "--from", "2026-09", "--to", "2026-11",
+        "--config", str(SAMPLE / "rmp.toml"), "-o", str(xlsx), "--pdf", str(pdf),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(xlsx), str(pdf)]
+    return xlsx, pdf
+
+
+def table(wb: openpyxl.Workbook, sheet: str) -> list[dict[str, object]]:
+    """The rows of a section sheet (title, note, blank, then the table) by header."""
+    rows = list(wb[sheet].iter_rows(min_row=4, values_only=True))
+    header = [str(h) for h in rows[0]]
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def test_workbook_has_a_summary_and_a_sheet_per_section(pack_files):
+    wb = openpyxl.load_workbook(pack_files[0])
+    assert wb.sheetnames == [
+        "Summary", "KPI trends", "SLA trends", "Risk history", "Risk events", "Value creation",
+        "Successes", "Testimonials", "Health check", "Stage progress", "Data quality",
+    ]  # fmt: skip
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Relationship"] == REL
+    assert summary["Months"] == "2026-09 to 2026-11 (3)"
+    assert summary["Workbooks received"] == "9 of 9 expected"
+    assert summary["Shareable testimonials"] == 1
+    assert "ledger" in str(summary["Source"])
+
+
+def test_kpi_trends_are_the_published_figures_with_targets(pack_files, ledger):
+    rows = table(openpyxl.load_workbook(pack_files[0]), "KPI trends")
+    assert {r["Period"] for r in rows} == {"2026-09", "2026-10", "2026-11"}
+    # Each figure is the one the consolidated view published for its month.
+    with Ledger(ledger, create=False) as lg:
+        from rmp_workbook.merge import consolidated_view
+
+        nov = consolidated_view(lg, REL, "2026-11").tables["kpis"]
+    published = {r["kpi_id"]: r["actual"] for r in nov.to_dict("records")}
+    for r in rows:
+        if r["Period"] == "2026-11":
+            assert r["Actual"] == pytest.approx(published[r["KPI ID"]])
+            assert r["Target"] is not None and r["Status"] in ("Green", "Amber", "Red")
+
+
+def test_risks_value_testimonials_health_stages_and_quality(pack_files):
+    wb = openpyxl.load_workbook(pack_files[0])
+    events = table(wb, "Risk events")
+    assert {e["Event"] for e in events} <= {"Raised", "Escalated", "Escalated to Red", "Closed"}
+    history = {r["Risk ID"]: r for r in table(wb, "Risk history")}
+    assert all(r["First in pack"] >= "2026-09" for r in history.values())
+    closed = [r for r in history.values() if r["Closed in"]]
+    assert all(r["Status at end"] == "Closed" for r in closed)
+    value = {r["Initiative ID"]: r for r in table(wb, "Value creation")}
+    assert set(value) == {"V01", "V02", "V03"}
+    v3 = value["V03"]
+    assert (v3["Estimated value"], v3["Realised at end"], v3["Status"]) == (
+        120000,
+        120000,
+        "Delivered",
+    )
+    assert v3["Realised in period"] == v3["Realised at end"] - v3["Realised at start"]
+    testimonials = table(wb, "Testimonials")
+    assert [t["From"] for t in testimonials] == ["Tom Bradley"]
+    assert "May be shared" not in testimonials[0]
+    health = {r["Behaviour"]: r for r in table(wb, "Health check")}
+    assert set(health) >= {"Trust", "Openness"}
+    assert all(1 <= health["Trust"][p] <= 5 for p in ("2026-09", "2026-10", "2026-11"))
+    stages = {r["Stage"]: r for r in table(wb, "Stage progress")}
+    assert stages["Awareness"]["2026-11"] == 1
+    quality = {r["Partner"]: r for r in table(wb, "Data quality")}
+    assert len(quality) == 3
+    assert all(r["Workbooks received"] == 3 for r in quality.values())
+    assert sum(r["Resubmitted"] for r in quality.values()) == 1
+    assert sum(r["Errors"] for r in quality.values()) >= 1  # the 'high' likelihood
+
+
+def test_pdf_has_its_pages(pack_files):
+    pdf = pack_files[1]
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert re.search(r"^Pages:\s+3$", info, re.M), info
+
+
+def test_range_is_checked_against_the_ledger(ledger, tmp_path):
+    proc = run_rmp("audit", "--ledger", str(ledger), "--from", "2027-01", "--to", "2027-03",
+                   "-o", str(tmp_path / "a.xlsx"))  # fmt: skip
+    assert proc.returncode == 2
+    assert "holds no workbook from 2027-01 to 2027-03 (it holds 2026-06 to 2026-11)" in proc.stderr
+    proc = run_rmp("audit", "--ledger", str(ledger), "--from", "2026-11", "--to", "2026-09",
+                   "-o", str(tmp_path / "a.xlsx"))  # fmt: skip
+    assert proc.returncode == 2 and "after --to" in proc.stderr
+    assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_months_and_a_library_call(ledger):
+    assert months("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
+    with pytest.raises(UsageError):
+        months("Nov", "2026-12")
+    with Ledger(ledger, create=False) as lg:
+        pack = build_audit(lg, REL, "2026-06", "2026-06")
+    assert pack.periods == ["2026-06"]
+    assert [s.title for s in pack.sections][:2] == ["KPI trends", "SLA trends"]
+
+
+def test_help_ends_with_an_example():
+    proc = run_rmp("audit", "--help")
+    assert proc.returncode == 0
+    assert "rmp audit --ledger rmp-ledger.sqlite --from 2026-06 --to 2026-11" in proc.stdout
