@@ -203,7 +203,8 @@ def test_workbook_older_than_a_sheet_only_warns_it_lacks_it(
     version_cell.value = "1.0"  # generated before the plan-area sheets existed
     wb.save(path)
     sub = read_workbook(path)
-    assert [(f.sheet, f.code, str(f.severity)) for f in sub.findings] == [
+    found = [f for f in sub.findings if f.code != "incomplete"]  # the template is unfilled
+    assert [(f.sheet, f.code, str(f.severity)) for f in found] == [
         ("Value creation", "sheet-not-in-template", "warning")
     ]
     assert sub.valid and "value" not in sub.records
