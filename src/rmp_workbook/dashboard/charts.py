@@ -176,6 +176,8 @@ class Charts(WriterState):
                 "values": self._series_ref(rows["Actual"], fc, lc),
                 "fill": {"color": NAVY},
                 "gap": 80,
+                # From zero a dip is short: its figure says how short.
+                "data_labels": {"value": True, "font": {"size": 7}},
             }
         )
         if "Target" not in rows:

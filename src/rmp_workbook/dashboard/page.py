@@ -38,7 +38,7 @@ _RIGHT_WIDTH = 10
 _K_WIDTH = 13.5
 _HEALTH_COLS = (_C, _D, _E, _F, _H, _I)
 """Health check columns (the narrow icon column G is skipped): partners, Joint, Spread."""
-MAX_PARTNER_ROWS = 12
+MAX_PARTNER_ROWS = 8
 """Partners the Dashboard lists at most; the rest are on the Submissions sheet."""
 MAX_GAP_LINES = 4
 """Lines a top gap's text takes at most on the Dashboard (the Gaps sheet has it all)."""
@@ -333,7 +333,7 @@ class _Dashboard:
         # A long SLA name wraps to a second line (at most), never cut at the column's edge.
         label_pts = _points(_B, _B)
         label = textfit.shorten(_fit_words(tile.label, label_pts, 10, bold=True), label_pts, 10,
-                                bold=True, lines=2)  # fmt: skip
+                                bold=True, lines=3)  # fmt: skip
         self._height(row, max(21, textfit.height_for(label, label_pts, 10, bold=True)))
         ws.write_string(row, _B, label, f.cell(bold=True, text_wrap=True, **base))
         ws.write_string(row, _C, tile.unit, f.cell(font_color=SLATE, **base))
