@@ -261,3 +261,26 @@ def test_the_dashboard_prints_on_one_readable_page(which, request, check, tmp_pa
     # three partners is), they stay readable; a network's is no smaller.
     scale = check.printed_scale(pdf, "Top", 11)
     assert scale is not None and scale >= 0.55, scale
+
+
+@pytest.fixture(scope="module")
+def demo_book(tmp_path_factory) -> Path:
+    from conftest import run_rmp
+
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    proc = run_rmp("demo", str(folder))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return folder / "consolidated-2026-11.xlsx"
+
+
+def test_the_demos_workbook_passes_the_rendering_check(demo_book, check):
+    assert [str(m) for m in check.misfits(demo_book)] == []
+    found = texts(demo_book, DASHBOARD)
+    assert not [t for t in found if re.search(r"\d(ppt|days|GBP|count)\b|\(s\)|\(ies\)", t)]
+
+
+@pytest.mark.slow
+def test_the_demos_dashboard_prints_on_one_page(demo_book, check, tmp_path, soffice):
+    pdf = check.print_sheet(demo_book, DASHBOARD, tmp_path, soffice)
+    assert check.pdf_pages(pdf) == 1
+    assert check.printed_scale(pdf, "Top", 11) >= 0.55
