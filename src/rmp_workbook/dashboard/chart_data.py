@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from rmp_workbook import summary
+from rmp_workbook import summary, textfit
 from rmp_workbook.cells import col_letter, quote_sheet
 from rmp_workbook.dashboard.cells import (
     IMPACT,
@@ -30,17 +30,28 @@ class ChartData(Tables):
             "Chart data: the figures behind the charts and sparklines (written by rmp)",
             f(bold=True, font_size=12, font_color=NAVY),
         )
-        ws.set_column(0, 0, 30)
-        ws.set_column(1, 1, 22)
+
         ws.hide_gridlines(2)
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_column(2, 2, 9)
-        ws.set_column(3, 3 + max(len(self.periods), 6), 10)
+        # Wide enough for every name it holds (up to a point); numbers as typed (1, not 1.0).
+        names = [t.name for t in self.slas] + list(self.behaviours) + [s for s, _, _ in self.stages]
+        widths = [
+            min(max(30.0, textfit.width_for(names)), 60.0),
+            min(max(22.0, textfit.width_for(["Target", *self.health_series[:1]])), 40.0),
+        ]
+        # Score columns hold each partner's name as a heading: no word broken in two.
+        longest = max(
+            (textfit.longest_word(n, 10, bold=True) for n in self.health_series), default=0.0
+        )
+        score = min(max(10.0, textfit.column_width(longest + textfit.PADDING)), 30.0)
+        widths += [max(9.0, score)] + [score] * max(len(self.periods), len(self.health_series), 6)
+        for i, width in enumerate(widths):
+            ws.set_column(i, i, width)
         row = 2
-        num_fmt = f.cell(num_format="#,##0.0##")
+        num_fmt = f.cell(num_format="General")
         for kind, tiles, label in (
             ("KPI", self.kpis, "KPI trends"),
             ("SLA", self.slas, "Service level trends"),
@@ -79,6 +90,7 @@ class ChartData(Tables):
             [b, *(self.health_scores[s][i] for s in self.health_series)]
             for i, b in enumerate(self.behaviours)
         ]
+        health_head = row
         row = (
             self._table(
                 ws,
@@ -86,9 +98,21 @@ class ChartData(Tables):
                 "HealthData",
                 ["Behaviour", *self.health_series],
                 _columns(rows, 1 + len(self.health_series)),
-                [f.cell()] + [f.cell(num_format="0.0")] * len(self.health_series),
+                [f.cell()] + [f.cell(num_format="General")] * len(self.health_series),
             )
             + 2
+        )
+        # Partners' names wrap in the narrow score columns: the heading row holds them.
+        ws.set_row(
+            health_head,
+            max(
+                [30.0]
+                + [
+                    textfit.height_for(name, textfit.column_points(widths[i + 1]), 10, bold=True)
+                    for i, name in enumerate(self.health_series)
+                    if i + 1 < len(widths)
+                ]
+            ),
         )
         # Stage progress.
         ws.write_string(row, 0, "Life-cycle stages", f(bold=True, font_color=NAVY))

@@ -81,9 +81,20 @@ class Charts(WriterState):
     def _trend_chart(self, tile: Tile, rows: dict[str, int], cats: list[Any]) -> Chart:
         fc, lc = self.trend_first_col, self.trend_first_col + len(self.periods) - 1
         unit = f" ({tile.unit})" if tile.unit else ""
-        chart = self._base_chart("line", f"{tile.key} {tile.name}{unit}")
-        for i, (name, row) in enumerate(rows.items()):
-            line: dict[str, Any] = {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2.25}
+        title = f"{tile.key} {tile.name}{unit}"
+        if len(self.periods) == 1:
+            # One month is no trend: bars of the figure and its target, not lone dots.
+            return self._first_month_chart(tile, rows, cats, title)
+        chart = self._base_chart("line", title)
+        colours = {name: SERIES_COLOURS[i % len(SERIES_COLOURS)] for i, name in enumerate(rows)}
+        # Partners' dotted lines first, the target next and the reconciled Actual last, so
+        # it is drawn on top of the lines it agrees with.
+        order = [n for n in rows if n not in ("Actual", "Target")] + [
+            n for n in ("Target", "Actual") if n in rows
+        ]
+        for name in order:
+            row = rows[name]
+            line: dict[str, Any] = {"color": colours[name], "width": 2.25}
             marker: dict[str, Any] = {"type": "circle", "size": 5}
             if name == "Actual":
                 line = {"color": NAVY, "width": 2.75}
@@ -113,13 +124,50 @@ class Charts(WriterState):
                 "name": tile.unit or None,
                 "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}},
                 "num_font": {"size": 8},
+                **_percent_cap(tile),
             }
         )
         chart.set_x_axis({"num_font": {"size": 8}})
         return chart
 
+    def _first_month_chart(
+        self, tile: Tile, rows: dict[str, int], cats: list[Any], title: str
+    ) -> Chart:
+        """A tile's only month as bars: its figure, its target and each partner's."""
+        fc = self.trend_first_col
+        chart = self._base_chart("column", title)
+        for i, (name, row) in enumerate(rows.items()):
+            colour = (
+                NAVY
+                if name == "Actual"
+                else summary.RAG_COLOURS[summary.GREEN]
+                if name == "Target"
+                else SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            )
+            chart.add_series(
+                {
+                    "name": [CHART_DATA, row, 1],
+                    "categories": cats,
+                    "values": self._series_ref(row, fc, fc),
+                    "fill": {"color": colour},
+                    "gap": 80,
+                    "data_labels": {"value": True, "font": {"size": 8}},
+                }
+            )
+        chart.set_y_axis(
+            {
+                "min": 0,
+                "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}},
+                "num_font": {"size": 8},
+                **_percent_cap(tile),
+            }
+        )
+        return chart
+
     def _sla_chart(self, tile: Tile, rows: dict[str, int], cats: list[Any]) -> Chart:
         fc, lc = self.trend_first_col, self.trend_first_col + len(self.periods) - 1
+        if len(self.periods) == 1:
+            return self._first_month_chart(tile, rows, cats, f"SLA {tile.name}: actual vs target")
         chart = self._base_chart("column", f"SLA {tile.name}: actual vs target")
         chart.add_series(
             {
@@ -128,6 +176,8 @@ class Charts(WriterState):
                 "values": self._series_ref(rows["Actual"], fc, lc),
                 "fill": {"color": NAVY},
                 "gap": 80,
+                # From zero a dip is short: its figure says how short.
+                "data_labels": {"value": True, "font": {"size": 7}},
             }
         )
         if "Target" not in rows:
@@ -150,8 +200,11 @@ class Charts(WriterState):
         chart.combine(target)
         chart.set_y_axis(
             {
+                # Bars start at zero: an axis from 93 makes 95 look half of 98.
+                "min": 0,
                 "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}},
                 "num_font": {"size": 8},
+                **_percent_cap(tile),
             }
         )
         return chart
@@ -202,3 +255,12 @@ class Charts(WriterState):
         chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 8}})
         chart.set_legend({"none": True})
         return chart
+
+
+def _percent_cap(tile: Tile) -> dict[str, Any]:
+    """A percentage's axis ends at 100 (not 105) when no figure is above it."""
+    percent = tile.unit.strip() == "%" or tile.name.rstrip().endswith("(%)")
+    figures = [v for v in (*tile.actuals, *tile.targets) if v is not None]
+    if percent and figures and max(figures) <= 100:
+        return {"max": 100}
+    return {}

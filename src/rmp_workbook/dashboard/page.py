@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 from xlsxwriter.format import Format
 
-from rmp_workbook import __version__, summary
+from rmp_workbook import __version__, summary, textfit
 from rmp_workbook.cells import a1, col_letter, quote_sheet
 from rmp_workbook.dashboard.cells import (
     IMPACT,
@@ -29,17 +28,44 @@ from rmp_workbook.dashboard.state import CHART_DATA
 from rmp_workbook.dashboard.tables import Tables
 from rmp_workbook.rag import risk_legend
 from rmp_workbook.summary import Tile
+from rmp_workbook.wording import plural
 
 # --------------------------------------------------------------------------- the Dashboard
 
 # Column plan (zero-based): a left block B..I, a gutter J and a right block K..R.
 _B, _C, _D, _E, _F, _G, _H, _I = range(1, 9)
 _K, _R = 10, 17
-_WIDTHS = {0: 1.5, _B: 27, _C: 7, _D: 9, _E: 9, _F: 9, _G: 4.5, _H: 9, _I: 14, 9: 2}
+_WIDTHS = {0: 1.5, _B: 27, _C: 9, _D: 9, _E: 9, _F: 9, _G: 4.5, _H: 9, _I: 14, 9: 2}
 _RIGHT_WIDTH = 10
 _K_WIDTH = 13.5
 _HEALTH_COLS = (_C, _D, _E, _F, _H, _I)
 """Health check columns (the narrow icon column G is skipped): partners, Joint, Spread."""
+MAX_PARTNER_ROWS = 8
+"""Partners the Dashboard lists at most; the rest are on the Submissions sheet."""
+MAX_GAP_LINES = 4
+"""Lines a top gap's text takes at most on the Dashboard (the Gaps sheet has it all)."""
+FIRST_ROW = 4
+"""The first row of the blocks, under the banner, subtitle and headline."""
+
+
+def _points(c0: int, c1: int) -> float:
+    """Printed width in points of the Dashboard's columns ``c0``..``c1``."""
+    return sum(
+        textfit.column_points(_WIDTHS.get(c, _K_WIDTH if c == _K else _RIGHT_WIDTH))
+        for c in range(c0, c1 + 1)
+    )
+
+
+def _fit_words(text: str, points: float, size: float, *, bold: bool = False) -> str:
+    """``text`` with any word too wide for a cell ``points`` wide cut short with "…", so a
+    wrapping cell never breaks a word in the middle."""
+    room = points - textfit.PADDING
+    words = []
+    for word in text.split(" "):
+        if textfit.text_width(word, size, bold=bold) > room:
+            word = textfit.shorten(word, points, size, bold=bold)
+        words.append(word)
+    return " ".join(words)
 
 
 class _Dashboard:
@@ -60,11 +86,11 @@ class _Dashboard:
         ws.set_column(_K, _K, _K_WIDTH)
         ws.hide_gridlines(2)
         self._banner()
-        left = self._partners(3)
+        left = self._partners(FIRST_ROW)
         left = self._tiles(left + 1)
         left = self._stages(left + 1)
         left = self._health(left + 1)
-        right = self._gaps(3)
+        right = self._gaps(FIRST_ROW)
         right = self._heat_map(right + 1)
         right = self._testimonials(right + 1)
         right = self._successes(right + 1)
@@ -83,7 +109,11 @@ class _Dashboard:
         ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.45)
         ws.center_horizontally()
         ws.print_area(0, 0, last, _R)
-        ws.set_footer(f"&L&7{self.c.relationship_id} · {self.c.period}&R&7rmp {__version__} · &D")
+        # The date the workbook was written, in ISO form (&D would print the viewer's locale).
+        ws.set_footer(
+            f"&L&7{self.c.relationship_id} · {self.c.period}"
+            f"&R&7rmp {__version__} · {self.w.generated:%Y-%m-%d}"
+        )
         ws.set_zoom(90)
 
     # helpers ---------------------------------------------------------------
@@ -105,12 +135,14 @@ class _Dashboard:
         self._height(row, 20)
         return row + 1
 
-    def _head(self, row: int, cells: Sequence[tuple[Any, ...]], height: float = 16) -> int:
+    def _head(
+        self, row: int, cells: Sequence[tuple[Any, ...]], height: float = 16, size: float = 8
+    ) -> int:
         """Column headings: (first col, last col, text[, alignment])."""
         for c0, c1, text, *align in cells:
             fmt = self.f(
                 bold=True,
-                font_size=8,
+                font_size=size,
                 font_color=SLATE,
                 bg_color=PALE,
                 text_wrap=True,
@@ -145,9 +177,9 @@ class _Dashboard:
         generated = self.w.generated.strftime("%Y-%m-%d %H:%M")
         subtitle = (
             f"Relationship dashboard  ·  {c.relationship_id}  ·  period {c.period}  ·  "
-            f"{len(c.partners)} of {len(c.expected_partners) or len(c.partners)} partners "
-            "submitted  ·  "
-            f"{len(c.gaps)} gaps  ·  generated {generated}"
+            f"{len(c.partners)} of "
+            f"{plural(len(c.expected_partners) or len(c.partners), 'partner')} submitted  ·  "
+            f"{plural(len(c.gaps), 'gap')}  ·  generated {generated}"
         )
         self._merged(
             1,
@@ -157,21 +189,55 @@ class _Dashboard:
             f(font_size=9, font_color="#FFFFFF", bg_color=SLATE, valign="vcenter", indent=1),
         )
         self._height(1, 18)
-        self._height(2, 6)
+        line = summary.headline(
+            c,
+            self.w.kpis + self.w.slas,
+            red=self.w.t.risk_score_red,
+            amber=self.w.t.risk_score_amber,
+        )
+        self._merged(
+            2,
+            _B,
+            _R,
+            line[:1].upper() + line[1:] + ".",
+            f(bold=True, font_size=11, font_color=NAVY, bg_color=PALE, valign="vcenter", indent=1),
+        )
+        self._height(2, 22)
+        self._height(3, 6)
 
     def _partners(self, row: int) -> int:
         f, ws = self.f, self.ws
-        row = self._section(row, _B, _I, "Partners and submissions")
+        rows = summary.submission_status(self.c)
+        title = "Partners and submissions"
+        if len(rows) > MAX_PARTNER_ROWS:
+            received_count = sum(not r[1].startswith("Not received") for r in rows)
+            title += f" ({received_count} of {len(rows)} in)"
+            # A network: the partners to chase first (not received, then errors, then
+            # warnings), in the config's order within each; the rest are on Submissions.
+            rows = sorted(rows, key=_status_rank)
+        row = self._section(row, _B, _I, title)
         row = self._head(
             row, [(_B, _B, "Partner"), (_C, _E, "Status"), (_F, _H, "File"), (_I, _I, "Received")]
         )
         first = row
         cell = f.cell(font_size=9, valign="vcenter")
-        for partner, status, file, received in summary.submission_status(self.c):
-            ws.write_string(row, _B, partner, f.cell(font_size=9, bold=True, valign="vcenter"))
-            self._merged(row, _C, _E, status, cell)
+        shown = rows[:MAX_PARTNER_ROWS] if len(rows) > MAX_PARTNER_ROWS else rows
+        name_pts, status_pts, file_pts = _points(_B, _B), _points(_C, _E), _points(_F, _H)
+        for partner, status, file, received in shown:
+            self._height(row, 16)
+            ws.write_string(
+                row,
+                _B,
+                textfit.shorten(partner, name_pts, 9, bold=True),
+                f.cell(font_size=9, bold=True, valign="vcenter"),
+            )
+            self._merged(row, _C, _E, textfit.shorten(status, status_pts, 9), cell)
             self._merged(
-                row, _F, _H, file or "–", f.cell(font_size=8, font_color=SLATE, valign="vcenter")
+                row,
+                _F,
+                _H,
+                textfit.shorten(file, file_pts, 8) if file else "–",
+                f.cell(font_size=8, font_color=SLATE, valign="vcenter"),
             )
             received = _plain(received)
             if isinstance(received, (dt.datetime, pd.Timestamp)):
@@ -183,6 +249,15 @@ class _Dashboard:
                 )
             else:
                 ws.write_string(row, _I, "–", cell)
+            row += 1
+        if len(shown) < len(rows):
+            self._merged(
+                row,
+                _B,
+                _I,
+                f"… and {len(rows) - len(shown)} more on the Submissions sheet.",
+                f(italic=True, font_size=8, font_color=SLATE, valign="vcenter"),
+            )
             row += 1
         for criteria, fill, font in (
             ("Not received", RAG_FILLS[summary.RED], "#FFFFFF"),
@@ -218,8 +293,9 @@ class _Dashboard:
                 (_D, _D, "Now", "right"),
                 (_E, _E, "Target", "right"),
                 (_F, _F, "Change", "right"),
-                (_G, _H, "Status", "center"),
-                (_I, _I, f"Trend ({n} months)"),
+                (_G, _G, "Better", "center"),
+                (_H, _H, "Status", "center"),
+                (_I, _I, f"Trend ({plural(n, 'month')})"),
             ],
             22,
         )
@@ -243,23 +319,18 @@ class _Dashboard:
         if row == first:
             self._merged(row, _B, _I, "No KPI or SLA figures for this period.", f.cell(italic=True))
             return row + 1
-        ws.conditional_format(
-            first,
-            _G,
-            row - 1,
-            _G,
-            {
-                "type": "icon_set",
-                "icon_style": "3_traffic_lights",
-                "icons_only": True,
-                "icons": [
-                    {"criteria": ">=", "type": "number", "value": 3},
-                    {"criteria": ">=", "type": "number", "value": 2},
-                ],
-            },
-        )
         w._rag_text_formats(ws, first, _H, row - 1, _H)
-        return row
+        self._merged(
+            row,
+            _B,
+            _I,
+            "Better: ▲ higher is better, ▼ lower is better. Change is green when the figure moved "
+            "the better way. Trend bars: one scale per row, centred on the target (a bar above "
+            "the middle is above target).",
+            f(italic=True, font_size=7, font_color=SLATE, text_wrap=True, valign="top"),
+        )
+        self._height(row, textfit.row_height(2, 7))
+        return row + 1
 
     def _tile(self, row: int, tile: Tile, data_row: int, fc: int, n: int) -> None:
         f, ws = self.f, self.ws
@@ -267,8 +338,12 @@ class _Dashboard:
         whole = all(float(v).is_integer() for v in values)
         num_fmt = "#,##0" if whole else "#,##0.0"
         base = {"font_size": 10, "valign": "vcenter"}
-        self._height(row, 21)
-        ws.write_string(row, _B, tile.label, f.cell(bold=True, **base))
+        # A long SLA name wraps to a second line (at most), never cut at the column's edge.
+        label_pts = _points(_B, _B)
+        label = textfit.shorten(_fit_words(tile.label, label_pts, 10, bold=True), label_pts, 10,
+                                bold=True, lines=3)  # fmt: skip
+        self._height(row, max(21, textfit.height_for(label, label_pts, 10, bold=True)))
+        ws.write_string(row, _B, label, f.cell(bold=True, text_wrap=True, **base))
         ws.write_string(row, _C, tile.unit, f.cell(font_color=SLATE, **base))
         for col, value in ((_D, tile.current), (_E, tile.target)):
             if value is None:
@@ -292,26 +367,25 @@ class _Dashboard:
                 change,
             )
         rag = tile.rag
-        if rag in summary.RAG_SCORE:
-            ws.write_number(row, _G, summary.RAG_SCORE[rag], f.cell(align="center", **base))
-        else:
-            ws.write_blank(row, _G, None, f.cell(**base))
+        better = _better(tile)
+        ws.write_string(
+            row, _G, better, f.cell(align="center", font_color=SLATE, font_size=9, valign="vcenter")
+        )
         ws.write_string(row, _H, rag, f.cell(align="center", font_size=9, valign="vcenter"))
         ws.write_blank(row, _I, None, f.cell(**base))
         spark_range = f"{quote_sheet(CHART_DATA)}!{a1(data_row, fc)}:{a1(data_row, fc + n - 1)}"
-        ws.add_sparkline(
-            row,
-            _I,
-            {
-                "range": spark_range,
-                "type": "column",
-                "series_color": "#8EA9DB",
-                "last_point": True,
-                "last_color": NAVY,
-                "negative_points": True,
-                "negative_color": RAG_FILLS[summary.RED],
-            },
-        )
+        spark: dict[str, Any] = {
+            "range": spark_range,
+            # Columns: LibreOffice prints column sparklines, not line ones.
+            "type": "column",
+            "series_color": "#8EA9DB",
+            "last_point": True,
+            "last_color": NAVY,
+        }
+        axis = sparkline_axis(tile)
+        if axis is not None:
+            spark["min"], spark["max"] = axis
+        ws.add_sparkline(row, _I, spark)
 
     def _stages(self, row: int) -> int:
         f, ws = self.f, self.ws
@@ -339,12 +413,15 @@ class _Dashboard:
                     row, _E, progress, f.cell(font_size=9, num_format="0%", valign="vcenter")
                 )
             ws.write_blank(row, _F, None, cell)
+            step = next_steps.get(stage, "")
+            step_pts = _points(_G, _I)
+            self._height(row, max(16, textfit.height_for(step, step_pts, 8)))
             self._merged(
                 row,
                 _G,
                 _I,
-                next_steps.get(stage, ""),
-                f.cell(font_size=8, font_color=SLATE, valign="vcenter"),
+                step,
+                f.cell(font_size=8, font_color=SLATE, valign="vcenter", text_wrap=True),
             )
             row += 1
         ws.conditional_format(
@@ -371,14 +448,25 @@ class _Dashboard:
         shown = partners + (["Joint"] if "Joint" in w.health_series else [])
         cols = list(_HEALTH_COLS[: len(shown)])
         spread_col = _HEALTH_COLS[len(shown)]
-        head: list[tuple[Any, ...]] = [(_B, _B, "Behaviour")] + [
-            (col, col, name) for col, name in zip(cols, shown, strict=True)
+        # The spread is over every partner's score, not only the few shown.
+        everyone = [n for n in w.health_scores if n != "Joint"]
+        all_shown = len(everyone) <= len(partners)
+        names = [
+            _fit_words(n, _points(col, col), 7, bold=True)
+            for col, n in zip(cols, shown, strict=True)
         ]
-        if len(partners) > 1:
-            head.append((spread_col, spread_col, "Spread", "center"))
+        head: list[tuple[Any, ...]] = [(_B, _B, "Behaviour")] + [
+            (col, col, name) for col, name in zip(cols, names, strict=True)
+        ]
+        if len(everyone) > 1:
+            spread_head = "Spread" if all_shown else f"Spread (all {len(everyone)})"
+            head.append((spread_col, spread_col, spread_head, "center"))
         used = {c0 for c0, *_ in head}
         head += [(col, col, "") for col in range(_C, spread_col) if col not in used]
-        row = self._head(row, head, 30)
+        tallest = max(
+            [textfit.height_for(t, _points(c0, c1), 7, bold=True) for c0, c1, t, *_ in head] + [30]
+        )
+        row = self._head(row, head, tallest, size=7)
         first = row
         score_fmt = f.cell(font_size=9, num_format="0", align="center", valign="vcenter")
         for i, behaviour in enumerate(w.behaviours):
@@ -408,10 +496,15 @@ class _Dashboard:
             for col in range(_C, spread_col):
                 if col not in cols:
                     ws.write_blank(row, col, None, score_fmt)
-            if len(partners) > 1:
+            if len(everyone) > 1 and all_shown:
                 span = f"{a1(row, cols[0])}:{a1(row, cols[len(partners) - 1])}"
                 spread = max(values) - min(values) if values else 0
                 ws.write_formula(row, spread_col, f"=MAX({span})-MIN({span})", score_fmt, spread)
+            elif len(everyone) > 1:
+                scores = [v for n in everyone if (v := w.health_scores[n][i]) is not None]
+                ws.write_number(
+                    row, spread_col, max(scores) - min(scores) if scores else 0, score_fmt
+                )
             row += 1
         if not w.behaviours or not cols:
             return row
@@ -433,7 +526,7 @@ class _Dashboard:
                 "max_color": "#63BE7B",
             },
         )
-        if len(partners) > 1:
+        if len(everyone) > 1:
             ws.conditional_format(
                 first,
                 spread_col,
@@ -469,17 +562,29 @@ class _Dashboard:
             )
             return row + 1
         cell = f.cell(font_size=8, text_wrap=True, valign="top")
+        item_pts, step_pts, area_pts = (
+            _points(_K + 2, _K + 4),
+            _points(_K + 5, _R),
+            _points(_K + 1, _K + 1),
+        )
         for gap in gaps:
-            item, step = summary.text(gap.item), summary.text(gap.next_step)
-            # Two lines at most, so rows shared with the left block stay even; the Gaps
-            # sheet holds the full text.
-            self._height(row, 23)
+            # As many lines as the text needs, up to a few; the Gaps sheet holds it all.
+            item = textfit.shorten(summary.text(gap.item), item_pts, 8, lines=MAX_GAP_LINES)
+            step = textfit.shorten(summary.text(gap.next_step), step_pts, 8, lines=MAX_GAP_LINES)
+            area = _fit_words(gap.area, area_pts, 8)
+            self._height(
+                row,
+                max(
+                    textfit.height_for(item, item_pts, 8),
+                    textfit.height_for(step, step_pts, 8),
+                    textfit.height_for(area, area_pts, 8),
+                    textfit.row_height(1, 9),
+                ),
+            )
             ws.write_string(
                 row, _K, gap.severity, f.cell(font_size=9, align="center", valign="top")
             )
-            ws.write_string(
-                row, _K + 1, gap.area, f.cell(font_size=8, valign="top", text_wrap=True)
-            )
+            ws.write_string(row, _K + 1, area, f.cell(font_size=8, valign="top", text_wrap=True))
             self._merged(row, _K + 2, _K + 4, item, cell)
             self._merged(row, _K + 5, _R, step, cell)
             row += 1
@@ -638,8 +743,9 @@ class _Dashboard:
                 else summary.text(when)
             )
             quote = f"“{words}”  — {who}" + (f", {when_text}" if when_text else "")
-            lines = max(1, math.ceil(len(quote) / 110))
-            self._height(row, 12.5 * min(lines, 3) + 4)
+            quote_pts = _points(_K, _R)
+            quote = textfit.shorten(quote, quote_pts, 9, lines=MAX_GAP_LINES)
+            self._height(row, textfit.height_for(quote, quote_pts, 9) + 2)
             self._merged(
                 row,
                 _K,
@@ -679,23 +785,62 @@ class _Dashboard:
                 else summary.text(when)
             )
             ws.write_string(row, _K, when_text, f.cell(font_size=8, font_color=SLATE))
+            success_pts, value_pts = _points(_K + 1, _K + 4), _points(_K + 5, _R)
+            success = textfit.shorten(
+                summary.text(rec.get("success")), success_pts, 8, bold=True, lines=3
+            )
+            value = textfit.shorten(summary.text(rec.get("value_created")), value_pts, 8, lines=3)
             self._merged(
-                row,
-                _K + 1,
-                _K + 4,
-                summary.text(rec.get("success")),
-                f.cell(font_size=8, bold=True, text_wrap=True),
+                row, _K + 1, _K + 4, success, f.cell(font_size=8, bold=True, text_wrap=True)
             )
             self._merged(
-                row,
-                _K + 5,
-                _R,
-                summary.text(rec.get("value_created")),
-                f.cell(font_size=8, text_wrap=True, font_color=SLATE),
+                row, _K + 5, _R, value, f.cell(font_size=8, text_wrap=True, font_color=SLATE)
             )
-            self._height(row, 23)
+            self._height(
+                row,
+                max(
+                    textfit.height_for(success, success_pts, 8, bold=True),
+                    textfit.height_for(value, value_pts, 8),
+                    textfit.row_height(1, 8),
+                ),
+            )
             row += 1
         return row
+
+
+def _better(tile: Tile) -> str:
+    """▲ where a higher figure is better, ▼ where a lower one is, blank when not said."""
+    direction = tile.direction.lower()
+    if direction.startswith("lower") or direction == "at most":
+        return "▼"
+    if direction.startswith("higher") or direction == "at least":
+        return "▲"
+    return ""
+
+
+def sparkline_axis(tile: Tile) -> tuple[float, float] | None:
+    """One vertical scale for a tile's sparkline, centred on its target.
+
+    Excel scales each sparkline to its own figures, so 91 → 96 fills the cell as 0 → 96
+    would. Centred on the target, with room for the furthest figure and at least a tenth
+    of the target either side, a bar above the middle is above target and a small move
+    looks small. Without a target the figures' own range is widened the same way.
+    """
+    figures = [v for v in tile.actuals if v is not None]
+    if not figures:
+        return None
+    centre = tile.target if tile.target is not None else (max(figures) + min(figures)) / 2
+    reach = max(abs(v - centre) for v in figures) * 1.15
+    half = max(reach, abs(centre) * 0.1, 1e-9 if centre else 1.0)
+    return (round(centre - half, 6), round(centre + half, 6))
+
+
+def _status_rank(row: tuple[str, str, str, Any]) -> int:
+    """Which partners a network's Dashboard lists first: missing, then errors, warnings."""
+    status = row[1].lower()
+    if status.startswith("not received"):
+        return 0
+    return 1 if "error" in status else 2 if "warning" in status else 3
 
 
 def _change_colour(tile: Tile) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from rmp_workbook import summary
+from rmp_workbook import summary, textfit
 from rmp_workbook.cells import a1
 from rmp_workbook.dashboard.cells import (
     NUMBER_FORMATS,
@@ -28,6 +28,7 @@ from rmp_workbook.dashboard.cells import (
 from rmp_workbook.dashboard.state import WriterState
 from rmp_workbook.formulas import compute, excel, inputs
 from rmp_workbook.schema import SCHEMA, ColType, Column
+from rmp_workbook.wording import link_text, plural
 
 
 class Tables(WriterState):
@@ -58,7 +59,7 @@ class Tables(WriterState):
         else:
             _write_cells(ws, first_row + 1, first_col, columns, formats, date_fmt, datetime_fmt)
         if widths:
-            self._fit_rows(ws, first_row + 1, columns, formats, widths)
+            widths = self._fit_rows(ws, first_row + 1, columns, formats, widths)
         last_row = first_row + max(nrows, 1)
         table_name = self._unique_table_name(name)
         ws.add_table(
@@ -115,32 +116,48 @@ class Tables(WriterState):
         columns: Sequence[Sequence[Any]],
         formats: Sequence[Format],
         widths: Sequence[float],
-    ) -> None:
-        """Give rows with wrapped text the height they need.
+    ) -> list[float]:
+        """Give rows with wrapped text the height they need, measured in the font; widen a
+        wrapped column (up to ``MAX_WIDTH``) to its longest word, so no word breaks in two.
+        Returns the widths.
 
         Excel fits such rows when it opens the file, LibreOffice does not: an
         explicit height keeps long text readable in both.
         """
-        lines: dict[int, int] = {}
+        widths = list(widths)
+        heights: dict[int, float] = {}
         for i, fmt in enumerate(formats):
             if not fmt.text_wrap or i >= len(widths) or i >= len(columns):
                 continue
-            per_line = max(int(widths[i] * 1.1), 1)
-            # Most text fits one line: only longer text or text with breaks is measured.
+            size = float(fmt.font_size or 10)
+            bold = bool(fmt.bold)
+            # Text of at most this many characters fits on one line whatever its letters
+            # (the widest, @ and W, are about the font size wide): only longer is measured.
+            sure = textfit.column_points(widths[i]) - textfit.PADDING
+            fits = int(sure / (size * 1.02))
             longer = [
                 (r, value)
                 for r, value in enumerate(columns[i], start=first_row)
-                if isinstance(value, str) and (len(value) > per_line or "\n" in value)
+                if value.__class__ is str and (len(value) > fits or "\n" in value)
             ]
+            widest = max((textfit.longest_word(v, size, bold=bold) for _, v in longer), default=0.0)
+            needed = textfit.column_width(widest + textfit.PADDING)
+            if needed > widths[i]:
+                widths[i] = min(math.ceil(needed * 2) / 2, MAX_WIDTH)
+                sure = textfit.column_points(widths[i]) - textfit.PADDING
+                fits = int(sure / (size * 1.02))
+            points = textfit.column_points(widths[i])
             for r, value in longer:
-                if "\n" in value:
-                    n = sum(math.ceil(max(len(p), 1) / per_line) for p in value.split("\n"))
-                else:
-                    n = -(-len(value) // per_line)
-                if n > lines.get(r, 1):
-                    lines[r] = n
-        for r in sorted(lines):
-            ws.set_row(r, 12.75 * min(lines[r], 15) + 2)
+                if len(value) <= fits and "\n" not in value:
+                    continue
+                lines = len(textfit.wrap(value, points, size, bold=bold))
+                if lines > 1:
+                    height = textfit.row_height(min(lines, 15), size)
+                    if height > heights.get(r, 0):
+                        heights[r] = height
+        for r in sorted(heights):
+            ws.set_row(r, heights[r])
+        return widths
 
     def _unique_table_name(self, name: str) -> str:
         candidate, n = name, 2
@@ -150,7 +167,8 @@ class Tables(WriterState):
         return candidate
 
     def _column_format(self, col: Column) -> Format:
-        if col.type is ColType.LONG_TEXT:
+        if col.type in (ColType.LONG_TEXT, ColType.TEXT, ColType.EMAIL, ColType.CHOICE):
+            # Wrapped, with the row as tall as the text: never cut at the column's edge.
             return self.f.cell(text_wrap=True)
         if col.type in NUMBER_FORMATS:
             return self.f.cell(num_format=NUMBER_FORMATS[col.type])
@@ -171,11 +189,24 @@ class Tables(WriterState):
         sheet = SCHEMA[key]
         ws = self.data_ws[key]
         frame = self.c.tables.get(key)
+        held_back = 0
+        if key == "testimonials" and frame is not None:
+            # A workbook executives forward holds only testimonials cleared for sharing;
+            # the others stay in the ledger.
+            shared = summary.shareable(frame)
+            held_back = len(frame) - len(shared)
+            frame = shared
         cols = list(sheet.columns)
         headers = [c.header for c in cols] + ["Partners", "Source"]
         keys = [c.key for c in cols] + ["partners", "source"]
         columns = _frame_columns(frame, keys)
-        formats = [self._column_format(c) for c in cols] + [self.f.cell(), self.f.cell()]
+        wrap = self.f.cell(text_wrap=True)
+        formats = [self._column_format(c) for c in cols] + [wrap, wrap]
+        for i, col in enumerate(cols):
+            if col.type in (ColType.LONG_TEXT, ColType.TEXT):
+                columns[i] = [link_text(v) if v.__class__ is str else v for v in columns[i]]
+            elif col.type is ColType.NUMBER:
+                formats[i] = self.f.cell(num_format=number_format(columns[i]))
         formulas: dict[int, tuple[str, dict[str, int]]] = {}
         for i, col in enumerate(cols):
             if col.type is ColType.FORMULA and col.formula:
@@ -199,6 +230,15 @@ class Tables(WriterState):
             widths,
             formulas=formulas,
         )
+        if held_back:
+            ws.write_string(
+                max(len(columns[0]), 1) + 2,
+                0,
+                f"{plural(held_back, 'testimonial')} not cleared for sharing "
+                f"({'is' if held_back == 1 else 'are'} held back: "
+                f"{'it stays' if held_back == 1 else 'they stay'} in the ledger).",
+                self.f(italic=True, font_color=SLATE),
+            )
         self._data_sheet_setup(ws, len(headers))
 
     def _gaps_sheet(self) -> None:
@@ -233,8 +273,8 @@ class Tables(WriterState):
             f.cell(),
             wrap,
             wrap,
-            f.cell(num_format="#,##0.0##", align="left", text_wrap=True),
-            f.cell(num_format="#,##0.0##", align="left", text_wrap=True),
+            f.cell(num_format="General", align="left", text_wrap=True),
+            f.cell(num_format="General", align="left", text_wrap=True),
             f.cell(),
             wrap,
             f.cell(font_color=SLATE),
@@ -258,14 +298,28 @@ class Tables(WriterState):
         headers = [known.get(c, (str(c), 18.0))[0] for c in keys]
         widths = [known.get(c, (str(c), 18.0))[1] for c in keys]
         columns = _frame_columns(frame, keys)
+        if "sheet" in keys and "column" in keys:
+            # The ledger's keys ("kpis", "actual") as the workbook names them (KPIs, Actual).
+            s_i, c_i = keys.index("sheet"), keys.index("column")
+            columns[c_i] = [
+                _column_header(sheet, col)
+                for sheet, col in zip(columns[s_i], columns[c_i], strict=True)
+            ]
+            columns[s_i] = [_sheet_name(sheet) for sheet in columns[s_i]]
+        if "sha256" in keys:
+            # The start identifies the file; the full digest is on the About sheet.
+            i = keys.index("sha256")
+            columns[i] = [
+                v[:12] + "…" if v.__class__ is str and len(v) > 12 else v for v in columns[i]
+            ]
         f = self.f
         formats = [
             f.cell(num_format=_PERCENT_COLUMNS[c])
             if c in _PERCENT_COLUMNS
-            else f.cell(font_name="Courier New", font_size=7)
+            else f.cell(font_name="Courier New", font_size=8)
             if c == "sha256"
-            else f.cell(text_wrap=w >= 18, num_format="#,##0.0##" if w < 30 else "General")
-            for c, w in zip(keys, widths, strict=True)
+            else f.cell(text_wrap=w >= 18, num_format="General" if w >= 30 else number_format(v))
+            for c, w, v in zip(keys, widths, columns, strict=True)
         ]
         self._table(ws, 0, name, headers, columns, formats, widths)
         self._data_sheet_setup(ws, len(headers))
@@ -292,6 +346,30 @@ class Tables(WriterState):
             )
 
 
+MAX_WIDTH = 45.0
+"""Widest a data column grows to hold its longest word."""
+
+
+def number_format(values: Sequence[Any]) -> str:
+    """A column's number format: thousands for whole numbers, else as typed (1, not 1.0)."""
+    numbers = [v for v in values if v.__class__ in (int, float) and v == v]
+    return "#,##0" if all(float(v).is_integer() for v in numbers) else "General"
+
+
+def _sheet_name(key: Any) -> Any:
+    """A schema sheet's key ("kpis") as the workbook names it ("KPIs"); others unchanged."""
+    return SCHEMA[key].name if isinstance(key, str) and key in SCHEMA else key
+
+
+def _column_header(sheet: Any, key: Any) -> Any:
+    """A column's key ("actual") as its sheet's header ("Actual"); others unchanged."""
+    if isinstance(sheet, str) and sheet in SCHEMA and isinstance(key, str):
+        for col in SCHEMA[sheet].columns:
+            if col.key == key:
+                return col.header
+    return key
+
+
 _PERCENT_COLUMNS = {"difference": "0.0%"}
 """Columns holding a relative difference."""
 
@@ -302,11 +380,11 @@ _DISCREPANCY_HEADERS = {
     "values": ("Values (partner: value)", 44.0),
     "reconciled": ("Reconciled", 18.0),
     "rule": ("Rule", 28.0),
-    "difference": ("Difference", 14.0),
+    "difference": ("Difference", 22.0),
 }
 _SUBMISSION_HEADERS = {
     "file": ("File", 30.0),
-    "sha256": ("SHA-256", 46.0),
+    "sha256": ("SHA-256 (start)", 15.0),
     "partner": ("Partner", 22.0),
     "period": ("Period", 10.0),
     "received_at": ("Received", 17.0),

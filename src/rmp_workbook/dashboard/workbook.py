@@ -139,16 +139,14 @@ class _Writer(ChartData, Charts):
 
     def _about(self) -> None:
         ws, f, c = self.about, self.f, self.c
-        ws.set_column(0, 0, 24)
-        ws.set_column(1, 1, 70)
         ws.write_string(0, 0, "About this workbook", f(bold=True, font_size=14, font_color=NAVY))
         generated = self.generated
         facts: list[tuple[str, Any]] = [
             ("Relationship", c.relationship_name),
             ("Relationship ID", c.relationship_id),
             ("Period", c.period),
-            ("Partners expected", ", ".join(c.expected_partners)),
-            ("Partners submitted", ", ".join(c.partners)),
+            ("Partners expected", _names(c.expected_partners)),
+            ("Partners submitted", _names(c.partners)),
             ("Ledger", c.ledger),
             ("Time of run", generated),
             ("rmp version", __version__),
@@ -161,7 +159,11 @@ class _Writer(ChartData, Charts):
             "AboutTable",
             ["Fact", "Value"],
             _columns(rows, 2),
-            [f.cell(bold=True), f.cell(align="left", num_format="yyyy-mm-dd hh:mm")],
+            [
+                f.cell(bold=True),
+                f.cell(align="left", num_format="yyyy-mm-dd hh:mm", text_wrap=True),
+            ],
+            [30, 62],
         )
         # Datetimes need their own format in column B; write them again over the table body.
         for i, (_, v) in enumerate(facts):
@@ -182,8 +184,16 @@ class _Writer(ChartData, Charts):
             ["File", "SHA-256"],
             _columns(rows, 2),
             [f.cell(text_wrap=True), f.cell(font_name="Courier New", font_size=8)],
+            [30, 62],  # a SHA-256 in 8-point Courier is 58 characters of Arial wide
         )
-        ws.set_column(0, 0, 40)
-        ws.set_column(1, 1, 70)
         ws.set_portrait()
+        ws.set_paper(9)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         ws.fit_to_pages(1, 0)
+
+
+def _names(names: list[str], limit: int = 20) -> str:
+    """Partner names for the About sheet; a network's are counted, not listed."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{len(names)} partners (each is on the Dashboard or the Submissions sheet)"
