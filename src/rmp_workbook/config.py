@@ -2,16 +2,24 @@
 
 ``rmp template --config`` pre-fills workbooks from it; ``rmp merge`` takes the
 expected partners and the gap and reconciliation thresholds from it.
+
+Partners are members for a dated span (``joined``, optionally ``left``): a partner
+is expected to report, and may report, for every month it was a member on at least
+one day of. ``due`` says by when a month's workbooks are due back (in the month after
+it): ``"working day 5"`` or a day of the month.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
+import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from rmp_workbook.findings import ConfigError
@@ -21,10 +29,86 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_DUE = re.compile(r"(?:(working|business)\s+)?day\s+(\d{1,2})|(\d{1,2})", re.IGNORECASE)
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a month written ``YYYY-MM``; ValueError otherwise."""
+    m = _MONTH.fullmatch(period.strip())
+    if m is None:
+        raise ValueError(f"{period!r} is not a month written YYYY-MM")
+    year, month = int(m.group(1)), int(m.group(2))
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def next_period(period: str) -> str:
+    """The month after ``period`` (``2026-12`` -> ``2027-01``)."""
+    last = period_bounds(period)[1]
+    after = last + dt.timedelta(days=1)
+    return f"{after.year:04d}-{after.month:02d}"
+
+
+def _to_day(value: Any) -> Any:
+    """A date from TOML's date, a datetime, or text: ``2026-03-15`` or ``2026-03`` (the 1st)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        text = value.strip()
+        if _MONTH.fullmatch(text):
+            return period_bounds(text)[0]
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a date: write it as 2026-03-15 (or 2026-03 for the 1st)"
+            ) from None
+    return value
+
+
 class PartnerConfig(_Strict):
     name: str
     contact: str = ""
     email: str = ""
+    joined: dt.date | None = Field(
+        None,
+        description="The first day it is a partner; it reports from that month on "
+        "(blank: from the start).",
+    )
+    left: dt.date | None = Field(
+        None,
+        description="The first day it is no longer a partner; it reports up to the month "
+        "before (or that month, when it left after the 1st).",
+    )
+
+    @field_validator("joined", "left", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        return _to_day(value)
+
+    @model_validator(mode="after")
+    def _left_after_joined(self) -> PartnerConfig:
+        if self.joined and self.left and self.left <= self.joined:
+            raise ValueError(
+                f"partner {self.name!r} left ({self.left}) on or before it joined ({self.joined})"
+            )
+        return self
+
+    def member_in(self, period: str) -> bool:
+        """True when it was a partner on at least one day of the month ``period``."""
+        first, last = period_bounds(period)
+        if self.joined is not None and self.joined > last:
+            return False
+        return self.left is None or self.left > first
+
+    def membership(self) -> str:
+        """Its dates in words, e.g. 'joined 2026-03-01, left 2026-09-01'."""
+        parts = []
+        if self.joined:
+            parts.append(f"joined {self.joined.isoformat()}")
+        if self.left:
+            parts.append(f"left {self.left.isoformat()}")
+        return ", ".join(parts) or "a partner throughout"
 
 
 class ManagerConfig(_Strict):
@@ -75,19 +159,113 @@ class Thresholds(_Strict):
     )
 
 
+class MailConfig(_Strict):
+    """Where ``rmp mail`` sends from. Credentials never live here, only in the environment."""
+
+    sender: str = Field(
+        "",
+        alias="from",
+        description='The From address of every message, e.g. "Aisha Khan <aisha@nw.example>".',
+    )
+    smtp: str = Field(
+        "",
+        description="The SMTP server, e.g. smtp://mail.example.com:587 (no user name or password: "
+        "those come from RMP_SMTP_USER and RMP_SMTP_PASSWORD). RMP_SMTP_URL wins over it.",
+    )
+
+    @field_validator("smtp")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.username or parts.password:
+            raise ValueError(
+                "the SMTP address must not hold a user name or password: set RMP_SMTP_USER "
+                "and RMP_SMTP_PASSWORD in the environment instead"
+            )
+        return value
+
+
 class RelationshipConfig(_Strict):
     id: str
     name: str
     manager: ManagerConfig | None = None
+    due: str | int | None = Field(
+        None,
+        description="When a month's workbooks are due back, in the month after it: "
+        '"working day 5" (Monday to Friday, less the holidays) or a day of the month '
+        'such as 10 or "day 10" (the month\'s last day when it is shorter).',
+    )
+    holidays: list[dt.date] = Field(
+        default_factory=list, description="Days that are not working days, for `due`."
+    )
     partners: list[PartnerConfig] = []
     kpis: list[KpiConfig] = []
     sla: list[SlaConfig] = []
     thresholds: Thresholds = Thresholds()
+    mail: MailConfig = MailConfig()
     limits: dict[str, float] = Field(
         default_factory=dict,
         description="Safety limits raised for this relationship, e.g. max_file_mb = 80 "
         "(see docs/security.md); the RMP_* environment variables win over these.",
     )
+
+    @field_validator("due")
+    @classmethod
+    def _known_due(cls, value: str | int | None) -> str | int | None:
+        if value is None:
+            return None
+        m = _DUE.fullmatch(str(value).strip())
+        day = int(m.group(2) or m.group(3)) if m else 0
+        if m is None or not 1 <= day <= (23 if m.group(1) else 31):
+            raise ValueError(
+                f'{value!r} is not a due day: write "working day 5" or a day of the month '
+                "such as 10"
+            )
+        return value
+
+    @field_validator("partners")
+    @classmethod
+    def _unique_partners(cls, value: list[PartnerConfig]) -> list[PartnerConfig]:
+        from rmp_workbook.values import norm
+
+        seen: dict[str, str] = {}
+        for p in value:
+            if norm(p.name) in seen:
+                raise ValueError(f"partner {p.name!r} is listed twice (as {seen[norm(p.name)]!r})")
+            seen[norm(p.name)] = p.name
+        return value
+
+    def partner(self, name: str) -> PartnerConfig | None:
+        """The partner called ``name`` (case and spaces ignored), or None."""
+        from rmp_workbook.values import norm
+
+        key = norm(name)
+        return next((p for p in self.partners if norm(p.name) == key), None)
+
+    def members(self, period: str) -> list[PartnerConfig]:
+        """The partners expected to report for ``period``, in config order."""
+        return [p for p in self.partners if p.member_in(period)]
+
+    def due_date(self, period: str) -> dt.date | None:
+        """The day ``period``'s workbooks are due back, or None when ``due`` is not set."""
+        if self.due is None:
+            return None
+        m = _DUE.fullmatch(str(self.due).strip())
+        assert m is not None  # checked by _known_due
+        day = int(m.group(2) or m.group(3))
+        first, last = period_bounds(next_period(period))
+        if not m.group(1):
+            return min(first.replace(day=min(day, last.day)), last)
+        off = set(self.holidays)
+        current, count = first, 0
+        while True:
+            if current.weekday() < 5 and current not in off:
+                count += 1
+                if count == day:
+                    return current
+            current += dt.timedelta(days=1)
 
     @field_validator("limits")
     @classmethod
@@ -131,13 +309,22 @@ _EXAMPLE_HEAD = """\
 id = "NW-CT-2026"
 # The relationship's full name, shown on every sheet and the dashboard.
 name = "Northwind–Contoso Logistics Alliance"
+# When a month's workbooks are due back, in the month after it: "working day 5"
+# (Monday to Friday) or a day of the month such as 10. `rmp status` calls a workbook
+# that arrives later "late". Days off for "working day": holidays = [2026-12-25, ...]
+due = "working day 5"
 
 # The partner organisations: each gets its own workbook every month. contact and
 # email are optional: the contact is pre-filled on that partner's Contacts sheet.
+# joined (and left, when a partner leaves) are dates: a partner is expected, and may
+# send workbooks, for every month it was a partner on at least one day of; `left` is
+# the first day it is no longer one. A workbook from any other organisation is refused
+# (unknown-partner).
 [[relationship.partners]]
 name = "Northwind Ltd"
 contact = "Aisha Khan"
 email = "aisha.khan@northwind.example"
+joined = 2026-01-01
 
 [[relationship.partners]]
 name = "Contoso plc"
@@ -209,6 +396,13 @@ measure = "Orders picked same day (%)"
 target = 98
 direction = "At least"
 owner = "Northwind Ltd"
+
+# Who `rmp mail` writes from, and the SMTP server `rmp mail --send` uses. The server's
+# user name and password are never written here: set RMP_SMTP_USER and RMP_SMTP_PASSWORD
+# in the environment (RMP_SMTP_URL, when set, wins over smtp).
+[relationship.mail]
+from = "Aisha Khan <aisha.khan@northwind.example>"
+# smtp = "smtp://mail.northwind.example:587"
 
 # Numbers the reconciliation and gap rules use. Every one is optional: the value
 # shown is the default used when the line is left out.

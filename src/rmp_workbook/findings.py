@@ -127,6 +127,10 @@ class OutputError(RmpError):
     """An output file or folder cannot be written (read-only, a folder, a full disk)."""
 
 
+class MailError(RmpError):
+    """The SMTP server cannot be reached, refuses the connection or the log-in."""
+
+
 # --- Findings about a partner's workbook (reader and validator) -------------------------------
 #
 # ``fatal`` marks findings that mean the input is not a readable RMP workbook at all
@@ -281,10 +285,34 @@ class WrongPeriod(Finding):
     code = "wrong-period"
     title = "Wrong period"
     description = (
-        "A row reports a period after the workbook's reporting period, or the Relationship "
-        "sheet's period disagrees with the period the workbook was generated for."
+        "A row reports a period after the workbook's reporting period, the Relationship "
+        "sheet's period disagrees with the period the workbook was generated for, or the "
+        "workbook is for another month than the one being merged or checked (``--period``): "
+        "such a workbook is not merged and changes nothing in the ledger."
     )
     template = "{column}: {value!r} {note}."
+
+
+class UnknownPartner(Finding):
+    code = "unknown-partner"
+    title = "Not a partner"
+    description = (
+        "With a config, the workbook comes from an organisation that is not one of the "
+        "relationship's partners for its period (never listed, not yet joined, or already "
+        "left). It is not merged."
+    )
+    template = "{column}: {value!r} {note}."
+
+
+class AmbiguousResubmission(Finding):
+    code = "ambiguous-resubmission"
+    title = "Two versions, no way to tell which is newer"
+    description = (
+        "A merge was given two different workbooks from one partner for one period with the "
+        "same 'Prepared on' date and the same file time, so neither can be taken as the "
+        "newer one. Neither is merged; remove the wrong one and merge again."
+    )
+    template = "{note}."
 
 
 class FormulaErrorFinding(Finding):

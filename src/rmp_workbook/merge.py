@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.container import Limits, check_file_count
+from rmp_workbook.expected import check_identity
 from rmp_workbook.findings import Finding, OutputError, Severity, UsageError
 from rmp_workbook.reconcile import DATA_QUALITY_COLUMNS
 from rmp_workbook.validate import FileResult, Report, expand_paths, validate_paths
@@ -266,7 +267,7 @@ def merge(
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     try:
         started = time.perf_counter()
-        result = _record_all(led, paths, wanted, progress, jobs, limits)
+        result = _record_all(led, paths, wanted, progress, jobs, limits, period, config)
         result.seconds["read_validate_record"] = time.perf_counter() - started
         report, rel_id = result.report, result.relationship_id
         known = led.submissions_frame(rel_id) if rel_id else None
@@ -317,6 +318,8 @@ def _record_all(
     progress: Progress | None,
     jobs: int | None,
     limits: Limits,
+    period: str | None = None,
+    config: RelationshipConfig | None = None,
 ) -> MergeResult:
     """Validate every file and record the usable ones in one ledger transaction.
 
@@ -327,6 +330,13 @@ def _record_all(
     result = MergeResult(report=Report(), relationship_id=wanted or "")
 
     def take(r: FileResult, recorder: Recorder) -> None:
+        found = check_identity(r, period=period, config=config)
+        refused = [f for f in found if f.severity is Severity.ERROR]
+        if refused:
+            # Another month's workbook, or not a partner's: the ledger never sees it.
+            why = "; ".join(f.message for f in refused)
+            result.skipped.append(Skipped(r.path, why, refused[0].code))
+            return
         reason = _usable(r, result.relationship_id)
         if reason is None and r.submission is not None:
             recorder.add(r.submission)
@@ -432,7 +442,8 @@ def consolidated_view(
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
     if config and config.partners:
-        expected = [p.name for p in config.partners]
+        # Partners who joined later or left earlier are not expected for this month.
+        expected = [p.name for p in config.members(period)]
     else:  # the partners in the order the ledger first heard from them
         listed = str(rel["partners"].iloc[0] or "") if len(rel) else ""
         expected = [p.strip() for p in listed.split(",") if p.strip()]

@@ -849,7 +849,8 @@ def partner_template_paths(
     out = Path(folder)
     paths: list[Path] = []
     taken: set[str] = set()
-    for partner in config.partners:
+    # Partners who left before the month, or join after it, get no workbook for it.
+    for partner in config.members(period):
         name = template_file_name(partner.name, period)
         stem, n = name.removesuffix(".xlsx"), 2
         while name in taken:
@@ -899,7 +900,7 @@ def write_partner_templates(
     if not overwrite:
         refuse_existing(paths)
     written: list[Path] = []
-    for partner, path in zip(config.partners, paths, strict=True):
+    for partner, path in zip(config.members(period), paths, strict=True):
         written.append(
             write_template(
                 path,

@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.merge:merge",
         "Validate, record in the ledger, reconcile and write the consolidated workbook.",
     ),
+    "mail": (
+        "rmp_workbook.cli.mail:mail",
+        "Write (and send) the month's e-mails: templates, feedback, reminders.",
+    ),
     "demo": ("rmp_workbook.cli.demo:demo", "Run the whole monthly cycle on sample data."),
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),

@@ -13,6 +13,7 @@ from rmp_workbook.cli.options import (
     jobs_option,
     json_option,
     load_for_long_run,
+    period_option,
 )
 from rmp_workbook.findings import Finding, Severity
 from rmp_workbook.validate import FileResult, Report, validate_paths
@@ -88,6 +89,14 @@ def format_report(report: Report) -> str:
     metavar="ID",
     help="The relationship ID every workbook must carry (finding wrong-relationship otherwise).",
 )
+@period_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="The relationship config (rmp.toml): its relationship ID, and its partners for the "
+    "workbook's month (finding unknown-partner otherwise).",
+)
 @click.option(
     "--feedback",
     "feedback_dir",
@@ -102,6 +111,8 @@ def format_report(report: Report) -> str:
 def validate(
     paths: tuple[str, ...],
     relationship_id: str | None,
+    period: str | None,
+    config_path: str | None,
     feedback_dir: str | None,
     jobs: int | None,
     as_json: bool,
@@ -114,18 +125,39 @@ def validate(
     \b
     Exit codes:
       0  every workbook is valid (warnings allowed)
-      1  some workbook has errors: its rows with errors are left out
+      1  some workbook has errors: its rows with errors are left out (a workbook for
+         another month than --period, or not from a partner of --config, is not merged)
       2  some input is not a readable RMP workbook, or no workbook was given
 
     \b
     Example:
       rmp validate returned/2026-11/ --relationship NW-CT-2026
+      rmp validate returned/2026-11/ --period 2026-11 --config rmp.toml
       rmp validate northwind-2026-11.xlsx --json > problems.json
       rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
     # Only counts and findings are shown: each workbook's rows are dropped once checked.
+    from rmp_workbook.config import load_config, period_bounds
+    from rmp_workbook.expected import check_identity
+
+    config = load_config(config_path) if config_path else None
+    if period is not None:
+        try:
+            period_bounds(period)
+        except ValueError:
+            raise click.UsageError(f"--period {period!r} is not a month written YYYY-MM") from None
     load_for_long_run("rmp_workbook.read", "rmp_workbook.rows")
-    report = validate_paths(paths, relationship_id=relationship_id, jobs=jobs, keep_records=False)
+
+    def check(result: FileResult) -> None:
+        check_identity(result, period=period, config=config)
+
+    report = validate_paths(
+        paths,
+        relationship_id=relationship_id or (config.id if config else None),
+        jobs=jobs,
+        keep_records=False,
+        each=check,
+    )
     written = []
     if feedback_dir:
         from rmp_workbook.feedback import write_report_feedback  # openpyxl only when asked
