@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from rmp_workbook.dashboard.cells import (
     write_value,
 )
 from rmp_workbook.dashboard.state import WriterState
-from rmp_workbook.schema import SCHEMA, ColType, Column
+from rmp_workbook.schema import ColType, Column, Sheet
 
 
 class Tables(WriterState):
@@ -164,10 +165,9 @@ class Tables(WriterState):
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         ws.set_footer("&L&8rmp – &A&R&8Page &P of &N")
 
-    def _schema_sheet(self, key: str) -> None:
-        sheet = SCHEMA[key]
-        ws = self.data_ws[key]
-        frame = self.c.tables.get(key)
+    def _schema_sheet(self, sheet: Sheet) -> None:
+        ws = self.data_ws[sheet.key]
+        frame = self.c.tables.get(sheet.key)
         cols = list(sheet.columns)
         headers = [c.header for c in cols] + ["Partners", "Source"]
         keys = [c.key for c in cols] + ["partners", "source"]
@@ -190,7 +190,7 @@ class Tables(WriterState):
         self._table(
             ws,
             0,
-            sheet.table_name or f"{sheet.name}Table",
+            sheet.table_name or re.sub(r"\W", "", sheet.name.title()) + "Table",
             headers,
             columns,
             formats,
