@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import os
 import re
 import struct
@@ -229,17 +230,20 @@ class _Stop(Exception):
         self.finding = finding
 
 
-def check_container(path: str | Path, limits: Limits | None = None) -> ContainerInfo:
+def check_container(
+    path: str | Path, limits: Limits | None = None, data: bytes | None = None
+) -> ContainerInfo:
     """Check a file before parsing it; never raises for what the file contains.
 
     Returns the kind of workbook and findings: errors mean no parser may open the
-    file; a ``macros`` warning names the macro parts.
+    file; a ``macros`` warning names the macro parts. ``data``: the file's bytes when
+    the caller has read them already (the check then reads nothing more from disk).
     """
     limits = limits or Limits()
     path = Path(path)
     info = ContainerInfo(path=path)
     try:
-        _check(path, limits, info)
+        _check(path, limits, info, data)
     except _Stop as stop:
         info.findings.append(stop.finding)
     for f in info.findings:
@@ -247,7 +251,7 @@ def check_container(path: str | Path, limits: Limits | None = None) -> Container
     return info
 
 
-def _check(path: Path, limits: Limits, info: ContainerInfo) -> None:
+def _check(path: Path, limits: Limits, info: ContainerInfo, data: bytes | None) -> None:
     if path.is_dir():
         raise _Stop(NotAWorkbook(note="this is a folder, not a file"))
     try:
@@ -258,6 +262,9 @@ def _check(path: Path, limits: Limits, info: ContainerInfo) -> None:
         raise _Stop(NotAWorkbook(note=f"it cannot be read ({exc.strerror})")) from None
     if not path.is_file():
         raise _Stop(NotAWorkbook(note="this is not a regular file"))
+    if data is not None:
+        # The bytes a parser will see are the ones checked, even if the file changed since.
+        info.size = len(data)
     if info.size == 0:
         raise _Stop(EmptyFile())
     if info.size > limits.max_file_bytes:
@@ -268,14 +275,17 @@ def _check(path: Path, limits: Limits, info: ContainerInfo) -> None:
             )
         )
     try:
-        with path.open("rb") as fh:
-            head = fh.read(8192)
+        if data is not None:
+            head = data[:8192]
+        else:
+            with path.open("rb") as fh:
+                head = fh.read(8192)
     except OSError as exc:
         raise _Stop(NotAWorkbook(note=f"it cannot be read ({exc.strerror})")) from None
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        _check_zip(path, limits, info)
+        _check_zip(path, limits, info, data)
     elif head.startswith(_CFB_MAGIC):
-        _check_cfb(path, limits, info)
+        _check_cfb(path, limits, info, data)
     else:
         raise _Stop(NotAWorkbook(note=guess_format(head)))
 
@@ -344,9 +354,9 @@ _XML_SCAN_BYTES = 64 * 1024
 _CHUNK = 1 * MB
 
 
-def _check_zip(path: Path, limits: Limits, info: ContainerInfo) -> None:
+def _check_zip(path: Path, limits: Limits, info: ContainerInfo, data: bytes | None) -> None:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
     except zipfile.BadZipFile:
         raise _Stop(
             CorruptFile(
@@ -376,7 +386,7 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo) -> None:
         sheet_names = _ooxml_sheet_names(zf, names) if info.kind != "ods" else {}
         if info.kind in ("xlsx", "xlsm"):
             info.error_values = False
-        _stream_members(path, zf, infos, limits, info, sheet_names)
+        _stream_members(data if data is not None else path, zf, infos, limits, info, sheet_names)
         if info.kind == "ods":
             _check_ods(zf, limits, info)
         macro_parts = tuple(
@@ -491,17 +501,28 @@ def _read_small(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
     try:
         with zf.open(name) as fh:
             return fh.read(limit)
-    except (zipfile.BadZipFile, OSError, zlib.error, EOFError, NotImplementedError) as exc:
+    # ValueError: a bad offset in memory (a file on disk says OSError).
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+    ) as exc:
         raise _Stop(CorruptFile(note=f"part {name} cannot be read ({exc})")) from None
 
 
-def _member_stream(path: Path, zi: zipfile.ZipInfo, limit: int) -> Iterator[bytes]:
+def _member_stream(source: Path | bytes, zi: zipfile.ZipInfo, limit: int) -> Iterator[bytes]:
     """Inflate one member from its raw bytes, trusting none of its declared sizes.
 
     ``zipfile`` stops at the declared size; another reader might not. Reading the
     raw deflate stream shows what the member really holds; we stop past ``limit``.
+    ``source``: the file, or its bytes already in memory.
     """
-    with path.open("rb") as fh:
+    if zi.header_offset < 0:
+        raise _Stop(CorruptFile(note=f"part {zi.filename} is damaged (bad local header)"))
+    with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as fh:
         fh.seek(zi.header_offset)
         local = fh.read(30)
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
@@ -548,7 +569,7 @@ def _member_stream(path: Path, zi: zipfile.ZipInfo, limit: int) -> Iterator[byte
 
 
 def _stream_members(
-    path: Path,
+    source: Path | bytes,
     zf: zipfile.ZipFile,
     infos: list[zipfile.ZipInfo],
     limits: Limits,
@@ -570,7 +591,7 @@ def _stream_members(
         tail = b""
         produced = 0
         crc = 0
-        for chunk in _member_stream(path, zi, limit):
+        for chunk in _member_stream(source, zi, limit):
             produced += len(chunk)
             crc = zlib.crc32(chunk, crc)
             if produced > zi.file_size or produced > limits.max_member_bytes:
@@ -885,8 +906,9 @@ class _Cfb:
         return out[: min(limit, size)]
 
 
-def _check_cfb(path: Path, limits: Limits, info: ContainerInfo) -> None:
-    data = path.read_bytes()  # bounded by max_file_mb, checked above
+def _check_cfb(path: Path, limits: Limits, info: ContainerInfo, data: bytes | None) -> None:
+    if data is None:
+        data = path.read_bytes()  # bounded by max_file_mb, checked above
     try:
         cfb = _Cfb(data)
         names = cfb.names

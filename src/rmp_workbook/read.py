@@ -24,6 +24,7 @@ import hashlib
 import io
 import operator
 import re
+import stat
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -172,19 +173,28 @@ def open_workbook(
 
 
 def _open_checked(
-    path: str | Path, limits: Limits | None = None, notes: list[Finding] | None = None
+    path: str | Path,
+    limits: Limits | None = None,
+    notes: list[Finding] | None = None,
+    data: bytes | None = None,
 ) -> tuple[CalamineWorkbook, ContainerInfo]:
-    """:func:`open_workbook`, and what the container check learnt about the file."""
+    """:func:`open_workbook`, and what the container check learnt about the file.
+
+    ``data``: the file's bytes, already read; the check and calamine then read those.
+    """
     path = Path(path)
-    info = check_container(path, limits or Limits.from_env())
+    info = check_container(path, limits or Limits.from_env(), data)
     if not info.ok:
         first = info.errors[0]
         raise WorkbookOpenError(first.message, finding=first)
     if notes is not None:
         notes.extend(info.findings)
     try:
-        if path.stat().st_size == 0:
+        if (len(data) if data is not None else path.stat().st_size) == 0:
             raise WorkbookOpenError("the file is empty")
+        if data is not None:
+            # Calamine picks its reader by content from bytes: the checked bytes, parsed.
+            return CalamineWorkbook.from_filelike(io.BytesIO(data)), info
         if path.suffix.lower().lstrip(".") != info.kind:
             # Named for another format (an .xlsx saved as "plan.xls"): calamine picks its
             # reader by name from a path, by content from bytes (bounded by max_file_mb).
@@ -228,18 +238,43 @@ def file_identity(path: Path) -> tuple[str, dt.datetime | None]:
     return digest.hexdigest(), mtime
 
 
+def _read_once(path: Path, limits: Limits) -> tuple[bytes, dt.datetime] | None:
+    """The bytes and modification time (UTC) of a regular file within ``max_file_mb``.
+
+    Read once for the hash, the container check and calamine alike; None for anything
+    else (a folder, a missing or too large file), which the container check then names.
+    """
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limits.max_file_bytes:
+            return None
+        with path.open("rb") as fh:
+            data = fh.read(limits.max_file_bytes + 1)
+    except OSError:
+        return None
+    return data, dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC)
+
+
 def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
     """The raw rows of the schema's sheets, and findings about the workbook's layout."""
     path = Path(path)
-    try:
-        sha, mtime = file_identity(path)
-    except OSError:  # a folder or a missing file: open_workbook says so in words
-        sha, mtime = "", None
+    limits = limits or Limits.from_env()
+    once = _read_once(path, limits)
+    data: bytes | None = None
+    mtime: dt.datetime | None = None
+    if once is not None:
+        data, mtime = once
+        sha = hashlib.sha256(data).hexdigest()
+    else:
+        try:
+            sha, mtime = file_identity(path)
+        except OSError:  # a folder or a missing file: open_workbook says so in words
+            sha = ""
     raw = RawWorkbook(path=path, sha256=sha, received_at=mtime)
     file = str(path)
     notes: list[Finding] = []
     try:
-        book, info = _open_checked(path, limits, notes)
+        book, info = _open_checked(path, limits, notes, data)
     except WorkbookOpenError as exc:
         raw.readable = False
         raw.findings.append(exc.finding or NotAWorkbook(file=file, note=str(exc)))

@@ -9,23 +9,29 @@ import datetime as dt
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from rmp_workbook import summary
+from rmp_workbook import schema, summary
 from rmp_workbook.config import Thresholds
 from rmp_workbook.dashboard.cells import _Formats
 from rmp_workbook.records import Consolidated
-from rmp_workbook.schema import table_sheets
+from rmp_workbook.schema import Sheet
 
 DASHBOARD = "Dashboard"
 CHARTS = "Charts"
 CHART_DATA = "Chart data"
 ABOUT = "About"
-_SHOWN_FIRST = ("kpis", "sla", "risks", "stages", "contacts", "health")
-DATA_SHEETS = (
-    *_SHOWN_FIRST,
-    *(s.key for s in table_sheets() if s.key not in _SHOWN_FIRST),
-)
-"""Reconciled schema sheets, in the order the workbook shows them: the figures first, then
-every other table sheet of the schema in its order (a new sheet needs no entry here)."""
+
+
+def data_sheets() -> tuple[Sheet, ...]:
+    """The reconciled schema sheets the workbook shows, in the partners' workbook order.
+
+    Read from :data:`rmp_workbook.schema.SHEETS` when the workbook is written: a sheet
+    added to the schema becomes a data sheet here with no list to keep.
+    """
+    return tuple(schema.SHEETS)
+
+
+DATA_SHEETS: tuple[str, ...] = tuple(s.key for s in data_sheets())
+"""Keys of the reconciled schema sheets, in the order the workbook shows them."""
 
 
 class WriterState:
@@ -34,6 +40,8 @@ class WriterState:
 
     dash: Worksheet
     charts: Worksheet
+    sheets: tuple[Sheet, ...]
+    """The schema sheets written as data sheets."""
     data_ws: dict[str, Worksheet]
     gaps_ws: Worksheet
     disc_ws: Worksheet

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from rmp_workbook.dashboard.cells import (
 )
 from rmp_workbook.dashboard.state import WriterState
 from rmp_workbook.formulas import compute, excel, inputs
-from rmp_workbook.schema import SCHEMA, ColType, Column
+from rmp_workbook.schema import SCHEMA, ColType, Column, Sheet
 from rmp_workbook.wording import link_text, plural
 
 
@@ -185,8 +186,8 @@ class Tables(WriterState):
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         ws.set_footer("&L&8rmp – &A&R&8Page &P of &N")
 
-    def _schema_sheet(self, key: str) -> None:
-        sheet = SCHEMA[key]
+    def _schema_sheet(self, sheet: Sheet) -> None:
+        key = sheet.key
         ws = self.data_ws[key]
         frame = self.c.tables.get(key)
         held_back = 0
@@ -223,7 +224,7 @@ class Tables(WriterState):
         self._table(
             ws,
             0,
-            sheet.table_name or f"{sheet.name}Table",
+            sheet.table_name or re.sub(r"\W", "", sheet.name.title()) + "Table",
             headers,
             columns,
             formats,

@@ -29,7 +29,7 @@ from rmp_workbook.dashboard.state import (
     CHART_DATA,
     CHARTS,
     DASHBOARD,
-    DATA_SHEETS,
+    data_sheets,
 )
 from rmp_workbook.dashboard.tables import (
     _DATA_QUALITY_HEADERS,
@@ -38,7 +38,7 @@ from rmp_workbook.dashboard.tables import (
     _SUBMISSION_HEADERS,
 )
 from rmp_workbook.records import Consolidated
-from rmp_workbook.schema import SCHEMA, SCHEMA_VERSION
+from rmp_workbook.schema import SCHEMA_VERSION
 
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
@@ -101,7 +101,8 @@ class _Writer(ChartData, Charts):
         # because the Dashboard and charts point at later sheets.
         self.dash = wb.add_worksheet(DASHBOARD)
         self.charts = wb.add_worksheet(CHARTS)
-        self.data_ws = {key: wb.add_worksheet(SCHEMA[key].name) for key in DATA_SHEETS}
+        self.sheets = data_sheets()
+        self.data_ws = {s.key: wb.add_worksheet(s.name) for s in self.sheets}
         self.gaps_ws = wb.add_worksheet("Gaps")
         self.disc_ws = wb.add_worksheet("Discrepancies")
         self.subs_ws = wb.add_worksheet("Submissions")
@@ -112,8 +113,8 @@ class _Writer(ChartData, Charts):
         self.dash.activate()
         self.dash.set_first_sheet()
 
-        for key in DATA_SHEETS:
-            self._schema_sheet(key)
+        for sheet in self.sheets:
+            self._schema_sheet(sheet)
         self._gaps_sheet()
         self._frame_sheet(
             self.disc_ws, self.c.discrepancies, "DiscrepanciesTable", _DISCREPANCY_HEADERS
