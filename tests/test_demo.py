@@ -20,12 +20,12 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
         assert step in proc.stderr
     assert "Consolidated workbook: demo/consolidated-2026-11.xlsx" in proc.stdout
 
-    assert sorted(p.name for p in (folder / "1-templates").iterdir()) == [
+    assert sorted(p.name for p in (folder / "2026-11").iterdir()) == [
         "contoso-engineering-plc-2026-11.xlsx",
         "fabrikam-logistics-2026-11.xlsx",
         "northwind-components-ltd-2026-11.xlsx",
     ]
-    assert len(list((folder / "2-returned").glob("*.xlsx"))) == 19
+    assert len(list((folder / "returned").glob("*.xlsx"))) == 19
     assert (folder / "rmp.toml").exists() and (folder / "rmp-ledger.sqlite").exists()
     assert {p.name for p in (folder / "report").iterdir()} >= {"summary.pdf", "kpi-trends.png"}
 
@@ -54,7 +54,7 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert {(september, "Risks", "D2"), (september, "Contacts", "E3")} <= set(quality)
 
     # Next month's workbooks are pre-filled from the ledger: KPIs for 2026-12, Actual blank.
-    nxt = CalamineWorkbook.from_path(str(folder / "6-next-month/fabrikam-logistics-2026-12.xlsx"))
+    nxt = CalamineWorkbook.from_path(str(folder / "2026-12/fabrikam-logistics-2026-12.xlsx"))
     kpis = [r for r in nxt.get_sheet_by_name("KPIs").to_python()[1:] if r[0]]
     assert kpis and {r[6] for r in kpis} == {"2026-12"} and {r[7] for r in kpis} == {""}
     risks = [r for r in nxt.get_sheet_by_name("Risks").to_python()[1:] if r[0]]

@@ -294,8 +294,9 @@ def test_ods_and_xls_get_a_values_copy(made, tmp_path: Path, lo_convert, fmt: st
     assert sha(src) == before_bytes
     assert out.name == f"Northwind plan-{fmt}.feedback.xlsx"
     wb = openpyxl.load_workbook(out)
-    # Only the sheets with problems are copied (Contacts does not exist).
-    assert wb.sheetnames == ["Problems", "Risks", "Health check"]
+    # Every sheet is copied (Contacts, with a problem, does not exist).
+    assert wb.sheetnames == ["Problems", "Lists", "Risks", "Health check", "rmp_meta"]
+    assert wb["rmp_meta"].sheet_state != "visible"  # .ods has no "very hidden"
     original = values(src)
     copied = values(out)
     for name in ("Risks", "Health check"):
@@ -474,3 +475,67 @@ def test_macro_warning_listed_once(made: dict[str, Path], tmp_path: Path) -> Non
     out = write_feedback(src, sub.findings, tmp_path / "out")
     rows = problems_rows(openpyxl.load_workbook(out)["Problems"])
     assert [r[7] for r in rows].count("macros") == 1
+
+
+@pytest.fixture(scope="module")
+def careless(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real template filled with a few problems, as a partner would send it."""
+    from fill import GOOD_FORM, fill, make_template
+
+    root = tmp_path_factory.mktemp("careless")
+    template = make_template(root / "template.xlsx")
+    risks = [
+        {"Risk ID": f"R0{i}", "Risk": "Key engineer leaves the joint team for a competitor",
+         "Likelihood": "high", "Impact": 9, "Status": "Opened"}
+        for i in range(1, 5)
+    ]  # fmt: skip
+    return fill(template, root / "northwind-2026-11.xlsx", form=GOOD_FORM, rows={"Risks": risks})
+
+
+@pytest.mark.slow
+def test_problems_sheet_prints_on_one_landscape_page_width(
+    careless: Path, tmp_path: Path, lo_convert
+) -> None:
+    import subprocess
+
+    from rmp_workbook.validate import validate_paths
+
+    report = validate_paths([careless])
+    assert len(report.findings) >= 12
+    out = write_feedback(careless, report.findings, tmp_path / "feedback")
+    ws = openpyxl.load_workbook(out)["Problems"]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$1:$1"
+    assert all(ws.cell(2, c).alignment.wrap_text for c in range(1, len(PROBLEM_HEADERS) + 1))
+    # Rendered: the Problems sheet alone, through LibreOffice, is one landscape page.
+    wb = openpyxl.load_workbook(out)
+    for name in wb.sheetnames[1:]:
+        del wb[name]
+    alone = tmp_path / "problems-only.xlsx"
+    wb.save(alone)
+    pdf = lo_convert(alone, "pdf", tmp_path / "pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    assert int(fields["Pages"]) == 1, info
+    width, height = (float(x) for x in fields["Page size"].split()[0:3:2])
+    assert width > height, info
+
+
+@pytest.mark.slow
+def test_feedback_copy_of_an_ods_keeps_every_sheet(
+    careless: Path, tmp_path: Path, lo_convert
+) -> None:
+    from rmp_workbook.validate import validate_paths
+
+    ods = lo_convert(careless, "ods", tmp_path)
+    report = validate_paths([ods])
+    assert {f.sheet for f in report.findings} == {"Risks"}
+    out = write_feedback(ods, report.findings, tmp_path / "feedback")
+    wb = openpyxl.load_workbook(out)
+    original = python_calamine.CalamineWorkbook.from_path(str(ods)).sheet_names
+    assert wb.sheetnames == ["Problems", *original]
+    assert wb["rmp_meta"].sheet_state != "visible"  # .ods has no "very hidden"
+    copied, before = values(out), values(ods)
+    for name in ("Guide", "Relationship", "Stages", "KPIs"):
+        assert _same_text(copied[name], before[name]), name
+    assert wb["Risks"]["D2"].comment is not None

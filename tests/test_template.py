@@ -654,3 +654,35 @@ def test_prefill_adds_rows_beyond_config_and_sets_the_period(
     assert _records(path, schema.CONTACTS)[0]["Name"] == "Tom Becker"  # Contoso's contact
     created = openpyxl.load_workbook(path).properties.created
     assert created == dt.datetime(2027, 1, 2, 1, 4)  # stored in UTC
+
+
+def _guide_lines(ws) -> list[str]:
+    return [str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+def test_guide_says_each_thing_once(opx: openpyxl.Workbook) -> None:
+    """The Guide explains how to type numbers, dates and rows once, not on every column,
+    and its advice on percentages is what rmp reads without a warning."""
+    lines = _guide_lines(opx[schema.GUIDE_SHEET])
+    text = "\n".join(lines)
+    for said_once in ("several sentences", "without units", "2026-11-30", "rows directly under"):
+        assert text.count(said_once) == 1, said_once
+    assert "One row per item" not in text
+    assert text.count("typed as 91%") == 2  # the step, and the KPI Actual column's help
+    assert "from 0% to 100%. A percentage" not in text  # the help already says it
+    # Apart from the column lines (sheets share some columns), no paragraph is repeated.
+    column_lines = {c.help for sheet in schema.SHEETS for c in sheet.columns}
+    paragraphs = [line.removesuffix(" Required.") for line in lines if len(line) > 40]
+    repeated = {p for p in paragraphs if paragraphs.count(p) > 1} - column_lines
+    assert not repeated, repeated
+
+
+def test_guide_names_the_relationship_manager(opx: openpyxl.Workbook, blank: Path) -> None:
+    ws = opx[schema.GUIDE_SHEET]
+    lines = _guide_lines(ws)
+    who = lines.index("Who to ask")
+    assert lines[who + 1] == "Relationship manager"
+    assert "Priya Shah (priya.shah@northwind.example, +44 20 7946 0100)" in lines[who + 2]
+    # Without a config, the Guide still says whom to ask.
+    plain = _guide_lines(openpyxl.load_workbook(blank)[schema.GUIDE_SHEET])
+    assert "the relationship manager who sent it to you" in plain[plain.index("Who to ask") + 1]

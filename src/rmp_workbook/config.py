@@ -111,6 +111,14 @@ class PartnerConfig(_Strict):
         return ", ".join(parts) or "a partner throughout"
 
 
+class ManagerConfig(_Strict):
+    """The relationship manager: the person partners ask, named on every workbook's Guide."""
+
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
 class KpiConfig(_Strict):
     id: str
     name: str
@@ -163,6 +171,7 @@ class RelationshipConfig(_Strict):
     holidays: list[dt.date] = Field(
         default_factory=list, description="Days that are not working days, for `due`."
     )
+    manager: ManagerConfig | None = None
     partners: list[PartnerConfig] = []
     kpis: list[KpiConfig] = []
     sla: list[SlaConfig] = []
@@ -263,7 +272,7 @@ def load_config(path: str | Path) -> RelationshipConfig:
 _EXAMPLE_HEAD = """\
 # rmp.toml: the relationship config read by `rmp template --config` and `rmp merge`.
 # Written by `rmp init`; edit it, then run for example:
-#   rmp template --config rmp.toml --all --period 2026-11 -o workbooks/
+#   rmp template --config rmp.toml --all --period 2026-11 -o 2026-11/
 # Lines starting with # are comments. Text goes in "double quotes".
 
 [relationship]
@@ -297,6 +306,12 @@ email = "tom.becker@contoso.example"
 name = "Fabrikam Services"
 contact = "Lena Novak"
 email = "lena.novak@fabrikam.example"
+
+# The relationship manager: every workbook's Guide names them as the person to ask.
+[relationship.manager]
+name = "Priya Shah"
+email = "priya.shah@northwind.example"
+phone = "+44 20 7946 0100"
 
 # The agreed KPIs, pre-filled on every partner's KPIs sheet each month (Actual left blank).
 # direction is "Higher is better" or "Lower is better". Between target and amber the

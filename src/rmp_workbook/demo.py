@@ -62,10 +62,12 @@ def run_demo(
     period = sample.periods[-1]
 
     say(f"1/6 template: one workbook per partner for {period}")
-    templates = write_partner_templates(out / "1-templates", config, period)
+    # The folder is laid out as the README's relationship folder: rmp.toml, one folder of
+    # templates per month, returned/, the ledger, the consolidated workbook, feedback/, report/.
+    templates = write_partner_templates(out / period, config, period)
 
     say(f"2/6 fill: {len(sample.workbooks)} workbooks come back over {len(sample.periods)} months")
-    returned_dir = out / "2-returned"
+    returned_dir = out / "returned"
     if returned_dir.exists():
         shutil.rmtree(returned_dir)
     written = write_sample(returned_dir, seed)
@@ -102,7 +104,7 @@ def run_demo(
         prefill = {p.name: led.prefill_rows(config.id, p.name, nxt) for p in config.partners}
     finally:
         led.close()
-    next_month = write_partner_templates(out / "6-next-month", config, nxt, prefill=prefill)
+    next_month = write_partner_templates(out / nxt, config, nxt, prefill=prefill)
 
     return DemoResult(
         folder=out,

@@ -10,8 +10,9 @@ and lists every problem with a link to its cell.
   table, data validation and the very hidden metadata sheet are kept; macros are
   not copied; charts and images are not kept (openpyxl drops them).
 - ``.ods`` / ``.xls`` (openpyxl cannot open them), or a workbook
-  openpyxl fails on: the values of the sheets with problems, read with
-  python-calamine, annotated the same way.
+  openpyxl fails on: the values of every sheet, read with python-calamine,
+  annotated the same way (a workbook too large for openpyxl: of the sheets
+  with problems only).
 - a file that failed the container check: the ``Problems`` sheet alone.
 
 Partner text is always written as text: nothing becomes a formula or a link.
@@ -32,6 +33,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rmp_workbook.atomic import atomic_output
@@ -50,7 +52,9 @@ FILLS = {
 
 PROBLEMS_SHEET = "Problems"
 PROBLEM_HEADERS = ("Severity", "Sheet", "Cell", "Column", "Value", "Problem", "How to fix", "Code")
-_WIDTHS = (10, 18, 8, 20, 28, 60, 50, 20)
+_WIDTHS = (9, 14, 7, 16, 18, 42, 36, 16)
+"""Column widths (characters) of the Problems sheet: about 160 in all, so that with text
+wrapped it prints on one landscape A4 page width at nearly full size."""
 AUTHOR = "rmp"
 OPENPYXL_MAX_CELLS = 2_000_000
 """Above this many cells (by the sheets' extents) openpyxl would need gigabytes of memory:
@@ -120,7 +124,10 @@ def write_feedback(
     if info.ok and info.kind in ("xlsx", "xlsm") and cells <= OPENPYXL_MAX_CELLS:
         copy = _openpyxl_copy(path)
     if copy is None and info.ok:
-        copy = _calamine_copy(path, problems, limits)
+        # Every sheet of a file openpyxl cannot open (.ods, .xls); of a huge one, only the
+        # sheets with problems, to bound memory.
+        every = cells <= OPENPYXL_MAX_CELLS
+        copy = _calamine_copy(path, problems, limits, every_sheet=every)
     if copy is None:
         wb = Workbook()
         wb.remove(wb.active)
@@ -164,9 +171,9 @@ def _openpyxl_copy(path: Path) -> tuple[Workbook, dict[str, str]] | None:
 
 
 def _calamine_copy(
-    path: Path, findings: list[Finding], limits: Limits
+    path: Path, findings: list[Finding], limits: Limits, *, every_sheet: bool = True
 ) -> tuple[Workbook, dict[str, str]] | None:
-    """A new workbook holding the values of the sheets with problems."""
+    """A new workbook holding the values of every sheet (or of the sheets with problems)."""
     import python_calamine
 
     wanted = {_loose(f.sheet) for f in findings if f.sheet}
@@ -178,7 +185,7 @@ def _calamine_copy(
         taken: set[str] = set()
         sheet_map: dict[str, str] = {}
         for name in book.sheet_names:
-            if _loose(name) not in wanted:
+            if not every_sheet and _loose(name) not in wanted:
                 continue
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             title = safe_sheet_name(name, taken)
@@ -359,9 +366,22 @@ def _add_problems_sheet(
         _set_value(ws.cell(2, 6), "No problems found.", limits)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{a1(max(len(rows), 1), len(PROBLEM_HEADERS) - 1)}"
+    _print_one_page_wide(ws)
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet is ws
     wb.active = 0
+
+
+def _print_one_page_wide(ws: Worksheet) -> None:
+    """Landscape A4, as many pages down as needed but one page across, header on each."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.print_title_rows = "1:1"
+    ws.oddFooter.right.text = "Page &P of &N"
 
 
 def _save_atomic(wb: Workbook, out: Path) -> None:

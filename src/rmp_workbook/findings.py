@@ -188,6 +188,50 @@ class MissingOptionalColumn(Finding):
     severity = Severity.WARNING
 
 
+class RenamedSheet(Finding):
+    code = "renamed-sheet"
+    title = "Renamed sheet"
+    description = (
+        "A sheet of the template is missing but one other sheet plainly stands for it "
+        '("Successes Dec", "KPI\'s"); it was read as that sheet.'
+    )
+    template = "The sheet '{sheet}' was read as the sheet '{note}'."
+    severity = Severity.WARNING
+
+
+class RenamedColumn(Finding):
+    code = "renamed-column"
+    title = "Renamed column"
+    description = (
+        "A column's header is missing but one other header plainly stands for it "
+        '("Actual (Dec)" for Actual); its values were read as that column.'
+    )
+    template = "The column '{value}' on the sheet '{sheet}' was read as '{note}'."
+    severity = Severity.WARNING
+
+
+class NoteUnderTable(Finding):
+    code = "note-under-table"
+    title = "Note under a table ignored"
+    description = (
+        "A single text cell typed below a table after a blank row: a note, not a row. It is "
+        "not read as data (a row with one cell would only be reported as incomplete)."
+    )
+    template = "{column}: the note {value!r} under the table was ignored."
+    severity = Severity.WARNING
+
+
+class StatusContradictsProgress(Finding):
+    code = "status-contradicts-progress"
+    title = "Status contradicts progress"
+    description = (
+        "A stage's Status and Progress % disagree: 'Not started' with progress above 0%, or "
+        "'Complete' with progress below 100%. Both values are kept as typed."
+    )
+    template = "{column}: {value!r} contradicts the status '{note}'."
+    severity = Severity.WARNING
+
+
 class TypeErrorFinding(Finding):
     code = "type-error"
     title = "Wrong type of value"

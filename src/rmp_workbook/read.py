@@ -23,6 +23,7 @@ import io
 import operator
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,24 @@ from rmp_workbook.findings import (
     MissingOptionalColumn,
     MissingSheet,
     NotAWorkbook,
+    NoteUnderTable,
+    RenamedColumn,
+    RenamedSheet,
 )
 from rmp_workbook.model import Submission
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
+    GUIDE_SHEET,
     HEADER_ROW,
     META_KEYS,
     META_SHEET,
     SHEETS,
+    ColType,
     Sheet,
     SheetKind,
 )
+from rmp_workbook.suggest import did_you_mean, suggest
 from rmp_workbook.values import is_blank, norm
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -125,6 +132,14 @@ class RawSheet:
     rows: list[RawRow] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
     """Keys of columns not found on the sheet."""
+    header_row: int | None = None
+    """Zero-based row of a table's header; None for a form or a sheet without one."""
+    renamed: dict[str, int] = field(default_factory=dict)
+    """Column key -> zero-based col of the renamed header it was read from."""
+    guesses: dict[str, list[str]] = field(default_factory=dict)
+    """Missing column key -> headers it may have been renamed to (ambiguous, not read)."""
+    notes: list[tuple[int, int, str, str]] = field(default_factory=list)
+    """(row, col, column key, text) of notes typed under the table: not read as rows."""
 
 
 @dataclass
@@ -228,7 +243,8 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
         names = {norm(n): n for n in reversed(book.sheet_names)}
         if norm(META_SHEET) in names:
             raw.meta = _read_meta(_rows(book, names[norm(META_SHEET)]))
-        present = [s for s in SHEETS if norm(s.name) in names]
+        located, guesses = _locate_sheets(book.sheet_names, names)
+        present = [s for s in SHEETS if s.key in located]
         if not present and raw.meta is None:
             raw.readable = False
             listed = ", ".join(s.name for s in SHEETS[:4])
@@ -238,15 +254,22 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
             return raw
         # The container check saw every worksheet: most workbooks hold no error value.
         errors = (
-            _error_cells(path, [names[norm(s.name)] for s in present])
+            _error_cells(path, [located[s.key] for s in present])
             if info.error_values is not False
             else {}
         )
         for sheet in SHEETS:
-            if norm(sheet.name) not in names:
-                raw.findings.append(MissingSheet(file=file, sheet=sheet.name))
+            if sheet.key not in located:
+                raw.findings.append(_missing_sheet(sheet, guesses.get(sheet.key, []), file))
                 continue
-            name = names[norm(sheet.name)]
+            name = located[sheet.key]
+            if norm(name) != norm(sheet.name):
+                raw.findings.append(
+                    RenamedSheet(
+                        file=file, sheet=name, note=sheet.name,
+                        hint=f"Rename it back to '{sheet.name}' so it is found for sure.",
+                    )
+                )  # fmt: skip
             grid = _rows(book, name, errors.get(name))
             if sheet.kind is SheetKind.FORM:
                 rs = _read_form(sheet, name, grid)
@@ -254,6 +277,7 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
                 rs = _read_table(sheet, name, grid)
             raw.sheets[sheet.key] = rs
             raw.findings.extend(_missing_findings(rs, file))
+            raw.findings.extend(_layout_findings(rs, file))
     except CalamineError as exc:
         # A part the container check passed can still be broken XML deeper inside.
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
@@ -263,6 +287,7 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
         return raw
     finally:
         book.close()
+    _read_percent_cells(raw, info.kind)
     # The reader's own macro finding names the VBA modules; the container's covers .xls.
     # The container listed every part: without macro parts there is nothing to name.
     named = macro_findings(path) if info.has_macros else []
@@ -280,6 +305,67 @@ def read_workbook(
 
 
 # --- Sheets ------------------------------------------------------------------------------------
+
+_NOT_RMP_SHEETS = (GUIDE_SHEET, META_SHEET, "Problems")
+"""Sheets of a template or feedback copy that never stand for a renamed data sheet."""
+
+
+def _locate_sheets(
+    sheet_names: list[str], names: dict[str, str]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each schema sheet's name in the workbook (by sheet key), and for a sheet not found the
+    workbook's sheets it may have been renamed to.
+
+    A sheet is matched by name, forgiving case and spacing; a missing one is read from a
+    renamed sheet ("Successes Dec", "KPI's") only when exactly one spare sheet stands for
+    it and that sheet stands for no other missing one.
+    """
+    located = {s.key: names[norm(s.name)] for s in SHEETS if norm(s.name) in names}
+    if len(located) == len(SHEETS):
+        return located, {}
+    known = {norm(s.name) for s in SHEETS} | {norm(n) for n in _NOT_RMP_SHEETS}
+    spare = [n for n in sheet_names if norm(n) not in known]
+    guesses = {s.key: suggest(s.name, spare) for s in SHEETS if s.key not in located}
+    claims = Counter(n for found in guesses.values() for n in found)
+    for key, found in guesses.items():
+        if len(found) == 1 and claims[found[0]] == 1:
+            located[key] = found[0]
+    return located, guesses
+
+
+def _missing_sheet(sheet: Sheet, guesses: list[str], file: str) -> MissingSheet:
+    """``missing-sheet``, naming the renamed sheets it may be when the match is ambiguous."""
+    hint = ""
+    if guesses:
+        hint = f"{did_you_mean(guesses)} Keep one sheet named '{sheet.name}'."
+    return MissingSheet(file=file, sheet=sheet.name, hint=hint)
+
+
+def _rename_columns(rs: RawSheet, header_cells: list[Any], found: dict[str, int]) -> None:
+    """Missing columns read from a renamed header (``Actual (Dec)`` for Actual), in place.
+
+    Adds column key -> col to ``found`` (and ``rs.renamed``) when exactly one unmatched
+    header stands for the column and for no other missing one; the candidate headers of a
+    column still missing go to ``rs.guesses``.
+    """
+    sheet = rs.sheet
+    missing = [c for c in sheet.columns if c.key not in found]
+    if not missing:
+        return
+    used = set(found.values())
+    spare: dict[str, list[int]] = {}
+    for c, value in enumerate(header_cells):
+        if c not in used and isinstance(value, str) and value.strip():
+            spare.setdefault(value.strip(), []).append(c)
+    if not spare:
+        return
+    guesses = {col.key: suggest(col.header, spare) for col in missing}
+    claims = Counter(h for texts in guesses.values() for h in texts)
+    for key, texts in guesses.items():
+        if len(texts) == 1 and claims[texts[0]] == 1 and len(spare[texts[0]]) == 1:
+            found[key] = rs.renamed[key] = spare[texts[0]][0]
+        elif texts:
+            rs.guesses[key] = texts
 
 
 def _rows(
@@ -380,6 +466,8 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
         rs.missing = {c.key for c in sheet.columns}
         return rs
     header_cells = grid[best_row]
+    rs.header_row = best_row
+    _rename_columns(rs, header_cells, best)
     rs.headers = {key: str(header_cells[c]).strip() for key, c in best.items()}
     rs.missing = {c.key for c in sheet.columns if c.key not in best}
     inputs = [c.key for c in sheet.input_columns if c.key in best]
@@ -390,6 +478,8 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
     take = operator.itemgetter(*cols) if len(cols) > 1 else None
     widest = max(cols)
     absent = dict.fromkeys(rs.missing)
+    first_col = min(cols)
+    blank_above = False
     for r in range(best_row + 1, len(grid)):
         row = grid[r]
         if take is not None and len(row) > widest:
@@ -402,6 +492,12 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
             None if value.__class__ is str and not value.strip() else value for value in cells
         ]
         filled = [k for i, k in spots if cleaned[i] is not None]
+        if blank_above and len(filled) == 1 and best[filled[0]] == first_col:
+            text = cleaned[keys.index(filled[0])]
+            if isinstance(text, str) and _is_note(sheet, filled[0], text):
+                rs.notes.append((r, first_col, filled[0], text))
+                continue
+        blank_above = not filled
         if not filled or filled == [fixed_key]:
             continue
         values = dict(zip(keys, cleaned, strict=True))
@@ -411,17 +507,206 @@ def _read_table(sheet: Sheet, name: str, grid: list[list[Any]]) -> RawSheet:
     return rs
 
 
+def _is_note(sheet: Sheet, key: str, value: str) -> bool:
+    """True when a row holding only ``value`` in column ``key`` (after a blank row) is a note.
+
+    A note is words (an ID such as R05 is a half-filled row, reported as such) and cannot be
+    a row: another required column is blank, or on a fixed sheet it is not one of the items.
+    A contact's name alone is a contact.
+    """
+    if len(value.split()) < 2:
+        return False
+    if sheet.kind is SheetKind.FIXED and key == sheet.columns[0].key:
+        return norm(value) not in {norm(i) for i in sheet.fixed_rows}
+    return any(c.required and c.is_input and c.key != key for c in sheet.columns)
+
+
+def _layout_findings(rs: RawSheet, file: str) -> list[Finding]:
+    """Renamed headers read as their column, and notes under the table left out."""
+    out: list[Finding] = []
+    for key, c in rs.renamed.items():
+        col, header = rs.sheet.column(key), rs.headers[key]
+        out.append(
+            RenamedColumn(
+                file=file, sheet=rs.name, row=rs.header_row, col=c, column=header, value=header,
+                note=col.header, hint=f"Rename the header back to '{col.header}'.",
+            )
+        )  # fmt: skip
+    for r, c, key, text in rs.notes:
+        column = rs.headers.get(key, "")
+        out.append(
+            NoteUnderTable(
+                file=file, sheet=rs.name, row=r, col=c, column=column,
+                value=text,
+                hint="Write notes in a Comment column, or delete the cell; every row under "
+                "the header is read as data.",
+            )
+        )  # fmt: skip
+    return out
+
+
 def _missing_findings(rs: RawSheet, file: str) -> list[Finding]:
     out: list[Finding] = []
     for col in rs.sheet.columns:
         if col.key not in rs.missing or not col.is_input:
             continue
         cls = MissingColumn if col.required or col.key in rs.sheet.keys else MissingOptionalColumn
-        out.append(cls(file=file, sheet=rs.name, column=col.header))
+        hint = _missing_column_hint(col.header, rs.guesses.get(col.key, []))
+        out.append(cls(file=file, sheet=rs.name, column=col.header, hint=hint))
     return out
 
 
-# --- What calamine does not tell: error cells and macros ----------------------------------------
+def _missing_column_hint(header: str, guesses: list[str]) -> str:
+    """Which renamed headers a missing column may be, when more than one could be."""
+    return f"{did_you_mean(guesses)} Keep one column headed '{header}'." if guesses else ""
+
+
+# --- What calamine does not tell: percentage cells, error cells and macros ---------------------
+
+PERCENT_CANDIDATE_MAX = 10.0
+"""A number cell is looked up for a percentage format only when it is at most this (1000 %):
+larger ones were not typed as a percentage of a figure on the 0-100 scale."""
+
+
+def _read_percent_cells(raw: RawWorkbook, kind: str) -> None:
+    """Read a number column's cell shown as a percentage (typed ``91%``) as 91, not 0.91.
+
+    The Guide tells partners a percentage may be typed as 91%; Excel and LibreOffice then
+    store 0.91 with a percentage format, which python-calamine does not report. Number
+    columns (KPI and SLA figures, targets) hold figures on the scale of their unit, so the
+    figure shown (91) is the one meant. Only sheets holding a small fraction in a number
+    column are looked up in the file, so most workbooks cost nothing.
+    """
+    if kind not in ("xlsx", "xlsm", "ods"):
+        return
+    wanted: dict[str, set[tuple[int, int]]] = {}
+    for rs in raw.sheets.values():
+        numbers = [c.key for c in rs.sheet.columns if c.type is ColType.NUMBER]
+        for raw_row in rs.rows:
+            for key in numbers:
+                value = raw_row.values.get(key)
+                if value.__class__ is float and 0 < abs(value) <= PERCENT_CANDIDATE_MAX:
+                    wanted.setdefault(rs.name, set()).add(raw_row.cells[key])
+    if not wanted:
+        return
+    found = (
+        _ods_percent_cells(raw.path, wanted)
+        if kind == "ods"
+        else _xlsx_percent_cells(raw.path, wanted)
+    )
+    for rs in raw.sheets.values():
+        shown = found.get(rs.name)
+        if not shown:
+            continue
+        numbers = [c.key for c in rs.sheet.columns if c.type is ColType.NUMBER]
+        for raw_row in rs.rows:
+            for key in numbers:
+                if raw_row.cells.get(key) in shown:
+                    raw_row.values[key] = round(raw_row.values[key] * 100, 10)
+
+
+_PERCENT_FORMAT_IDS = {9, 10}
+"""Excel's built-in number formats ``0%`` and ``0.00%``."""
+
+
+def _is_percent_format(code: str) -> bool:
+    """True when an Excel number format shows a percentage (a ``%`` outside quotes)."""
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+    return "%" in code
+
+
+def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
+    """Indexes of the cell styles (``s="N"``) whose number format is a percentage."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(zf.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    ns = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
+    custom = {
+        int(el.get("numFmtId", "-1")): el.get("formatCode", "") for el in root.iter(f"{ns}numFmt")
+    }
+    percent = _PERCENT_FORMAT_IDS | {i for i, code in custom.items() if _is_percent_format(code)}
+    xfs = root.find(f"{ns}cellXfs")
+    if xfs is None:
+        return set()
+    return {
+        i for i, xf in enumerate(xfs.findall(f"{ns}xf")) if int(xf.get("numFmtId", "0")) in percent
+    }
+
+
+_STYLE_ATTR = re.compile(rb'\bs="([0-9]+)"')
+
+
+def _xlsx_percent_cells(
+    path: Path, wanted: dict[str, set[tuple[int, int]]]
+) -> dict[str, set[tuple[int, int]]]:
+    """Of the ``wanted`` cells of each sheet, those whose style shows a percentage."""
+    from rmp_workbook.cells import a1
+
+    out: dict[str, set[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            styles = _xlsx_percent_styles(zf)
+            if not styles:
+                return out
+            parts = _sheet_parts(zf)
+            for name, cells in wanted.items():
+                part = parts.get(name)
+                if part is None:
+                    continue
+                refs = {a1(r, c).encode(): (r, c) for r, c in cells}
+                data = zf.read(part)
+                for m in _CELL.finditer(data):
+                    attrs = m.group(1)
+                    ref = _REF_ATTR.search(attrs)
+                    if ref is None or ref.group(1) + ref.group(2) not in refs:
+                        continue
+                    style = _STYLE_ATTR.search(attrs)
+                    if style is not None and int(style.group(1)) in styles:
+                        out.setdefault(name, set()).add(refs[ref.group(1) + ref.group(2)])
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
+        return out
+    return out
+
+
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _ods_percent_cells(
+    path: Path, wanted: dict[str, set[tuple[int, int]]]
+) -> dict[str, set[tuple[int, int]]]:
+    """Of the ``wanted`` cells of each sheet of an .ods, those of value type percentage."""
+    from defusedxml.ElementTree import iterparse
+
+    out: dict[str, set[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+            table = None
+            row = col = 0
+            for event, el in iterparse(fh, events=("start", "end")):
+                tag = el.tag
+                if event == "start":
+                    if tag == f"{_ODS_TABLE}table":
+                        table, row = el.get(f"{_ODS_TABLE}name"), 0
+                    elif tag == f"{_ODS_TABLE}table-row":
+                        col = 0
+                    continue
+                if tag == f"{_ODS_TABLE}table-row":
+                    row += int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+                    el.clear()
+                elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
+                    repeat = int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+                    cells = wanted.get(table or "")
+                    if cells and el.get(f"{_ODS_OFFICE}value-type") == "percentage":
+                        hits = {(row, c) for c in range(col, col + repeat)} & cells
+                        out.setdefault(table or "", set()).update(hits)
+                    col += repeat
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
+        return out
+    return out
+
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF_ATTR = re.compile(rb'\br="([A-Z]+)([0-9]+)"')

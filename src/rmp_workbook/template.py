@@ -393,6 +393,31 @@ def describe_type(col: Column) -> str:
     }[col.type]
 
 
+def guide_text(col: Column) -> str:
+    """A column's line on the Guide: its help, and its type only where the help does not
+    already say it (no "from 0% to 100%. A percentage from 0% to 100%.")."""
+    help_text, said = col.help.strip(), col.help.casefold()
+    if col.type is ColType.CHOICE:
+        choices = ", ".join(col.choices)
+        if said.startswith("pick"):
+            return f"{help_text} The list: {choices}."
+        return f"{help_text} Pick from the list: {choices}."
+    repeated = {
+        ColType.PERCENT: "%" in said,
+        # Said once for every column, in the steps: numbers, dates, long text.
+        ColType.NUMBER: True,
+        ColType.DATE: True,
+        ColType.LONG_TEXT: True,
+        ColType.PERIOD: "yyyy-mm" in said,
+        ColType.EMAIL: "e-mail" in said,
+        ColType.PHONE: "phone" in said,
+        ColType.FORMULA: "calculated" in said,
+    }.get(col.type, False)
+    if col.type is ColType.FORMULA and repeated:
+        return f"{help_text} Locked."
+    return help_text if repeated else f"{help_text} {describe_type(col)}".strip()
+
+
 def _header_footer_text(text: str, limit: int = 90) -> str:
     """Partner text for a page header: ``&`` escaped, cut so the header keeps Excel's 255."""
     escaped = text.replace("&", "&&")
@@ -717,6 +742,8 @@ class _Writer:
             "Go through the sheets in order (tabs at the bottom). Click a cell to see what "
             "belongs there; cells with a drop-down arrow only accept the listed values.",
             "Add rows directly under a table. Type each item on its own row; do not merge cells.",
+            "Type numbers without units (91.5, not 91.5 days; a percentage may be typed as "
+            "91%) and dates as 2026-11-30. Text cells take several sentences where needed.",
             "Leave a cell empty when you do not know; never type 'n/a' or '-' in number or "
             "date cells.",
             "Do not rename sheets, change headers or move columns: the relationship manager's "
@@ -746,6 +773,10 @@ class _Writer:
         )
 
         head("The sheets")
+        para(
+            "Every sheet and column, with what belongs there. Columns in red are required: "
+            "a row with any of them blank is sent back."
+        )
         for sheet in schema.SHEETS:
             row += 1
             ws.write_url(row, 1, f"internal:{quote_sheet(sheet.name)}!A1", link, string=sheet.name)
@@ -758,24 +789,27 @@ class _Writer:
                     + ", ".join(sheet.fixed_rows)
                     + "."
                 )
-            elif sheet.kind is SheetKind.LIST:
-                para("One row per item; add as many rows as you need under the table.")
             for col in sheet.columns:
-                text = f"{col.help} {describe_type(col)}".strip()
+                text = guide_text(col)
                 if col.required:
                     para(text + " Required.", lbl=col.header, lbl_fmt=required)
                 else:
                     para(text, lbl=col.header)
 
         head("Who to ask")
+        manager = self.config.manager if self.config else None
+        if manager is not None:
+            reach = ", ".join(x for x in (manager.email, manager.phone) if x)
+            para(
+                f"{manager.name}{f' ({reach})' if reach else ''} checks the returned workbooks: "
+                "ask them about anything in this workbook.",
+                lbl="Relationship manager",
+            )
+        else:
+            para("Questions about this workbook go to the relationship manager who sent it to you.")
         partners = [p for p in (self.config.partners if self.config else []) if p.contact]
-        if partners:
-            for p in partners:
-                para(" ".join(x for x in (p.contact, p.email and f"<{p.email}>") if x), lbl=p.name)
-        para(
-            "Questions about this workbook go to the relationship manager who sent it to you. "
-            "Headers in red in this guide are required."
-        )
+        for p in partners:
+            para(" ".join(x for x in (p.contact, p.email and f"<{p.email}>") if x), lbl=p.name)
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)

@@ -42,6 +42,7 @@ from rmp_workbook.findings import (
     Required,
     Severity,
     SkippedFile,
+    StatusContradictsProgress,
     TypeErrorFinding,
     WrongPeriod,
     WrongRelationship,
@@ -50,6 +51,7 @@ from rmp_workbook.model import Record, Submission, SubmissionMeta
 from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
+from rmp_workbook.suggest import did_you_mean, suggest
 from rmp_workbook.values import is_percent_unit, norm, to_period, to_text
 
 _ERROR_TEXT = re.compile(
@@ -287,9 +289,12 @@ def _model_typed(
             failed.add(key)
             col = sheet.column(key)
             cls = _CODE_CLASSES.get(err["type"], TypeErrorFinding)
+            hint = _hint(err, col)
+            if cls is NotInList:
+                hint = _choice_hint(col, raw_row.values.get(key), hint)
             row_findings.append(
                 _at(cls, rs, raw_row, col, file, raw_row.values.get(key),
-                    note=_note(err, col), hint=_hint(err, col))
+                    note=_note(err, col), hint=hint)
             )  # fmt: skip
     return {}
 
@@ -340,6 +345,13 @@ def _hint(err: Any, col: Column) -> str:
     return col.help
 
 
+def _choice_hint(col: Column, value: Any, hint: str) -> str:
+    """A drop-down's hint, led by the choice the typo most likely meant ("Compelte")."""
+    if not col.choices or value is None:
+        return hint
+    return f"{did_you_mean(suggest(str(value), col.choices))} {hint}".strip()
+
+
 _OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub,
         ast.Div: operator.truediv}  # fmt: skip
 
@@ -387,10 +399,11 @@ def _cross_checks(
         if item is not None and norm(item) in canon:
             typed[first.key] = canon[norm(item)]
         elif item is not None:
+            guess = did_you_mean(suggest(str(item), sheet.fixed_rows))
             out.append(
                 _at(NotInList, rs, raw_row, first, file, raw_row.values.get(first.key),
-                    hint=f"Keep the pre-filled {first.header.lower()}s: "
-                    f"{', '.join(sheet.fixed_rows)}.")
+                    hint=f"{guess} Keep the pre-filled {first.header.lower()}s: ".lstrip()
+                    + f"{', '.join(sheet.fixed_rows)}.")
             )  # fmt: skip
     if sheet.period and period:
         value = typed.get(sheet.period)
@@ -404,7 +417,28 @@ def _cross_checks(
             )  # fmt: skip
     if sheet.key == "kpis":
         out.extend(_guess_kpi_percent(rs, raw_row, typed, file))
+    if sheet.key == "stages":
+        out.extend(_stage_contradictions(rs, raw_row, typed, file))
     return out
+
+
+def _stage_contradictions(
+    rs: RawSheet, raw_row: RawRow, typed: dict[str, Any], file: str
+) -> list[Finding]:
+    """A stage 'Not started' with progress above 0 %, or 'Complete' below 100 %."""
+    status, progress = typed.get("status"), typed.get("progress")
+    if progress is None or status not in ("Not started", "Complete"):
+        return []
+    if status == "Not started" and progress > 0:
+        hint = "Set Status to In progress, or Progress % to 0%."
+    elif status == "Complete" and progress < 1:
+        hint = "Set Progress % to 100%, or Status to In progress."
+    else:
+        return []
+    return [
+        _at(StatusContradictsProgress, rs, raw_row, rs.sheet.column("progress"), file,
+            f"{progress:.0%}", note=status, hint=hint)
+    ]  # fmt: skip
 
 
 @functools.cache

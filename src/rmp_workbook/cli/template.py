@@ -182,8 +182,9 @@ def _prefill(
 def init(folder: str, force: bool) -> None:
     """Start a relationship: write a commented example config, FOLDER/rmp.toml.
 
-    It lists the relationship, three partners, four KPIs, two SLA lines and
-    every threshold with its default. Edit it, then write the month's
+    It lists the relationship, its manager (named on every workbook's
+    Guide), three partners, four KPIs, two SLA lines and every threshold
+    with its default. Edit it, then write the month's
     workbooks with rmp template --config.
 
     \b

@@ -760,6 +760,8 @@ def build_relationship(
         for stage in STAGES:
             status, first, final, evidence, next_step, owner_role, target = _STAGE_PLAN[stage]
             progress = round(first + (final - first) * i / (n - 1), 2)
+            if status == "Not started" and progress > 0:
+                status = "In progress"  # a stage with progress has started
             if stage == _DISPUTED_STAGE and orgs[p_idx].name == customer:
                 status, progress = "Not started", 0.0
                 evidence = "No savings verified jointly yet."
