@@ -64,6 +64,8 @@ class MergeResult:
     skipped: list[Skipped] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     """Paths of the workbooks handed to the ledger (duplicates included)."""
+    earlier: list[str] = field(default_factory=list)
+    """Paths of other months' workbooks (``--period``) the ledger already holds: left alone."""
     recorded: RecordResult | None = None
     consolidated: Consolidated | None = None
     output: Path | None = None
@@ -106,6 +108,7 @@ class MergeResult:
             "superseded": len(rec.superseded) if rec else 0,
             "restatements": len(rec.restatements) if rec else 0,
             "rows_added": sum(rec.rows.values()) if rec else 0,
+            "earlier_months": len(self.earlier),
             "skipped": len(self.skipped),
             "rows_left_out": len(self.left_out),
             "discrepancies": 0 if c is None else len(c.discrepancies),
@@ -328,8 +331,29 @@ def _record_all(
     Otherwise the relationship is the one most workbooks name, known only once all are read.
     """
     result = MergeResult(report=Report(), relationship_id=wanted or "")
+    held: dict[str, set[str]] = {}
+
+    def in_ledger(sha: str) -> bool:
+        """True when the ledger holds this content for the run's relationship already."""
+        rel = result.relationship_id
+        if rel not in held:
+            known = led.submissions_frame(rel) if rel else None
+            held[rel] = set() if known is None or known.empty else set(known["sha256"].astype(str))
+        return sha in held[rel]
 
     def take(r: FileResult, recorder: Recorder) -> None:
+        sub = r.submission
+        if (
+            period
+            and sub is not None
+            and r.readable
+            and sub.meta.period not in ("", period)
+            and in_ledger(sub.sha256)
+        ):
+            # An earlier month's workbook merged in its own month (one folder kept for every
+            # month): it is already in the ledger and not this month's concern.
+            result.earlier.append(r.path)
+            return
         found = check_identity(r, period=period, config=config)
         refused = [f for f in found if f.severity is Severity.ERROR]
         if refused:
@@ -347,6 +371,8 @@ def _record_all(
             code = r.errors[0].code
         result.skipped.append(Skipped(r.path, reason or "not usable", code))
 
+    if wanted is not None and period is not None:
+        in_ledger("")  # read before the recording transaction starts
     with led.recording() as recorder:
         streaming = wanted is not None
         report = validate_paths(
