@@ -45,6 +45,8 @@ def format_result(result: Any) -> str:
         f"  {plural(s['rows_added'], 'row')} added to the ledger; "
         f"{plural(s['restatements'], 'restatement')}"
     )
+    for x in result.replacements():
+        lines.append(f"  {x['text']}")
     if result.skipped:
         lines.append(_style(f"  {plural(len(result.skipped), 'file')} not merged:", fg="yellow"))
         lines.extend(f"    {os.path.basename(x.path)}: {x.reason}" for x in result.skipped)
