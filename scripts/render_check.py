@@ -12,7 +12,8 @@ it out. It reports, as a printed page would show them:
   neighbour holding a value, so the text is cut or runs into it;
 - ``cut-lines``: wrapped text needing more lines than its row's height holds
   (LibreOffice prints a row at its stored height, however long the text);
-- ``word-broken``: a word wider than its wrapping cell, broken mid-word;
+- ``word-broken``: a word wider than its wrapping cell, broken mid-word (a path
+  or web address, which has no words to break at, may break anywhere);
 - ``hashes``: a number too wide for its cell (shown as ``###``);
 - ``too-short``: a row lower than one line of its text.
 
@@ -293,6 +294,8 @@ def _sheet_misfits(ws: Any) -> list[Misfit]:
                                       f"{len(lines)} lines need {need:.0f} pt, row is "
                                       f"{box_h:.0f} pt"))  # fmt: skip
                 for word in too_wide:
+                    if "/" in word or "\\" in word:
+                        continue  # a path or address may break anywhere: it has no words
                     out.append(Misfit(ws.title, where, "word-broken", text,
                                       f"{word!r} is {measure(word):.0f} pt in "
                                       f"{avail:.0f} pt"))  # fmt: skip
@@ -352,6 +355,7 @@ def print_sheet(workbook: Path, sheet: str, outdir: Path, soffice: str | None = 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from screenshots import only_sheet, slug, to_pdf
 
+    outdir.mkdir(parents=True, exist_ok=True)
     copy = only_sheet(workbook, sheet, outdir / f"{slug(sheet)}.xlsx")
     return to_pdf(copy, outdir, soffice)
 

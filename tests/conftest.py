@@ -177,3 +177,106 @@ def postgres_database(postgres_server: str):
     finally:
         with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class SmtpSink:
+    """What a local SMTP server received; ``refuse`` holds addresses it rejects (550)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse: set[str] = set()
+        self.logins: list[str] = []
+        self.url = ""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 without TLS: yields a :class:`SmtpSink`."""
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    sink = SmtpSink()
+    port = _free_port()
+    controller = controller_mod.Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.url = f"smtp://127.0.0.1:{port}"
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+SMTP_USER, SMTP_PASSWORD = "rmp-mailer", "s3cret-Pa55"
+
+
+@pytest.fixture
+def smtp_tls_sink(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server that requires STARTTLS and a log-in (SMTP_USER / SMTP_PASSWORD).
+
+    Its certificate is self-signed for 127.0.0.1 and trusted through SSL_CERT_FILE, as a
+    company's own certificate authority would be.
+    """
+    import ssl
+
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    smtp_mod = pytest.importorskip("aiosmtpd.smtp")
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed (needed for a test certificate)")
+    folder = tmp_path_factory.mktemp("smtp-cert")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    made = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.fail(f"openssl could not make a test certificate: {made.stderr}")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sink = SmtpSink()
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, smtp_mod.LoginPassword)
+            and auth_data.login == SMTP_USER.encode()
+            and auth_data.password == SMTP_PASSWORD.encode()
+        )
+        if ok:
+            sink.logins.append(auth_data.login.decode())
+        return smtp_mod.AuthResult(success=ok, handled=False)
+
+    port = _free_port()
+    controller = controller_mod.Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
+    controller.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    sink.url = f"smtp://127.0.0.1:{port}"
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pandas as pd
 
-from rmp_workbook.model import Consolidated, Gap
+from rmp_workbook.records import Consolidated, Gap
 from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
 
 PERIODS = ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
@@ -540,3 +540,36 @@ def make_consolidated() -> Consolidated:
         inputs=[(f"inbox/{f}", s) for f, s in zip(files, shas, strict=True)],
         health_by_partner=_health_by_partner(),
     )
+
+
+def make_network(n: int = 245, missing: int = 12) -> Consolidated:
+    """A network of ``n`` expected partners, ``missing`` of them not submitted: the three
+    partners of :func:`make_consolidated` plus numbered ones, each with a health check."""
+    c = make_consolidated()
+    extra = [f"Partner {i:03d} Components Ltd" for i in range(1, n - len(PARTNERS) + 1)]
+    expected = [*PARTNERS, *extra]
+    submitted = expected[: n - missing]
+    received = dt.datetime(2026, 12, 3, 9, 30)
+    subs = [
+        {
+            "file": f"partner-{i:03d}-{PERIOD}.xlsx",
+            "sha256": f"{i:064x}",
+            "partner": p,
+            "period": PERIOD,
+            "received_at": received + dt.timedelta(minutes=i),
+            "schema_version": "1.0",
+            "status": "accepted",
+        }
+        for i, p in enumerate(submitted[len(PARTNERS) :], start=1)
+    ]
+    c.submissions = pd.concat([c.submissions, pd.DataFrame(subs)], ignore_index=True)
+    # Every partner scores the health check; the last one sees Openness as 1 (poor).
+    rows = [
+        {"behaviour": b, "partner": p, "score": 1 if (p == submitted[-1] and j == 1) else 4}
+        for p in submitted[len(PARTNERS) :]
+        for j, b in enumerate(BEHAVIOURS)
+    ]
+    c.health_by_partner = pd.concat([c.health_by_partner, pd.DataFrame(rows)], ignore_index=True)
+    c.partners = list(submitted)
+    c.expected_partners = expected
+    return c

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from rmp_workbook.model import PROVENANCE_COLUMNS
+from rmp_workbook.records import PROVENANCE_COLUMNS
 from rmp_workbook.schema import SCHEMA
 
 _ids = itertools.count(1)

@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import run_rmp
 
-from rmp_workbook.model import Record, Submission, SubmissionMeta
+from rmp_workbook.records import Record, Submission, SubmissionMeta
 from rmp_workbook.schema import BEHAVIOURS, SCHEMA_VERSION
 
 NW, CO = "Northwind Ltd", "Contoso Services"

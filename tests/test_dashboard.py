@@ -26,7 +26,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from rmp_workbook import __version__
 from rmp_workbook.dashboard import CHART_DATA, DASHBOARD, DATA_SHEETS, write_consolidated
-from rmp_workbook.model import Consolidated
+from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
 
 NS = {

@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 
 from rmp_workbook.dashboard import WORKBOOK_OPTIONS, write_consolidated, write_value
-from rmp_workbook.model import Consolidated
+from rmp_workbook.records import Consolidated
 
 FORMULA_LIKE = ["=SUM(A1:A3)", "+44 20 7946 0000", "@Contoso", "-ve cash flow", "http://x.example"]
 

@@ -12,7 +12,7 @@ from fill import fill_bad, fill_good, make_template
 
 from rmp_workbook.docgen import findings_markdown, schema_markdown
 from rmp_workbook.findings import Finding
-from rmp_workbook.models import workbook_json_schema
+from rmp_workbook.rows import workbook_json_schema
 from rmp_workbook.schema import SHEETS
 from rmp_workbook.validate import validate_paths
 

@@ -11,8 +11,8 @@ from frames import combine, contact, kpi, risk, row, sla, stage, submission
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.gaps import RULES, find_gaps, kpi_rag, next_period, rules_markdown
-from rmp_workbook.model import Consolidated, Gap
 from rmp_workbook.reconcile import consolidate
+from rmp_workbook.records import Consolidated, Gap
 
 NW, CO = "Northwind Ltd", "Contoso plc"
 NOV = "2026-11"

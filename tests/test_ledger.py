@@ -19,7 +19,7 @@ from sqlalchemy import event
 
 from rmp_workbook.findings import Finding, LedgerBusy, LedgerError
 from rmp_workbook.ledger import LEDGER_VERSION, Ledger, record_table_name
-from rmp_workbook.model import PROVENANCE_COLUMNS, Record, Submission, SubmissionMeta
+from rmp_workbook.records import PROVENANCE_COLUMNS, Record, Submission, SubmissionMeta
 from rmp_workbook.schema import KPIS, SCHEMA, SHEETS
 
 SRC = Path(__file__).resolve().parent.parent / "src"

@@ -12,8 +12,8 @@ import pytest
 from fill import PARTNER, RELATIONSHIP_ID, fill, fill_bad, fill_good, make_template
 
 from rmp_workbook.ledger import Ledger
-from rmp_workbook.model import Submission
 from rmp_workbook.read import read_workbook
+from rmp_workbook.records import Submission
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from test_ledger import (
 
 from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger import Ledger, Recorder, RecordResult
-from rmp_workbook.model import Record, Submission
+from rmp_workbook.records import Record, Submission
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -459,7 +459,7 @@ def test_disk_full_while_writing_keeps_the_previous_workbook(
     def full(src: object, dst: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(dst))
 
-    monkeypatch.setattr("rmp_workbook.dashboard.os.replace", full)
+    monkeypatch.setattr("rmp_workbook.dashboard.workbook.os.replace", full)
     with pytest.raises(OutputError) as caught:
         merge([small_merge["inbox"]], ledger=ledger, output=out, config=config)
     message = str(caught.value)

@@ -10,7 +10,6 @@ from frames import combine, contact, kpi, risk, row, stage, submission
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
-from rmp_workbook.model import Consolidated
 from rmp_workbook.reconcile import (
     DISCREPANCY_COLUMNS,
     compared_columns,
@@ -18,6 +17,7 @@ from rmp_workbook.reconcile import (
     matching_keys_markdown,
     relative_difference,
 )
+from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import SCHEMA, SHEETS
 
 NW, CO = "Northwind Ltd", "Contoso plc"

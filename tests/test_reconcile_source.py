@@ -21,8 +21,8 @@ from pandas.testing import assert_frame_equal
 
 from rmp_workbook import reconcile
 from rmp_workbook.ledger import Ledger, LedgerSource
-from rmp_workbook.model import Consolidated, Record, Submission
 from rmp_workbook.reconcile import consolidate
+from rmp_workbook.records import Consolidated, Record, Submission
 from rmp_workbook.schema import SCHEMA
 from rmp_workbook.validate import validate_paths
 

@@ -13,7 +13,7 @@ import pytest
 from consolidated_factory import NOT_SHARED, make_consolidated
 from PIL import Image
 
-from rmp_workbook.model import Consolidated
+from rmp_workbook.records import Consolidated
 from rmp_workbook.report import FILES, write_report
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from consolidated_factory import NOT_SHARED, PARTNERS, PERIODS, make_consolidated
@@ -76,6 +78,50 @@ def test_top_gaps_put_red_first():
     severities = [g.severity for g in gaps]
     assert severities == sorted(severities, key=lambda s: s != "Red")
     assert len(gaps) == 6
+
+
+def test_top_gaps_give_each_item_one_place():
+    c = make_consolidated()
+    first = c.gaps[0]
+    # The same KPI found by a second rule (worsening as well as below target).
+    c.gaps = [*c.gaps, replace(first, severity="Amber", rule="kpi-worsening")]
+    top = summary.top_gaps(c, limit=20)
+    items = [(g.area, g.item) for g in top]
+    assert len(items) == len(set(items))
+    assert [g for g in top if (g.area, g.item) == (first.area, first.item)] == [first]
+
+
+def test_shareable_keeps_only_an_explicit_yes():
+    table = pd.DataFrame(
+        {"testimonial": ["a", "b", "c", "d"], "may_be_shared": ["Yes", "No", None, " yes "]}
+    )
+    assert summary.shareable(table)["testimonial"].tolist() == ["a", "d"]
+    assert summary.shareable(table.drop(columns="may_be_shared")).empty
+
+
+def test_held_back_testimonials_counts_those_not_shared():
+    c = make_consolidated()
+    assert summary.held_back_testimonials(c) == 1
+    c.tables["testimonials"] = c.tables["testimonials"].iloc[0:0]
+    assert summary.held_back_testimonials(c) == 0
+
+
+def test_headline_counts_measures_risks_and_partners():
+    c = make_consolidated()
+    tiles = summary.kpi_tiles(c) + summary.sla_tiles(c)
+    off = sum(t.rag in ("Amber", "Red") for t in tiles)
+    red = sum(
+        summary.heat_zone(r["likelihood"], r["impact"]) == "Red" for r in summary.open_risks(c)
+    )
+    line = summary.headline(c)
+    assert line == (
+        f"{off} of {len(tiles)} measures off target, "
+        f"{red} red risk{'s' if red != 1 else ''}, awaiting 1 partner"
+    )
+    c.expected_partners = list(c.partners)
+    assert summary.headline(c).endswith("every partner in")
+    c.tables["risks"] = c.tables["risks"].iloc[0:0]
+    assert ", no red risks, " in summary.headline(c)
 
 
 def test_submission_status_names_the_missing_partner():

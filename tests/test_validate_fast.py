@@ -1,6 +1,6 @@
 """The fast row typer gives exactly what the pydantic models give, cell by tricky cell.
 
-:func:`rmp_workbook.models.fast_row` types the common cell types inline and sends the rest
+:func:`rmp_workbook.rows.fast_row` types the common cell types inline and sends the rest
 through the column's coercer; whenever it cannot type a row the validator falls back to the
 row's pydantic model. Here every input column of every sheet gets each tricky value in
 turn, and three things must agree: the fast typer (when it answers) with the model, values
@@ -19,8 +19,8 @@ import pytest
 from pydantic import ValidationError
 
 from rmp_workbook import validate
-from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import CellError, RawRow, RawSheet
+from rmp_workbook.rows import fast_row, row_model
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Column, SheetKind
 from rmp_workbook.validate import validate_sheet
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from rmp_workbook.wording import count_list, iso_date, number, plural, with_unit
+from rmp_workbook.wording import count_list, iso_date, link_text, number, plural, with_unit
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,11 @@ def test_iso_dates_whatever_the_type():
 def test_count_list_leaves_zero_counts_out():
     assert count_list({"error": 1, "warning": 0}) == "1 error"
     assert count_list({"error": 2, "warning": 3}) == "2 errors, 3 warnings"
+
+
+def test_a_link_formula_reads_as_its_words_and_address():
+    typed = '=HYPERLINK("https://fabrikam.example/pod/2026-11","Proof-of-delivery log")'
+    assert link_text(typed) == "Proof-of-delivery log (https://fabrikam.example/pod/2026-11)"
+    assert link_text('=hyperlink("https://x.example")') == "https://x.example"
+    assert link_text("=SUM(A1:A9) was how we tracked it") == "=SUM(A1:A9) was how we tracked it"
+    assert link_text("plain words") == "plain words"

@@ -15,7 +15,7 @@ _LAZY = {
     "read_workbook": "rmp_workbook.read",
     "validate_paths": "rmp_workbook.validate",
     "Report": "rmp_workbook.validate",
-    "workbook_json_schema": "rmp_workbook.models",
+    "workbook_json_schema": "rmp_workbook.rows",
     "check_container": "rmp_workbook.container",
     "Limits": "rmp_workbook.container",
     "write_feedback": "rmp_workbook.feedback",

@@ -159,6 +159,34 @@ class Thresholds(_Strict):
     )
 
 
+class MailConfig(_Strict):
+    """Where ``rmp mail`` sends from. Credentials never live here, only in the environment."""
+
+    sender: str = Field(
+        "",
+        alias="from",
+        description='The From address of every message, e.g. "Aisha Khan <aisha@nw.example>".',
+    )
+    smtp: str = Field(
+        "",
+        description="The SMTP server, e.g. smtp://mail.example.com:587 (no user name or password: "
+        "those come from RMP_SMTP_USER and RMP_SMTP_PASSWORD). RMP_SMTP_URL wins over it.",
+    )
+
+    @field_validator("smtp")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.username or parts.password:
+            raise ValueError(
+                "the SMTP address must not hold a user name or password: set RMP_SMTP_USER "
+                "and RMP_SMTP_PASSWORD in the environment instead"
+            )
+        return value
+
+
 class RelationshipConfig(_Strict):
     id: str
     name: str
@@ -176,6 +204,7 @@ class RelationshipConfig(_Strict):
     kpis: list[KpiConfig] = []
     sla: list[SlaConfig] = []
     thresholds: Thresholds = Thresholds()
+    mail: MailConfig = MailConfig()
     limits: dict[str, float] = Field(
         default_factory=dict,
         description="Safety limits raised for this relationship, e.g. max_file_mb = 80 "
@@ -367,6 +396,13 @@ measure = "Orders picked same day (%)"
 target = 98
 direction = "At least"
 owner = "Northwind Ltd"
+
+# Who `rmp mail` writes from, and the SMTP server `rmp mail --send` uses. The server's
+# user name and password are never written here: set RMP_SMTP_USER and RMP_SMTP_PASSWORD
+# in the environment (RMP_SMTP_URL, when set, wins over smtp).
+[relationship.mail]
+from = "Aisha Khan <aisha.khan@northwind.example>"
+# smtp = "smtp://mail.northwind.example:587"
 
 # Numbers the reconciliation and gap rules use. Every one is optional: the value
 # shown is the default used when the line is left out.

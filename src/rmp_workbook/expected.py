@@ -16,7 +16,7 @@ from rmp_workbook.schema import FORM_FIRST_ROW, FORM_VALUE_COL, RELATIONSHIP
 
 if TYPE_CHECKING:
     from rmp_workbook.config import RelationshipConfig
-    from rmp_workbook.model import Submission
+    from rmp_workbook.records import Submission
     from rmp_workbook.validate import FileResult
 
 IDENTITY_CODES = frozenset({WrongPeriod.code, UnknownPartner.code})

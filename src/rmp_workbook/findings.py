@@ -127,6 +127,10 @@ class OutputError(RmpError):
     """An output file or folder cannot be written (read-only, a folder, a full disk)."""
 
 
+class MailError(RmpError):
+    """The SMTP server cannot be reached, refuses the connection or the log-in."""
+
+
 # --- Findings about a partner's workbook (reader and validator) -------------------------------
 #
 # ``fatal`` marks findings that mean the input is not a readable RMP workbook at all

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from rmp_workbook.config import RelationshipConfig
     from rmp_workbook.ledger import Ledger, Recorder, RecordResult
-    from rmp_workbook.model import Consolidated
+    from rmp_workbook.records import Consolidated
 
 Progress = Callable[[str], None]
 """Called once per input file as it is done, with the file's path."""

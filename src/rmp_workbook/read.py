@@ -43,7 +43,7 @@ from rmp_workbook.findings import (
     RenamedColumn,
     RenamedSheet,
 )
-from rmp_workbook.model import Submission
+from rmp_workbook.records import Submission
 from rmp_workbook.schema import (
     FORM_LABEL_COL,
     FORM_VALUE_COL,
@@ -293,6 +293,23 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
     named = macro_findings(path) if info.has_macros else []
     raw.findings.extend(named or [f for f in notes if f.code == Macros.code])
     return raw
+
+
+def read_meta(path: str | Path, limits: Limits | None = None) -> dict[str, str] | None:
+    """A workbook's identity (the metadata sheet's key/value pairs) without reading its rows.
+
+    None when the workbook has no metadata sheet; WorkbookOpenError when it cannot be read.
+    """
+    book = open_workbook(path, limits)
+    try:
+        names = {norm(n): n for n in reversed(book.sheet_names)}
+        if norm(META_SHEET) not in names:
+            return None
+        return _read_meta(_rows(book, names[norm(META_SHEET)]))
+    except CalamineError as exc:
+        raise WorkbookOpenError(f"{path}: a sheet cannot be read ({exc})") from None
+    finally:
+        book.close()
 
 
 def read_workbook(

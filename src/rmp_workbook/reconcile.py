@@ -1,7 +1,7 @@
 """Reconciliation: match partners' rows, show where they disagree, keep one reconciled view.
 
 Pure functions over the ledger's record frames (see
-:data:`rmp_workbook.model.PROVENANCE_COLUMNS`); nothing here reads or writes
+:data:`rmp_workbook.records.PROVENANCE_COLUMNS`); nothing here reads or writes
 files. :func:`consolidate` is the entry point; the rules are documented in
 ``docs/reconciliation.md``, whose tables :func:`matching_keys_markdown` generates.
 """
@@ -22,7 +22,7 @@ import pandas as pd
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
-from rmp_workbook.model import Consolidated
+from rmp_workbook.records import Consolidated, SourceSubmission
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
 
 DISCREPANCY_COLUMNS = (
@@ -275,21 +275,6 @@ class PartnerNames:
 # --------------------------------------------------------------------------- rows
 
 
-@dataclass(frozen=True, slots=True)
-class SourceSubmission:
-    """One current submission a :class:`RecordSource` holds, up to the period."""
-
-    id: Any
-    """The source's id of the submission (the ledger's integer id)."""
-    partner: str
-    """The partner's name as the submission gives it."""
-    period: str
-    """The submission's reporting period, ``YYYY-MM``."""
-    received_at: dt.datetime | None
-    sheets: frozenset[str]
-    """Keys of the sheets holding at least one of its records."""
-
-
 class RecordSource(Protocol):
     """Records to reconcile, handed over a sheet and a few submissions at a time.
 
@@ -385,7 +370,7 @@ def _build_rows(
 
 
 class FrameSource:
-    """Record frames (:data:`rmp_workbook.model.PROVENANCE_COLUMNS`) as a record source.
+    """Record frames (:data:`rmp_workbook.records.PROVENANCE_COLUMNS`) as a record source.
 
     Rows of submissions after ``period`` are left out; each cell is cleaned
     (NaN and blank text to None, timestamps to dates). A submission id stands for

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rmp_workbook import __version__, summary
 from rmp_workbook.config import RelationshipConfig, Thresholds
 from rmp_workbook.findings import UsageError
-from rmp_workbook.model import Consolidated
+from rmp_workbook.records import Consolidated
 from rmp_workbook.summary import Tile
 
 if TYPE_CHECKING:

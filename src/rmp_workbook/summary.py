@@ -18,7 +18,7 @@ from rmp_workbook.wording import plural
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rmp_workbook.model import Consolidated, Gap
+    from rmp_workbook.records import Consolidated, Gap
 
 GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
 RAG_ORDER = (RED, AMBER, GREEN, NO_DATA)
@@ -396,11 +396,21 @@ SEVERITY_ORDER = {"Red": 0, "Amber": 1}
 
 
 def top_gaps(c: Consolidated, limit: int = 8) -> list[Gap]:
-    """The gaps to look at first: Red before Amber, then as found."""
+    """The gaps to look at first: Red before Amber, then as found; one per item, so a
+    KPI both below target and worsening takes one place (its most severe gap)."""
     ranked = sorted(
         enumerate(c.gaps), key=lambda ig: (SEVERITY_ORDER.get(ig[1].severity, 2), ig[0])
     )
-    return [g for _, g in ranked[:limit]]
+    seen: set[tuple[str, str]] = set()
+    out: list[Gap] = []
+    for _, gap in ranked:
+        if (gap.area, gap.item) in seen:
+            continue
+        seen.add((gap.area, gap.item))
+        out.append(gap)
+        if len(out) == limit:
+            break
+    return out
 
 
 def shareable_testimonials(c: Consolidated) -> list[dict[str, Any]]:
@@ -411,12 +421,53 @@ def shareable_testimonials(c: Consolidated) -> list[dict[str, Any]]:
     table = c.tables.get("testimonials")
     if table is None or not len(table):
         return []
-    if "may_be_shared" not in table:
-        return []
-    shared = [text(v).strip().lower() == "yes" for v in table["may_be_shared"].tolist()]
     # Records of the shared rows only: a dict per row of a long table costs more than the test.
-    rows = table.loc[shared].to_dict("records")
+    rows = shareable(table).to_dict("records")
     return sorted(rows, key=lambda r: text(r.get("date")), reverse=True)
+
+
+def shareable(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a Testimonials table whose author agreed to share them ("Yes" only)."""
+    if "may_be_shared" not in table:
+        return table.iloc[0:0]
+    shared = [text(v).strip().lower() == "yes" for v in table["may_be_shared"].tolist()]
+    return table.loc[shared]
+
+
+def held_back_testimonials(c: Consolidated) -> int:
+    """How many testimonials are not cleared for sharing (they stay in the ledger only)."""
+    table = c.tables.get("testimonials")
+    if table is None or not len(table):
+        return 0
+    return len(table) - len(shareable_testimonials(c))
+
+
+def headline(
+    c: Consolidated,
+    tiles: list[Tile] | None = None,
+    *,
+    red: int = 15,
+    amber: int = 10,
+) -> str:
+    """One line an executive reads first, e.g. "3 of 8 measures off target, 2 red risks,
+    awaiting 1 partner" (``red``/``amber``: the risk score thresholds)."""
+
+    tiles = tiles if tiles is not None else kpi_tiles(c) + sla_tiles(c)
+    rated = [t for t in tiles if t.rag != NO_DATA]
+    off = sum(t.rag != GREEN for t in rated)
+    if not rated:
+        measures = "no measures reported"
+    elif off:
+        measures = f"{off} of {plural(len(rated), 'measure')} off target"
+    else:
+        measures = f"all {plural(len(rated), 'measure')} on target"
+    red_risks = sum(
+        heat_zone(r["likelihood"], r["impact"], red, amber) == RED for r in open_risks(c)
+    )
+    risks = f"{plural(red_risks, 'red risk')}" if red_risks else "no red risks"
+    missing = [p for p in c.expected_partners if p not in set(c.partners)]
+    waiting = f"awaiting {plural(len(missing), 'partner')}" if missing else "every partner in"
+    return f"{measures}, {risks}, {waiting}"
 
 
 def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:

@@ -71,7 +71,7 @@ def width_for(texts: list[str], size: float = 10, *, bold: bool = False) -> floa
 
 def wrap(text: str, points: float, size: float = 10, *, bold: bool = False) -> list[str]:
     """``text`` broken into lines at spaces as a spreadsheet wraps a cell ``points`` wide
-    (a word longer than a line stays whole on its own line)."""
+    (a word longer than a line is broken between letters, as spreadsheets do)."""
     room = points - PADDING
     space = text_width(" ", size, bold=bold)
     lines: list[str] = []
@@ -79,6 +79,18 @@ def wrap(text: str, points: float, size: float = 10, *, bold: bool = False) -> l
         line, used = "", 0.0
         for word in paragraph.split(" "):
             w = text_width(word, size, bold=bold)
+            while w > room and len(word) > 1:
+                if line:
+                    lines.append(line)
+                    line, used = "", 0.0
+                cut = len(word) - 1
+                while cut > 1 and text_width(word[:cut], size, bold=bold) > room:
+                    cut = max(
+                        1, min(cut - 1, int(cut * room / text_width(word[:cut], size, bold=bold)))
+                    )
+                lines.append(word[:cut])
+                word = word[cut:]
+                w = text_width(word, size, bold=bold)
             if line and used + space + w > room:
                 lines.append(line)
                 line, used = word, w

@@ -1,8 +1,8 @@
 """Typed records and findings from raw rows; a report over many files.
 
 :func:`validate_raw` turns a :class:`~rmp_workbook.read.RawWorkbook` into a
-:class:`~rmp_workbook.model.Submission`: each row is validated by its sheet's
-pydantic model (:mod:`rmp_workbook.models`), each problem becomes a finding at
+:class:`~rmp_workbook.records.Submission`: each row is validated by its sheet's
+pydantic model (:mod:`rmp_workbook.rows`), each problem becomes a finding at
 its exact cell, rows with errors are left out of ``records``. :func:`validate_paths`
 checks files and folders and returns a :class:`Report`.
 """
@@ -47,9 +47,9 @@ from rmp_workbook.findings import (
     WrongPeriod,
     WrongRelationship,
 )
-from rmp_workbook.model import Record, Submission, SubmissionMeta
-from rmp_workbook.models import fast_row, row_model
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
+from rmp_workbook.records import Record, Submission, SubmissionMeta
+from rmp_workbook.rows import fast_row, row_model
 from rmp_workbook.schema import RELATIONSHIP, ColType, Column, Sheet, SheetKind
 from rmp_workbook.suggest import did_you_mean, suggest
 from rmp_workbook.values import is_percent_unit, norm, to_period, to_text

@@ -1,7 +1,7 @@
 """How a cell becomes a value: the one home for numbers, percents, dates, months, blanks and text.
 
 Every stage that turns what a spreadsheet stores into a value calls these functions:
-the row models (:mod:`rmp_workbook.models`), the reader, reconciliation, the gap rules
+the row models (:mod:`rmp_workbook.rows`), the reader, reconciliation, the gap rules
 and the consolidated workbook. Cells arrive as spreadsheets store them (numbers as
 text, ``"91%"``, ``3.0`` for 3, Excel date serials, ``"Nov 2026"``, ``"93,5"``…).
 

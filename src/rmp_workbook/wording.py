@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 _IRREGULAR = {"person": "people", "was": "were", "is": "are", "has": "have", "this": "these"}
@@ -87,3 +88,19 @@ def iso_date(value: Any) -> str:
 def count_list(counts: dict[str, float]) -> str:
     """Counts as words: {"error": 2, "warning": 1} gives "2 errors, 1 warning" (zeros left out)."""
     return ", ".join(plural(n, word) for word, n in counts.items() if n)
+
+
+_HYPERLINK = re.compile(
+    r'^\s*=\s*HYPERLINK\(\s*"([^"]*)"\s*(?:[,;]\s*"([^"]*)"\s*)?\)\s*$', re.IGNORECASE
+)
+
+
+def link_text(text: str) -> str:
+    """A link formula a partner typed, as the words and address it shows:
+    ``=HYPERLINK("https://x.example/pod","POD log")`` is "POD log (https://x.example/pod)".
+    Any other text is returned unchanged (it stays text, never a formula)."""
+    found = _HYPERLINK.match(text) if "(" in text else None
+    if found is None:
+        return text
+    url, label = found.group(1), found.group(2)
+    return f"{label} ({url})" if label and label != url else url

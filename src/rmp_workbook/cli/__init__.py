@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.status:status",
         "Who has sent the month's workbook: received, late, invalid, missing.",
     ),
+    "mail": (
+        "rmp_workbook.cli.mail:mail",
+        "Write (and send) the month's e-mails: templates, feedback, reminders.",
+    ),
     "demo": ("rmp_workbook.cli.demo:demo", "Run the whole monthly cycle on sample data."),
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),

@@ -28,7 +28,7 @@ def schema(fmt: str) -> None:
       rmp schema > rmp-workbook.schema.json
     """
     from rmp_workbook.docgen import schema_markdown
-    from rmp_workbook.models import workbook_json_schema
+    from rmp_workbook.rows import workbook_json_schema
 
     if fmt == "json":
         click.echo(json.dumps(workbook_json_schema(), indent=2, ensure_ascii=False))

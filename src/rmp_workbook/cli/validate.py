@@ -146,7 +146,7 @@ def validate(
             period_bounds(period)
         except ValueError:
             raise click.UsageError(f"--period {period!r} is not a month written YYYY-MM") from None
-    load_for_long_run("rmp_workbook.read", "rmp_workbook.models")
+    load_for_long_run("rmp_workbook.read", "rmp_workbook.rows")
 
     def check(result: FileResult) -> None:
         check_identity(result, period=period, config=config)

@@ -150,3 +150,18 @@ class Consolidated:
     """(path, sha256) of every input file of the run."""
     health_by_partner: pd.DataFrame | None = None
     """Columns behaviour, partner, score: each partner's own health check."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSubmission:
+    """One current submission a :class:`RecordSource` holds, up to the period."""
+
+    id: Any
+    """The source's id of the submission (the ledger's integer id)."""
+    partner: str
+    """The partner's name as the submission gives it."""
+    period: str
+    """The submission's reporting period, ``YYYY-MM``."""
+    received_at: dt.datetime | None
+    sheets: frozenset[str]
+    """Keys of the sheets holding at least one of its records."""

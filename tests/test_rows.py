@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from rmp_workbook.models import fast_row, row_model, workbook_json_schema
+from rmp_workbook.rows import fast_row, row_model, workbook_json_schema
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType
 
 

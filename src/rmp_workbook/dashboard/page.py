@@ -1,0 +1,704 @@
+"""The Dashboard sheet: the one-page layout executives read first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.format import Format
+
+from rmp_workbook import __version__, summary
+from rmp_workbook.cells import a1, col_letter, quote_sheet
+from rmp_workbook.dashboard.cells import (
+    IMPACT,
+    LIKELIHOOD,
+    NAVY,
+    PALE,
+    RAG_FILLS,
+    RULE,
+    SLATE,
+    ZONE_FILLS,
+    _frame_columns,
+    _plain,
+)
+from rmp_workbook.dashboard.state import CHART_DATA
+from rmp_workbook.dashboard.tables import Tables
+from rmp_workbook.summary import Tile
+
+# --------------------------------------------------------------------------- the Dashboard
+
+# Column plan (zero-based): a left block B..I, a gutter J and a right block K..R.
+_B, _C, _D, _E, _F, _G, _H, _I = range(1, 9)
+_K, _R = 10, 17
+_WIDTHS = {0: 1.5, _B: 27, _C: 7, _D: 9, _E: 9, _F: 9, _G: 4.5, _H: 9, _I: 14, 9: 2}
+_RIGHT_WIDTH = 10
+_K_WIDTH = 13.5
+_HEALTH_COLS = (_C, _D, _E, _F, _H, _I)
+"""Health check columns (the narrow icon column G is skipped): partners, Joint, Spread."""
+
+
+class _Dashboard:
+    """Lays out the one-page Dashboard from the writer's computed values."""
+
+    def __init__(self, w: Tables) -> None:
+        self.w = w
+        self.ws = w.dash
+        self.f = w.f
+        self.c = w.c
+        self.heights: dict[int, float] = {}
+
+    def write(self) -> None:
+        ws = self.ws
+        for col, width in _WIDTHS.items():
+            ws.set_column(col, col, width)
+        ws.set_column(_K, _R, _RIGHT_WIDTH)
+        ws.set_column(_K, _K, _K_WIDTH)
+        ws.hide_gridlines(2)
+        self._banner()
+        left = self._partners(3)
+        left = self._tiles(left + 1)
+        left = self._stages(left + 1)
+        left = self._health(left + 1)
+        right = self._gaps(3)
+        right = self._heat_map(right + 1)
+        right = self._testimonials(right + 1)
+        right = self._successes(right + 1)
+        last = max(left, right)
+        for r, height in self.heights.items():
+            ws.set_row(r, height)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 1)
+        ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.45)
+        ws.center_horizontally()
+        ws.print_area(0, 0, last, _R)
+        ws.set_footer(f"&L&7{self.c.relationship_id} · {self.c.period}&R&7rmp {__version__} · &D")
+        ws.set_zoom(90)
+
+    # helpers ---------------------------------------------------------------
+
+    def _height(self, row: int, height: float) -> None:
+        """Ask for a row height; the two blocks share rows, so the tallest request wins."""
+        self.heights[row] = max(height, self.heights.get(row, 0))
+
+    def _merged(self, row: int, c0: int, c1: int, text: str, fmt: Format) -> None:
+        if c1 > c0:
+            self.ws.merge_range(row, c0, row, c1, "", fmt)
+        self.ws.write_string(row, c0, text, fmt)
+
+    def _section(self, row: int, c0: int, c1: int, title: str) -> int:
+        fmt = self.f(
+            bold=True, font_size=11, font_color=NAVY, bottom=2, bottom_color=NAVY, valign="bottom"
+        )
+        self._merged(row, c0, c1, title, fmt)
+        self._height(row, 20)
+        return row + 1
+
+    def _head(self, row: int, cells: Sequence[tuple[Any, ...]], height: float = 16) -> int:
+        """Column headings: (first col, last col, text[, alignment])."""
+        for c0, c1, text, *align in cells:
+            fmt = self.f(
+                bold=True,
+                font_size=8,
+                font_color=SLATE,
+                bg_color=PALE,
+                text_wrap=True,
+                valign="vcenter",
+                bottom=1,
+                bottom_color=RULE,
+                align=align[0] if align else "left",
+            )
+            self._merged(row, c0, c1, text, fmt)
+        self._height(row, height)
+        return row + 1
+
+    # blocks ----------------------------------------------------------------
+
+    def _banner(self) -> None:
+        c, f = self.c, self.f
+        self._merged(
+            0,
+            _B,
+            _R,
+            c.relationship_name,
+            f(
+                bold=True,
+                font_size=18,
+                font_color="#FFFFFF",
+                bg_color=NAVY,
+                valign="vcenter",
+                indent=1,
+            ),
+        )
+        self._height(0, 32)
+        generated = self.w.generated.strftime("%Y-%m-%d %H:%M")
+        subtitle = (
+            f"Relationship dashboard  ·  {c.relationship_id}  ·  period {c.period}  ·  "
+            f"{len(c.partners)} of {len(c.expected_partners) or len(c.partners)} partners "
+            "submitted  ·  "
+            f"{len(c.gaps)} gaps  ·  generated {generated}"
+        )
+        self._merged(
+            1,
+            _B,
+            _R,
+            subtitle,
+            f(font_size=9, font_color="#FFFFFF", bg_color=SLATE, valign="vcenter", indent=1),
+        )
+        self._height(1, 18)
+        self._height(2, 6)
+
+    def _partners(self, row: int) -> int:
+        f, ws = self.f, self.ws
+        row = self._section(row, _B, _I, "Partners and submissions")
+        row = self._head(
+            row, [(_B, _B, "Partner"), (_C, _E, "Status"), (_F, _H, "File"), (_I, _I, "Received")]
+        )
+        first = row
+        cell = f.cell(font_size=9, valign="vcenter")
+        for partner, status, file, received in summary.submission_status(self.c):
+            ws.write_string(row, _B, partner, f.cell(font_size=9, bold=True, valign="vcenter"))
+            self._merged(row, _C, _E, status, cell)
+            self._merged(
+                row, _F, _H, file or "–", f.cell(font_size=8, font_color=SLATE, valign="vcenter")
+            )
+            received = _plain(received)
+            if isinstance(received, (dt.datetime, pd.Timestamp)):
+                ws.write_datetime(
+                    row,
+                    _I,
+                    pd.Timestamp(received).to_pydatetime().replace(tzinfo=None),
+                    f.cell(font_size=9, num_format="yyyy-mm-dd", align="left", valign="vcenter"),
+                )
+            else:
+                ws.write_string(row, _I, "–", cell)
+            row += 1
+        for criteria, fill, font in (
+            ("Not received", RAG_FILLS[summary.RED], "#FFFFFF"),
+            ("error", "#FFE699", "#000000"),
+            ("warning", "#FFE699", "#000000"),
+            ("ccepted", "#C6E0B4", "#000000"),
+            ("eceived", "#C6E0B4", "#000000"),
+        ):
+            ws.conditional_format(
+                first,
+                _C,
+                row - 1,
+                _E,
+                {
+                    "type": "text",
+                    "criteria": "containing",
+                    "value": criteria,
+                    "format": f(bg_color=fill, font_color=font),
+                    "stop_if_true": True,
+                },
+            )
+        return row
+
+    def _tiles(self, row: int) -> int:
+        w, f, ws = self.w, self.f, self.ws
+        n = len(w.periods)
+        row = self._section(row, _B, _I, "KPIs and service levels")
+        row = self._head(
+            row,
+            [
+                (_B, _B, "Measure"),
+                (_C, _C, "Unit"),
+                (_D, _D, "Now", "right"),
+                (_E, _E, "Target", "right"),
+                (_F, _F, "Change", "right"),
+                (_G, _H, "Status", "center"),
+                (_I, _I, f"Trend ({n} months)"),
+            ],
+            22,
+        )
+        first = row
+        fc = w.trend_first_col
+        groups = [("KPI", w.kpis, None), ("SLA", w.slas, "Service levels (SLA)")]
+        for kind, tiles, label in groups:
+            if label and tiles:
+                self._merged(
+                    row,
+                    _B,
+                    _I,
+                    label,
+                    f(italic=True, font_size=8, font_color=SLATE, bottom=1, bottom_color=RULE),
+                )
+                row += 1
+            for tile in tiles:
+                positions = w.trend_rows[(kind, tile.key if kind == "KPI" else tile.name)]
+                self._tile(row, tile, positions["Actual"], fc, n)
+                row += 1
+        if row == first:
+            self._merged(row, _B, _I, "No KPI or SLA figures for this period.", f.cell(italic=True))
+            return row + 1
+        ws.conditional_format(
+            first,
+            _G,
+            row - 1,
+            _G,
+            {
+                "type": "icon_set",
+                "icon_style": "3_traffic_lights",
+                "icons_only": True,
+                "icons": [
+                    {"criteria": ">=", "type": "number", "value": 3},
+                    {"criteria": ">=", "type": "number", "value": 2},
+                ],
+            },
+        )
+        w._rag_text_formats(ws, first, _H, row - 1, _H)
+        return row
+
+    def _tile(self, row: int, tile: Tile, data_row: int, fc: int, n: int) -> None:
+        f, ws = self.f, self.ws
+        values = [v for v in (*tile.actuals, *tile.targets) if v is not None]
+        whole = all(float(v).is_integer() for v in values)
+        num_fmt = "#,##0" if whole else "#,##0.0"
+        base = {"font_size": 10, "valign": "vcenter"}
+        self._height(row, 21)
+        ws.write_string(row, _B, tile.label, f.cell(bold=True, **base))
+        ws.write_string(row, _C, tile.unit, f.cell(font_color=SLATE, **base))
+        for col, value in ((_D, tile.current), (_E, tile.target)):
+            if value is None:
+                ws.write_string(row, col, "–", f.cell(align="right", **base))
+            else:
+                ws.write_number(row, col, value, f.cell(num_format=num_fmt, bold=col == _D, **base))
+        change = tile.change
+        cur_col, prev_col = fc + n - 1, fc + n - 2
+        if change is None or n < 2:
+            ws.write_string(row, _F, "–", f.cell(align="right", **base))
+        else:
+            # A live formula over the chart data, with its result cached for viewers.
+            sheet = quote_sheet(CHART_DATA)
+            formula = f"={sheet}!{a1(data_row, cur_col)}-{sheet}!{a1(data_row, prev_col)}"
+            sign_fmt = "+#,##0;-#,##0;0" if whole else "+#,##0.0;-#,##0.0;0.0"
+            ws.write_formula(
+                row,
+                _F,
+                formula,
+                f.cell(num_format=sign_fmt, font_color=_change_colour(tile), **base),
+                change,
+            )
+        rag = tile.rag
+        if rag in summary.RAG_SCORE:
+            ws.write_number(row, _G, summary.RAG_SCORE[rag], f.cell(align="center", **base))
+        else:
+            ws.write_blank(row, _G, None, f.cell(**base))
+        ws.write_string(row, _H, rag, f.cell(align="center", font_size=9, valign="vcenter"))
+        ws.write_blank(row, _I, None, f.cell(**base))
+        spark_range = f"{quote_sheet(CHART_DATA)}!{a1(data_row, fc)}:{a1(data_row, fc + n - 1)}"
+        ws.add_sparkline(
+            row,
+            _I,
+            {
+                "range": spark_range,
+                "type": "column",
+                "series_color": "#8EA9DB",
+                "last_point": True,
+                "last_color": NAVY,
+                "negative_points": True,
+                "negative_color": RAG_FILLS[summary.RED],
+            },
+        )
+
+    def _stages(self, row: int) -> int:
+        f, ws = self.f, self.ws
+        row = self._section(row, _B, _I, "Life-cycle stages")
+        row = self._head(
+            row,
+            [(_B, _B, "Stage"), (_C, _D, "Status"), (_E, _F, "Progress"), (_G, _I, "Next step")],
+        )
+        first = row
+        table = self.c.tables.get("stages")
+        next_steps: dict[str, str] = {}
+        if table is not None and len(table) and "next_step" in table:
+            next_steps = {
+                summary.text(r.get("stage")): summary.text(r.get("next_step"))
+                for r in table.to_dict("records")
+            }
+        cell = f.cell(font_size=9, valign="vcenter")
+        for stage, status, progress in self.w.stages:
+            ws.write_string(row, _B, stage, f.cell(font_size=9, bold=True, valign="vcenter"))
+            self._merged(row, _C, _D, status or "–", cell)
+            if progress is None:
+                ws.write_string(row, _E, "–", cell)
+            else:
+                ws.write_number(
+                    row, _E, progress, f.cell(font_size=9, num_format="0%", valign="vcenter")
+                )
+            ws.write_blank(row, _F, None, cell)
+            self._merged(
+                row,
+                _G,
+                _I,
+                next_steps.get(stage, ""),
+                f.cell(font_size=8, font_color=SLATE, valign="vcenter"),
+            )
+            row += 1
+        ws.conditional_format(
+            first,
+            _E,
+            row - 1,
+            _E,
+            {
+                "type": "data_bar",
+                "bar_color": "#5B9BD5",
+                "bar_solid": True,
+                "min_type": "num",
+                "min_value": 0,
+                "max_type": "num",
+                "max_value": 1,
+            },
+        )
+        return row
+
+    def _health(self, row: int) -> int:
+        w, f, ws = self.w, self.f, self.ws
+        row = self._section(row, _B, _I, "Joint health check (1 = poor, 5 = excellent)")
+        partners = [s for s in w.health_series if s != "Joint"][: len(_HEALTH_COLS) - 2]
+        shown = partners + (["Joint"] if "Joint" in w.health_series else [])
+        cols = list(_HEALTH_COLS[: len(shown)])
+        spread_col = _HEALTH_COLS[len(shown)]
+        head: list[tuple[Any, ...]] = [(_B, _B, "Behaviour")] + [
+            (col, col, name) for col, name in zip(cols, shown, strict=True)
+        ]
+        if len(partners) > 1:
+            head.append((spread_col, spread_col, "Spread", "center"))
+        used = {c0 for c0, *_ in head}
+        head += [(col, col, "") for col in range(_C, spread_col) if col not in used]
+        row = self._head(row, head, 30)
+        first = row
+        score_fmt = f.cell(font_size=9, num_format="0", align="center", valign="vcenter")
+        for i, behaviour in enumerate(w.behaviours):
+            ws.write_string(row, _B, behaviour, f.cell(font_size=9, bold=True, valign="vcenter"))
+            values = []
+            for col, name in zip(cols, shown, strict=True):
+                score = w.health_scores[name][i]
+                if score is None:
+                    ws.write_string(row, col, "–", score_fmt)
+                else:
+                    ws.write_number(
+                        row,
+                        col,
+                        score,
+                        score_fmt
+                        if name != "Joint"
+                        else f.cell(
+                            font_size=9,
+                            num_format="0.0",
+                            align="center",
+                            bold=True,
+                            valign="vcenter",
+                        ),
+                    )
+                    if name != "Joint":
+                        values.append(score)
+            for col in range(_C, spread_col):
+                if col not in cols:
+                    ws.write_blank(row, col, None, score_fmt)
+            if len(partners) > 1:
+                span = f"{a1(row, cols[0])}:{a1(row, cols[len(partners) - 1])}"
+                spread = max(values) - min(values) if values else 0
+                ws.write_formula(row, spread_col, f"=MAX({span})-MIN({span})", score_fmt, spread)
+            row += 1
+        if not w.behaviours or not cols:
+            return row
+        ws.conditional_format(
+            first,
+            cols[0],
+            row - 1,
+            cols[-1],
+            {
+                "type": "3_color_scale",
+                "min_type": "num",
+                "min_value": 1,
+                "mid_type": "num",
+                "mid_value": 3,
+                "max_type": "num",
+                "max_value": 5,
+                "min_color": "#F8696B",
+                "mid_color": "#FFEB84",
+                "max_color": "#63BE7B",
+            },
+        )
+        if len(partners) > 1:
+            ws.conditional_format(
+                first,
+                spread_col,
+                row - 1,
+                spread_col,
+                {
+                    "type": "cell",
+                    "criteria": ">=",
+                    "value": w.t.health_gap,
+                    "format": f(bg_color="#FFE699", bold=True),
+                },
+            )
+        return row
+
+    def _gaps(self, row: int) -> int:
+        f, ws = self.f, self.ws
+        gaps = summary.top_gaps(self.c)
+        title = f"Top gaps ({len(gaps)} of {len(self.c.gaps)})" if self.c.gaps else "Top gaps"
+        row = self._section(row, _K, _R, title)
+        row = self._head(
+            row,
+            [
+                (_K, _K, "Severity"),
+                (_L := _K + 1, _L, "Area"),
+                (_K + 2, _K + 4, "Item"),
+                (_K + 5, _R, "Next step"),
+            ],
+        )
+        first = row
+        if not gaps:
+            self._merged(
+                row, _K, _R, "No gaps found this period.", f.cell(italic=True, font_size=9)
+            )
+            return row + 1
+        cell = f.cell(font_size=8, text_wrap=True, valign="top")
+        for gap in gaps:
+            item, step = summary.text(gap.item), summary.text(gap.next_step)
+            # Two lines at most, so rows shared with the left block stay even; the Gaps
+            # sheet holds the full text.
+            self._height(row, 23)
+            ws.write_string(
+                row, _K, gap.severity, f.cell(font_size=9, align="center", valign="top")
+            )
+            ws.write_string(
+                row, _K + 1, gap.area, f.cell(font_size=8, valign="top", text_wrap=True)
+            )
+            self._merged(row, _K + 2, _K + 4, item, cell)
+            self._merged(row, _K + 5, _R, step, cell)
+            row += 1
+        self.w._rag_text_formats(ws, first, _K, row - 1, _K)
+        return row
+
+    def _heat_map(self, row: int) -> int:
+        f, ws, t = self.f, self.ws, self.w.t
+        heat = summary.heat_map(self.c)
+        count = sum(len(v) for v in heat.values())
+        row = self._section(row, _K, _R, f"Open risks: likelihood × impact ({count} open)")
+        head_fmt = f(
+            bold=True,
+            font_size=8,
+            font_color=SLATE,
+            bg_color=PALE,
+            text_wrap=True,
+            align="center",
+            valign="vcenter",
+            border=1,
+            border_color=RULE,
+        )
+        ws.write_string(row, _K, "Likelihood ↓  Impact →", head_fmt)
+        for imp in range(1, 6):
+            ws.write_number(
+                row,
+                _K + imp,
+                imp,
+                f(
+                    bold=True,
+                    font_size=8,
+                    font_color=SLATE,
+                    bg_color=PALE,
+                    text_wrap=True,
+                    align="center",
+                    valign="vcenter",
+                    border=1,
+                    border_color=RULE,
+                    num_format=f'0 "{IMPACT[imp - 1]}"',
+                ),
+            )
+        self._height(row, 24)
+        impact_row = row
+        row += 1
+        first = row
+        ids_fmt = f(
+            bold=True,
+            font_size=8,
+            align="center",
+            valign="vcenter",
+            text_wrap=True,
+            border=1,
+            border_color="#FFFFFF",
+        )
+        for lik in range(5, 0, -1):
+            self._height(row, 24)
+            ws.write_number(
+                row,
+                _K,
+                lik,
+                f(
+                    bold=True,
+                    font_size=8,
+                    font_color=SLATE,
+                    bg_color=PALE,
+                    align="center",
+                    valign="vcenter",
+                    text_wrap=True,
+                    border=1,
+                    border_color=RULE,
+                    num_format=f'0 "{LIKELIHOOD[lik - 1]}"',
+                ),
+            )
+            for imp in range(1, 6):
+                ids = heat[(lik, imp)]
+                if ids:
+                    ws.write_string(row, _K + imp, ", ".join(ids), ids_fmt)
+                else:
+                    ws.write_blank(row, _K + imp, None, ids_fmt)
+            row += 1
+        # Colour by zone: the cell's likelihood (column K) times its impact (header row).
+        top_left = f"${col_letter(_K)}{first + 1}*{col_letter(_K + 1)}${impact_row + 1}"
+        for zone, rule in (
+            (summary.RED, f">={t.risk_score_red}"),
+            (summary.AMBER, f">={t.risk_score_amber}"),
+            (summary.GREEN, ">=1"),
+        ):
+            ws.conditional_format(
+                first,
+                _K + 1,
+                row - 1,
+                _K + 5,
+                {
+                    "type": "formula",
+                    "criteria": f"={top_left}{rule}",
+                    "format": f(bg_color=ZONE_FILLS[zone]),
+                    "stop_if_true": True,
+                },
+            )
+        legend = (
+            (summary.RED, f"Red: score {t.risk_score_red} or more"),
+            (summary.AMBER, f"Amber: {t.risk_score_amber} to {t.risk_score_red - 1}"),
+            (summary.GREEN, f"Green: below {t.risk_score_amber}"),
+        )
+        for i, (zone, label) in enumerate(legend):
+            self._merged(
+                first + i,
+                _K + 6,
+                _R,
+                label,
+                f(
+                    font_size=8,
+                    bg_color=ZONE_FILLS[zone],
+                    valign="vcenter",
+                    indent=1,
+                    border=1,
+                    border_color="#FFFFFF",
+                ),
+            )
+        self._merged(
+            first + 3,
+            _K + 6,
+            _R,
+            "Score = likelihood × impact.",
+            f(font_size=7, italic=True, font_color=SLATE, text_wrap=True, valign="top"),
+        )
+        self._merged(
+            first + 4,
+            _K + 6,
+            _R,
+            "Closed risks are left out.",
+            f(font_size=7, italic=True, font_color=SLATE, text_wrap=True, valign="top"),
+        )
+        return row
+
+    def _testimonials(self, row: int) -> int:
+        f, _ws = self.f, self.ws
+        quotes = summary.shareable_testimonials(self.c)[:3]
+        row = self._section(row, _K, _R, "What partners say (shared with permission)")
+        if not quotes:
+            self._merged(
+                row,
+                _K,
+                _R,
+                "No testimonials cleared for sharing.",
+                f(italic=True, font_size=9, font_color=SLATE),
+            )
+            return row + 1
+        for q in quotes:
+            words = summary.text(q.get("testimonial"))
+            who = ", ".join(
+                x
+                for x in (summary.text(q.get("from_person")), summary.text(q.get("organisation")))
+                if x
+            )
+            when = q.get("date")
+            when_text = (
+                when.strftime("%Y-%m-%d")
+                if isinstance(when, (dt.date, pd.Timestamp))
+                else summary.text(when)
+            )
+            quote = f"“{words}”  — {who}" + (f", {when_text}" if when_text else "")
+            lines = max(1, math.ceil(len(quote) / 110))
+            self._height(row, 12.5 * min(lines, 3) + 4)
+            self._merged(
+                row,
+                _K,
+                _R,
+                quote,
+                f(
+                    italic=True,
+                    font_size=9,
+                    text_wrap=True,
+                    valign="top",
+                    bottom=1,
+                    bottom_color=RULE,
+                ),
+            )
+            row += 1
+        return row
+
+    def _successes(self, row: int) -> int:
+        f, ws = self.f, self.ws
+        table = self.c.tables.get("successes")
+        records: list[dict[Any, Any]] = []
+        if table is not None and len(table):
+            # The three newest, as a stable sort of every record would give them.
+            (dates,) = _frame_columns(table, ["date"])
+            order = sorted(range(len(dates)), key=lambda i: summary.text(dates[i]), reverse=True)
+            newest = order[:3]
+            records = table.iloc[newest].to_dict("records")
+        row = self._section(row, _K, _R, "Recent successes")
+        if not records:
+            self._merged(row, _K, _R, "No successes recorded yet.", f(italic=True, font_size=9))
+            return row + 1
+        for rec in records[:3]:
+            when = rec.get("date")
+            when_text = (
+                when.strftime("%Y-%m-%d")
+                if isinstance(when, (dt.date, pd.Timestamp))
+                else summary.text(when)
+            )
+            ws.write_string(row, _K, when_text, f.cell(font_size=8, font_color=SLATE))
+            self._merged(
+                row,
+                _K + 1,
+                _K + 4,
+                summary.text(rec.get("success")),
+                f.cell(font_size=8, bold=True, text_wrap=True),
+            )
+            self._merged(
+                row,
+                _K + 5,
+                _R,
+                summary.text(rec.get("value_created")),
+                f.cell(font_size=8, text_wrap=True, font_color=SLATE),
+            )
+            self._height(row, 23)
+            row += 1
+        return row
+
+
+def _change_colour(tile: Tile) -> str:
+    """Green when the figure moved the good way, red when the bad way."""
+    change = tile.change or 0
+    if not change:
+        return SLATE
+    better_lower = tile.direction.lower().startswith("lower") or tile.direction.lower() == "at most"
+    improved = change < 0 if better_lower else change > 0
+    return summary.RAG_COLOURS[summary.GREEN if improved else summary.RED]

@@ -1,0 +1,326 @@
+"""The ledger's engine: database URL, SQLite/PostgreSQL connections, locking, migrations.
+
+:class:`LedgerEngine` opens the database and migrates it forward; the recording
+and query parts of :class:`~rmp_workbook.ledger.Ledger` build on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import unquote
+
+from sqlalchemy import (
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+
+from rmp_workbook.findings import LedgerBusy, LedgerError
+from rmp_workbook.ledger.coerce import _coercer
+from rmp_workbook.ledger.tables import (
+    LEDGER_VERSION,
+    build_metadata,
+    record_table_name,
+)
+from rmp_workbook.schema import SHEETS, Sheet
+
+DEFAULT_BUSY_TIMEOUT = 30.0
+"""Seconds a run waits for another run's write lock before failing with LedgerBusy."""
+
+BUSY_TIMEOUT_ENV = "RMP_LEDGER_WAIT"
+"""Environment variable that sets the wait (seconds) when a caller gives none."""
+
+
+def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Times are stored without zone, in UTC when the zone is known."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _engine_url(url_or_path: str | os.PathLike[str]) -> tuple[URL, Path | None]:
+    """A database URL, and the SQLite file when the ledger is one."""
+    raw = os.fspath(url_or_path)
+    if "://" not in raw:
+        path = Path(raw).expanduser().resolve()
+        return URL.create("sqlite+pysqlite", database=str(path)), path
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise LedgerError(f"{raw}: not a database URL") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise LedgerError("an in-memory SQLite ledger would be lost: give a file path")
+        return url, Path(url.database).expanduser().resolve()
+    if url.get_backend_name() != "postgresql":
+        raise LedgerError(f"{raw}: the ledger is a SQLite file path or a postgresql:// URL")
+    return url, None
+
+
+def _busy(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "55P03":  # PostgreSQL lock_not_available
+        return True
+    msg = str(orig).lower()
+    return "database is locked" in msg or "database is busy" in msg
+
+
+def _wal(cur: Any, wait: float) -> None:
+    """Put a SQLite ledger in WAL mode (once: it stays so), waiting like a writer would.
+
+    Two runs creating one ledger at the same moment both switch it; the switch needs
+    the database to themselves, and SQLite may answer "locked" at once instead of waiting.
+    """
+    import sqlite3
+
+    end = time.monotonic() + wait
+    while True:
+        try:
+            mode = cur.execute("PRAGMA journal_mode").fetchone()
+            if mode and str(mode[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > end:
+                raise
+            time.sleep(0.01)
+
+
+def _busy_timeout(given: float | None) -> float:
+    if given is not None:
+        return float(given)
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise LedgerError(
+            f"{BUSY_TIMEOUT_ENV}={raw!r} is not a number of seconds, e.g. 30"
+        ) from None
+    if not 0 <= seconds <= 86400:
+        raise LedgerError(f"{BUSY_TIMEOUT_ENV}={raw!r} must be between 0 and 86400 seconds")
+    return seconds
+
+
+def _short(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+class LedgerEngine:
+    """The history of every workbook a relationship's partners sent.
+
+    ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;
+    ``Ledger("postgresql://user@host/db")`` a PostgreSQL database. Opening
+    creates missing tables and adds schema columns the ledger lacks.
+    ``create=False`` refuses to create a SQLite file that does not exist.
+    ``busy_timeout`` (default: ``RMP_LEDGER_WAIT`` or 30 s) is how long a writer
+    waits for another run's write lock before LedgerBusy.
+    """
+
+    def __init__(
+        self,
+        url_or_path: str | os.PathLike[str],
+        *,
+        busy_timeout: float | None = None,
+        create: bool = True,
+        sheets: Sequence[Sheet] = SHEETS,
+    ) -> None:
+        url, path = _engine_url(url_or_path)
+        self.path = path
+        self.busy_timeout = _busy_timeout(busy_timeout)
+        self.sheets: tuple[Sheet, ...] = tuple(sheets)
+        self.metadata = build_metadata(self.sheets)
+        self.tables = self.metadata.tables
+        # What messages and reports name: the file for SQLite, the URL without password.
+        self.url = str(path) if path is not None else unquote(url.render_as_string(True))
+        self._doing = "cannot open the ledger: "
+        if path is not None:
+            if not create and not path.exists():
+                raise LedgerError(f"{path}: no ledger there (run `rmp merge` first)")
+            if not path.parent.is_dir():
+                raise LedgerError(f"{path}: the folder {path.parent} does not exist")
+        self.dialect_name = url.get_backend_name()
+        try:
+            self.engine = self._make_engine(url)
+        except ImportError as exc:
+            raise LedgerError(
+                f"{self.url}: the database driver is not installed ({exc.name}); "
+                "for PostgreSQL: pip install 'rmp-workbook[postgres]'"
+            ) from None
+        self._columns = {
+            s.key: [(c.key, c.type.python_type, _coercer(c.type), c.type) for c in s.columns]
+            for s in self.sheets
+        }
+        # Where a period sheet's row period sits in a row as _coerce makes it.
+        self._row_period_at = {
+            s.key: 2 + [c.key for c in s.columns].index(s.period) for s in self.sheets if s.period
+        }
+        self._row_inserts: dict[str, tuple[str, list[tuple[int, Callable[[Any], Any]]]]] = {}
+        try:
+            self._migrate()
+        except LedgerError:
+            self.engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+        self._doing = ""
+
+    # -- connection -------------------------------------------------------
+
+    def _make_engine(self, url: URL) -> Engine:
+        if self.dialect_name == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": self.busy_timeout})
+            busy_ms = int(self.busy_timeout * 1000)
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # The driver must not open transactions itself: we emit BEGIN (IMMEDIATE
+                # for writers) so a second writer waits for the lock instead of failing
+                # later when it upgrades a read transaction.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                _wal(cur, self.busy_timeout)
+                cur.execute("PRAGMA synchronous = NORMAL")
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                write = conn.get_execution_options().get("rmp_write", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+            return engine
+        return create_engine(url, connect_args={"connect_timeout": 10})
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction holding the ledger's write lock; committed on success.
+
+        A second writer waits up to ``busy_timeout`` seconds, then LedgerBusy.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(rmp_write=True)
+                with conn.begin():
+                    if self.dialect_name == "postgresql":
+                        ms = max(1, int(self.busy_timeout * 1000))
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+                        conn.execute(
+                            select(func.pg_advisory_xact_lock(func.hashtext("rmp_workbook.ledger")))
+                        )
+                    yield conn
+        except OperationalError as exc:
+            if _busy(exc):
+                raise LedgerBusy(
+                    f"{self.url}: another run is writing to the ledger; waited "
+                    f"{self.busy_timeout:g} s. Try again when it has finished."
+                ) from None
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+        except DBAPIError as exc:
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.url!r})"
+
+    # -- migrations -------------------------------------------------------
+
+    def _pending_migrations(self, conn: Connection) -> tuple[list[Table], list[tuple[Table, Any]]]:
+        insp = inspect(conn)
+        existing = set(insp.get_table_names())
+        if "schema_version" in existing:
+            found = conn.execute(select(func.max(self.tables["schema_version"].c.version)))
+            version = found.scalar()
+            if version is not None and version > LEDGER_VERSION:
+                raise LedgerError(
+                    f"{self.url}: the ledger was written by a newer rmp (ledger version "
+                    f"{version}, this rmp knows {LEDGER_VERSION}); upgrade rmp"
+                )
+        missing_tables = [t for t in self.metadata.sorted_tables if t.name not in existing]
+        missing_columns: list[tuple[Table, Any]] = []
+        for sheet in self.sheets:
+            table = self.tables[record_table_name(sheet)]
+            if table.name not in existing:
+                continue
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            missing_columns += [(table, c) for c in table.columns if c.name not in have]
+        return missing_tables, missing_columns
+
+    def _migrate(self) -> None:
+        """Create missing tables and add schema columns the ledger lacks (forward only)."""
+        with self._read() as conn:
+            tables, columns = self._pending_migrations(conn)
+        if not tables and not columns:
+            return
+        with self.transaction() as conn:
+            # Re-check under the write lock: another run may have migrated meanwhile.
+            tables, columns = self._pending_migrations(conn)
+            fresh = any(t.name == "schema_version" for t in tables)
+            self.metadata.create_all(conn, tables=tables, checkfirst=True)
+            notes: list[str] = []
+            if fresh:
+                notes.append(f"created ledger version {LEDGER_VERSION}")
+            elif tables:
+                notes.append("added tables " + ", ".join(t.name for t in tables))
+            prep = conn.dialect.identifier_preparer
+            for table, col in columns:
+                ddl = (
+                    f"ALTER TABLE {prep.format_table(table)} ADD COLUMN "
+                    f"{prep.format_column(col)} {col.type.compile(dialect=conn.dialect)}"
+                )
+                conn.exec_driver_sql(ddl)
+                notes.append(f"added column {table.name}.{col.name}")
+            if notes:
+                now = _now()
+                conn.execute(
+                    insert(self.tables["schema_version"]),
+                    [{"version": LEDGER_VERSION, "applied_at": now, "note": n} for n in notes],
+                )
+
+    def migrations(self) -> list[dict[str, Any]]:
+        """Every migration applied to this ledger, oldest first."""
+        sv = self.tables["schema_version"]
+        with self._read() as conn:
+            rows = conn.execute(select(sv).order_by(sv.c.id)).mappings().all()
+        return [dict(r) for r in rows]

@@ -1,0 +1,87 @@
+"""The :class:`Ledger` (engine, recording and queries together) and ``kpi_history``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rmp_workbook.findings import LedgerError
+from rmp_workbook.ledger.queries import Queries
+from rmp_workbook.ledger.record import Recording
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Ledger(Recording, Queries):
+    """The history of every workbook a relationship's partners sent.
+
+    ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;
+    ``Ledger("postgresql://user@host/db")`` a PostgreSQL database. Opening
+    creates missing tables and adds schema columns the ledger lacks.
+    ``create=False`` refuses to create a SQLite file that does not exist.
+    ``busy_timeout`` (default: ``RMP_LEDGER_WAIT`` or 30 s) is how long a writer
+    waits for another run's write lock before LedgerBusy.
+    """
+
+
+@dataclass
+class HistoryReport:
+    """What ``rmp history`` shows: KPI figures in force and every restatement."""
+
+    ledger: str
+    relationship_id: str
+    relationship_name: str
+    figures: pd.DataFrame
+    """:meth:`Ledger.history` columns."""
+    restatements: pd.DataFrame
+    """:meth:`Ledger.restatements_frame` columns, KPI restatements only."""
+
+
+def kpi_history(
+    url_or_path: str | os.PathLike[str],
+    relationship_id: str | None = None,
+    kpi_id: str | None = None,
+    partner: str | None = None,
+) -> HistoryReport:
+    """Open an existing ledger and gather a relationship's KPI history.
+
+    Without ``relationship_id`` the ledger's only relationship is used. Unknown
+    relationships, KPIs and partners raise UsageError naming the known ones.
+    """
+    from rmp_workbook.findings import UsageError
+
+    with Ledger(url_or_path, create=False) as ledger:
+        rels = ledger.relationships()
+        known = list(rels["relationship_id"])
+        if not known:
+            raise LedgerError(f"{ledger.url}: the ledger holds no submissions yet")
+        if relationship_id is None:
+            if len(known) > 1:
+                raise UsageError(
+                    "the ledger holds several relationships; choose one with --relationship: "
+                    + ", ".join(known)
+                )
+            relationship_id = known[0]
+        elif relationship_id not in known:
+            raise UsageError(
+                f"no relationship {relationship_id!r} in the ledger; it holds " + ", ".join(known)
+            )
+        name = rels.loc[rels["relationship_id"] == relationship_id, "name"].iloc[0] or ""
+        everything = ledger.history(relationship_id)
+        if kpi_id is not None and kpi_id not in set(everything["kpi_id"]):
+            raise UsageError(
+                f"no KPI {kpi_id!r} in {relationship_id}; known KPIs: "
+                + (", ".join(sorted(set(everything["kpi_id"]))) or "none")
+            )
+        if partner is not None and partner not in set(everything["partner"]):
+            raise UsageError(
+                f"no partner {partner!r} reported KPIs in {relationship_id}; known: "
+                + (", ".join(sorted(set(everything["partner"]))) or "none")
+            )
+        figures = ledger.history(relationship_id, kpi_id=kpi_id, partner=partner)
+        restated = ledger.restatements_frame(
+            relationship_id, sheet="kpis", item=kpi_id, partner=partner
+        )
+        return HistoryReport(ledger.url, relationship_id, str(name), figures, restated)

@@ -1,0 +1,158 @@
+"""The ledger's tables: SQLAlchemy Core definitions derived from the schema.
+
+One record table per schema sheet (``rec_<sheet key>``), one typed column per
+schema column, beside the submissions, partners, restatements and findings tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from rmp_workbook.schema import SHEETS, ColType, Sheet
+
+LEDGER_VERSION = 1
+"""The ledger's own table layout version (not the workbook's schema version)."""
+
+RECORD_PREFIX = "rec_"
+"""Record tables are named ``rec_<sheet key>``, e.g. ``rec_kpis``."""
+
+_RECORD_SYSTEM_COLUMNS = ("record_id", "submission_id", "row_index")
+
+CURRENT = "current"
+SUPERSEDED = "superseded"
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+"""A reporting period, ``YYYY-MM``."""
+
+_SQL_TYPES: dict[ColType, Any] = {
+    ColType.TEXT: Text,
+    ColType.LONG_TEXT: Text,
+    ColType.INTEGER: Integer,
+    ColType.NUMBER: Float,
+    ColType.PERCENT: Float,
+    ColType.DATE: Date,
+    ColType.PERIOD: Text,
+    ColType.EMAIL: Text,
+    ColType.PHONE: Text,
+    ColType.CHOICE: Text,
+    ColType.SCORE: Integer,
+    ColType.FORMULA: Float,
+}
+
+_NUMERIC = (ColType.INTEGER, ColType.NUMBER, ColType.PERCENT, ColType.SCORE, ColType.FORMULA)
+
+
+def record_table_name(sheet: Sheet) -> str:
+    return f"{RECORD_PREFIX}{sheet.key}"
+
+
+def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
+    """The ledger's tables; one record table per sheet, derived from the schema."""
+    md = MetaData()
+    Table(
+        "schema_version",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("applied_at", DateTime, nullable=False),
+        Column("note", Text, nullable=False),
+    )
+    Table(
+        "relationships",
+        md,
+        Column("id", Text, primary_key=True),
+        Column("name", Text),
+        Column("created_at", DateTime, nullable=False),
+    )
+    Table(
+        "partners",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("first_period", Text),
+        Column("created_at", DateTime, nullable=False),
+        UniqueConstraint("relationship_id", "name", name="uq_partner"),
+    )
+    Table(
+        "submissions",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("partner", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("file_name", Text, nullable=False),
+        Column("path", Text, nullable=False),
+        Column("sha256", Text, nullable=False),
+        Column("received_at", DateTime),
+        Column("recorded_at", DateTime, nullable=False),
+        Column("schema_version", Text),
+        Column("status", Text, nullable=False),
+        Column("superseded_by", Integer, ForeignKey("submissions.id")),
+        Column("errors", Integer, nullable=False, default=0),
+        Column("warnings", Integer, nullable=False, default=0),
+        UniqueConstraint("relationship_id", "sha256", name="uq_submission_content"),
+        Index("ix_submission_partner_period", "relationship_id", "partner", "period"),
+    )
+    for sheet in sheets:
+        clash = set(_RECORD_SYSTEM_COLUMNS) & {c.key for c in sheet.columns}
+        if clash:
+            raise ValueError(f"sheet {sheet.key} uses reserved ledger column(s) {sorted(clash)}")
+        Table(
+            record_table_name(sheet),
+            md,
+            Column("record_id", Integer, primary_key=True),
+            Column(
+                "submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True
+            ),
+            Column("row_index", Integer, nullable=False),
+            *(Column(c.key, _SQL_TYPES[c.type]) for c in sheet.columns),
+        )
+    Table(
+        "restatements",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("sheet", Text, nullable=False),
+        Column("item", Text, nullable=False),
+        Column("column", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("partner", Text, nullable=False),
+        Column("previous_value", Float),
+        Column("restated_value", Float),
+        Column("previous_submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        Column("recorded_at", DateTime, nullable=False),
+        Index("ix_restatement_item", "relationship_id", "sheet", "item"),
+    )
+    Table(
+        "findings",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+        Column("sheet", Text),
+        Column("cell", Text),
+        Column("row", Integer),
+        Column("column", Text),
+        Column("code", Text, nullable=False),
+        Column("severity", Text, nullable=False),
+        Column("message", Text, nullable=False),
+        Column("value", Text),
+    )
+    return md
