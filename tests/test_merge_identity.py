@@ -240,3 +240,26 @@ def test_one_folder_for_every_month(config: RelationshipConfig, tmp_path: Path) 
     assert [(Path(s.path).name, s.code) for s in again.skipped] == [
         ("fabrikam-2026-07.xlsx", "wrong-period")
     ]
+
+
+def test_a_partner_who_left_and_still_owns_items_is_a_gap(
+    config: RelationshipConfig, tmp_path: Path
+) -> None:
+    aug = tmp_path / "2026-08"
+    kpis = [kpi("K01", "2026-08", 91.5), kpi("K02", "2026-08", 4, Owner=FABRIKAM)]
+    workbook(aug, NORTH, "2026-08", kpis=kpis)
+    workbook(aug, CONTOSO, "2026-08", kpis=kpis)
+    result = merge([aug], ledger=tmp_path / "l.sqlite", output=tmp_path / "c.xlsx",
+                   period="2026-08", config=config, today=TODAY)  # fmt: skip
+    c = result.consolidated
+    assert c is not None and c.former_partners == {FABRIKAM: "2026-08-01"}
+    (gap,) = [g for g in c.gaps if g.rule == "partner-left-open-items"]
+    assert gap.item == f"{FABRIKAM} left on 2026-08-01" and gap.value == "K02 Defects"
+    assert gap.severity == "Amber"
+    # Not a gap in July, when Fabrikam was still a partner.
+    jul = tmp_path / "2026-07"
+    workbook(jul, NORTH, "2026-07", kpis=[kpi("K02", "2026-07", 4, Owner=FABRIKAM)])
+    july = merge([jul], ledger=tmp_path / "l7.sqlite", output=tmp_path / "c7.xlsx",
+                 period="2026-07", config=config, today=TODAY)  # fmt: skip
+    assert july.consolidated is not None
+    assert not [g for g in july.consolidated.gaps if g.rule == "partner-left-open-items"]

@@ -560,6 +560,11 @@ def consolidated_view(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
         today=today,
+        former_partners={
+            p.name: p.left.isoformat()
+            for p in (config.partners if config else [])
+            if p.left is not None and not p.member_in(period)
+        },
     )
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)

@@ -775,6 +775,7 @@ def consolidate(
     restatements: pd.DataFrame | None = None,
     data_quality: pd.DataFrame | None = None,
     today: dt.date | None = None,
+    former_partners: Mapping[str, str] | None = None,
 ) -> Consolidated:
     """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
 
@@ -893,6 +894,7 @@ def consolidate(
         data_quality=_or_empty(data_quality, DATA_QUALITY_COLUMNS),
         restatements=_or_empty(restatements, RESTATEMENT_COLUMNS),
         health_by_partner=health_by_partner,
+        former_partners=dict(former_partners or {}),
     )
     result.gaps = find_gaps(result, thresholds, today)
     return result

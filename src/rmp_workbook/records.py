@@ -150,6 +150,8 @@ class Consolidated:
     """(path, sha256) of every input file of the run."""
     health_by_partner: pd.DataFrame | None = None
     """Columns behaviour, partner, score: each partner's own health check."""
+    former_partners: dict[str, str] = field(default_factory=dict)
+    """Partners who have left the relationship by this period -> the day they left (ISO)."""
 
 
 @dataclass(frozen=True, slots=True)
