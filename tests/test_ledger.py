@@ -316,12 +316,16 @@ def test_newer_workbook_for_the_same_period_supersedes_the_older(ledger: Ledger)
     # Superseding is not a restatement (same period).
     assert not result.restatements
 
-    # A workbook received before the current one arrives late: recorded, superseded at once.
+    # A workbook received before the current one but recorded in a later run: the later
+    # run wins (the manager merged it last), whatever its file time.
     late = make_submission(kpis=[kpi("K01", "2026-11", 70.0)], received_at=at(3), salt="c")
     result = ledger.record([late])
     (rec,) = result.recorded
-    assert (rec.status, rec.superseded_by) == ("superseded", sup.new_id)
-    assert list(ledger.frames(REL, "2026-11")["kpis"]["actual"]) == [85.0]
+    assert (rec.status, rec.superseded_by) == ("current", None)
+    (again,) = result.superseded
+    assert (again.old_id, again.new_id) == (sup.new_id, rec.id)
+    assert again.changes == ["K01 Actual 85 → 70"]
+    assert list(ledger.frames(REL, "2026-11")["kpis"]["actual"]) == [70.0]
     assert ledger.counts()["submissions"] == 3
 
 

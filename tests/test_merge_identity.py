@@ -216,3 +216,50 @@ def test_templates_only_for_the_months_members(config: RelationshipConfig, tmp_p
     assert [p.name for p in august] == [
         "northwind-ltd-2026-08.xlsx", "contoso-plc-2026-08.xlsx", "litware-inc-2026-08.xlsx",
     ]  # fmt: skip
+
+
+def test_one_folder_for_every_month(config: RelationshipConfig, tmp_path: Path) -> None:
+    """Last month's workbooks, merged last month, stay in the folder: --period leaves them be."""
+    ledger = tmp_path / "l.sqlite"
+    returned = tmp_path / "returned"
+    for p in (NORTH, CONTOSO):
+        workbook(returned, p, "2026-06")
+    june = merge([returned], ledger=ledger, output=tmp_path / "c6.xlsx", period="2026-06",
+                 config=config, today=TODAY)  # fmt: skip
+    assert june.exit_code == 0
+    for p in (NORTH, CONTOSO):
+        workbook(returned, p, "2026-07")
+    july = merge([returned], ledger=ledger, output=tmp_path / "c7.xlsx", period="2026-07",
+                 config=config, today=TODAY)  # fmt: skip
+    assert july.exit_code == 0, july.to_dict()["skipped"]
+    assert july.summary()["earlier_months"] == 2 and july.summary()["recorded"] == 2
+    # A June workbook never merged is still refused when July is merged.
+    reused(returned, FABRIKAM, "2026-06", "fabrikam-2026-07.xlsx")
+    again = merge([returned], ledger=ledger, output=tmp_path / "c7.xlsx", period="2026-07",
+                  config=config, today=TODAY)  # fmt: skip
+    assert [(Path(s.path).name, s.code) for s in again.skipped] == [
+        ("fabrikam-2026-07.xlsx", "wrong-period")
+    ]
+
+
+def test_a_partner_who_left_and_still_owns_items_is_a_gap(
+    config: RelationshipConfig, tmp_path: Path
+) -> None:
+    aug = tmp_path / "2026-08"
+    kpis = [kpi("K01", "2026-08", 91.5), kpi("K02", "2026-08", 4, Owner=FABRIKAM)]
+    workbook(aug, NORTH, "2026-08", kpis=kpis)
+    workbook(aug, CONTOSO, "2026-08", kpis=kpis)
+    result = merge([aug], ledger=tmp_path / "l.sqlite", output=tmp_path / "c.xlsx",
+                   period="2026-08", config=config, today=TODAY)  # fmt: skip
+    c = result.consolidated
+    assert c is not None and c.former_partners == {FABRIKAM: "2026-08-01"}
+    (gap,) = [g for g in c.gaps if g.rule == "partner-left-open-items"]
+    assert gap.item == f"{FABRIKAM} left on 2026-08-01" and gap.value == "K02 Defects"
+    assert gap.severity == "Amber"
+    # Not a gap in July, when Fabrikam was still a partner.
+    jul = tmp_path / "2026-07"
+    workbook(jul, NORTH, "2026-07", kpis=[kpi("K02", "2026-07", 4, Owner=FABRIKAM)])
+    july = merge([jul], ledger=tmp_path / "l7.sqlite", output=tmp_path / "c7.xlsx",
+                 period="2026-07", config=config, today=TODAY)  # fmt: skip
+    assert july.consolidated is not None
+    assert not [g for g in july.consolidated.gaps if g.rule == "partner-left-open-items"]

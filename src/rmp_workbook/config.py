@@ -211,7 +211,6 @@ class MailConfig(_Strict):
 class RelationshipConfig(_Strict):
     id: str
     name: str
-    manager: ManagerConfig | None = None
     due: str | int | None = Field(
         None,
         description="When a month's workbooks are due back, in the month after it: "
@@ -221,6 +220,7 @@ class RelationshipConfig(_Strict):
     holidays: list[dt.date] = Field(
         default_factory=list, description="Days that are not working days, for `due`."
     )
+    manager: ManagerConfig | None = None
     partners: list[PartnerConfig] = []
     kpis: list[KpiConfig] = []
     sla: list[SlaConfig] = []

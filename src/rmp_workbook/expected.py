@@ -16,7 +16,7 @@ from rmp_workbook.schema import FORM_FIRST_ROW, FORM_VALUE_COL, RELATIONSHIP
 
 if TYPE_CHECKING:
     from rmp_workbook.config import RelationshipConfig
-    from rmp_workbook.model import Submission
+    from rmp_workbook.records import Submission
     from rmp_workbook.validate import FileResult
 
 IDENTITY_CODES = frozenset({WrongPeriod.code, UnknownPartner.code})
@@ -49,10 +49,10 @@ def identity_findings(
             WrongPeriod(
                 file=file, sheet=sheet, row=row, col=col,
                 column=RELATIONSHIP.column("period").header, value=meta.period,
-                note=f"is another month than {period}, the period being merged",
+                note=f"is another month than {period}, the period being merged or checked",
                 hint=f"This is the {meta.period} workbook: send the {period} workbook instead "
                 f"(a new one is written by rmp template --period {period}). "
-                "This file was not merged.",
+                "A merge leaves this file out.",
             )
         )  # fmt: skip
     if config is not None and config.partners and meta.partner:
@@ -74,13 +74,13 @@ def _partner_findings(sub: Submission, config: RelationshipConfig) -> list[Findi
         hint = (
             f"The partners for {month or 'this period'} are: {names}. Correct the Partner "
             "organisation cell, or add the organisation to the config's partners (with the "
-            "date it joined). This file was not merged."
+            "date it joined). A merge leaves this file out."
         )
     else:
         note = f"is not a partner of {config.id} in {month} ({partner.membership()})"
         hint = (
             f"The partners for {month} are: {names}. If the dates are wrong, correct them in "
-            "the config. This file was not merged."
+            "the config. A merge leaves this file out."
         )
     row, col = _cell(sub, "partner")
     return [

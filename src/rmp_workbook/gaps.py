@@ -256,6 +256,52 @@ def _submission_missing(c: Consolidated, t: Thresholds, today: dt.date) -> Itera
         )
 
 
+# What a partner who has left may still own, and the Status values that close it.
+_OWNED_OPEN = (
+    ("kpis", ()),
+    ("sla", ()),
+    ("risks", ("closed",)),
+    ("bottlenecks", ("resolved",)),
+    ("actions", ("done",)),
+)
+
+
+@rule(
+    "partner-left-open-items",
+    "Submissions",
+    "A partner who has left the relationship (config `left`) still owns open items",
+    "Amber",
+)
+def _partner_left_open_items(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
+    if not c.former_partners:
+        return
+    former = {norm_text(p): p for p in c.former_partners}
+    owned: dict[str, list[str]] = {}
+    for key, closed in _OWNED_OPEN:
+        for row in _records(c.tables.get(key)):
+            who = former.get(norm_text(row.get("owner") or ""))
+            if who is None or (closed and not _open(row.get("status"), closed)):
+                continue
+            label = _label(key, row)
+            if label not in owned.setdefault(who, []):
+                owned[who].append(label)
+    for partner, items in owned.items():
+        left = c.former_partners[partner]
+        yield Gap(
+            area="Submissions",
+            item=f"{partner} left on {left}",
+            partners=partner,
+            value=", ".join(items),
+            target="every open item owned by a current partner",
+            severity=AMBER,
+            since=left,
+            next_step=(
+                f"Agree who takes over {', '.join(items)} and name them as owner (in the "
+                "config for KPIs and SLA lines, on the sheet for risks, bottlenecks and actions)."
+            ),
+        )
+
+
 @rule(
     "kpi-below-target",
     "KPIs",

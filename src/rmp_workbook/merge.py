@@ -16,14 +16,20 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.container import Limits, check_file_count
 from rmp_workbook.expected import check_identity
-from rmp_workbook.findings import Finding, OutputError, Severity, UsageError
+from rmp_workbook.findings import (
+    AmbiguousResubmission,
+    Finding,
+    OutputError,
+    Severity,
+    UsageError,
+)
 from rmp_workbook.reconcile import DATA_QUALITY_COLUMNS
 from rmp_workbook.validate import FileResult, Report, expand_paths, validate_paths
 
@@ -64,6 +70,8 @@ class MergeResult:
     skipped: list[Skipped] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     """Paths of the workbooks handed to the ledger (duplicates included)."""
+    earlier: list[str] = field(default_factory=list)
+    """Paths of other months' workbooks (``--period``) the ledger already holds: left alone."""
     recorded: RecordResult | None = None
     consolidated: Consolidated | None = None
     output: Path | None = None
@@ -74,15 +82,51 @@ class MergeResult:
     gaps) and ``write`` (the consolidated workbook)."""
 
     @property
+    def replaced(self) -> dict[str, str]:
+        """Path of each workbook of this run that is not current -> the file now current.
+
+        A newer workbook from the same partner for the same period replaced it (in this
+        run or an earlier one): its findings are no longer reported, no feedback copy is
+        written for it, and it does not make the exit code 1.
+        """
+        rec = self.recorded
+        if rec is None:
+            return {}
+        files = {r.id: r.file for r in rec.recorded}
+        files.update({x.new_id: x.new_file for x in rec.superseded})
+        out = {
+            r.path: files.get(r.superseded_by or -1, "a newer workbook")
+            for r in rec.recorded
+            if r.status != "current"
+        }
+        out.update({d.path: "a newer workbook" for d in rec.duplicates if not d.current})
+        return out
+
+    @property
     def left_out(self) -> list[Finding]:
-        """Errors in merged workbooks: the rows (or sheets) they name were left out."""
-        merged = set(self.merged)
+        """Errors in merged, current workbooks: the rows (or sheets) they name were left out."""
+        merged = set(self.merged) - set(self.replaced)
         return [
             f
             for r in self.report.files
             if r.path in merged
             for f in r.findings
             if f.severity is Severity.ERROR
+        ]
+
+    def replacements(self) -> list[dict[str, Any]]:
+        """Each workbook a newer one replaced in this run, with what changed."""
+        rec = self.recorded
+        return [
+            {
+                "partner": x.partner,
+                "period": x.period,
+                "old": x.old_file,
+                "new": x.new_file,
+                "changes": list(x.changes),
+                "text": replacement_text(x.new_file, x.old_file, x.changes),
+            }
+            for x in (rec.superseded if rec else [])
         ]
 
     @property
@@ -106,6 +150,7 @@ class MergeResult:
             "superseded": len(rec.superseded) if rec else 0,
             "restatements": len(rec.restatements) if rec else 0,
             "rows_added": sum(rec.rows.values()) if rec else 0,
+            "earlier_months": len(self.earlier),
             "skipped": len(self.skipped),
             "rows_left_out": len(self.left_out),
             "discrepancies": 0 if c is None else len(c.discrepancies),
@@ -118,12 +163,30 @@ class MergeResult:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        replaced = self.replaced
+        files = []
+        for r in self.report.files:
+            entry = r.to_dict()
+            if r.path in replaced:
+                # Its problems are the replaced file's, not the partner's to fix any more.
+                entry["superseded_by"] = replaced[r.path]
+                entry["problems"] = []
+            files.append(entry)
         return {
             "summary": self.summary(),
+            "replacements": self.replacements(),
             "skipped": [{"path": s.path, "code": s.code, "reason": s.reason} for s in self.skipped],
             "left_out": [f.to_dict() for f in self.left_out],
-            "files": [r.to_dict() for r in self.report.files],
+            "files": files,
         }
+
+
+def replacement_text(new: str, old: str, changes: Sequence[str], most: int = 3) -> str:
+    """'northwind-v2.xlsx replaces northwind.xlsx (K01 Actual 96.5 → 95, …)'."""
+    if not changes:
+        return f"{new} replaces {old} (no figure of the month changed)"
+    shown = ", ".join(changes[:most]) + (", …" if len(changes) > most else "")
+    return f"{new} replaces {old} ({shown})"
 
 
 def _usable(result: FileResult, relationship_id: str) -> str | None:
@@ -274,7 +337,7 @@ def merge(
         known = led.submissions_frame(rel_id) if rel_id else None
         if known is None or known.empty:
             if feedback_dir is not None:
-                result.feedback = _write_feedback(report, feedback_dir, limits)
+                result.feedback = _write_feedback(report, feedback_dir, limits, result.replaced)
             return result
         merged = set(result.merged)
         periods = [
@@ -310,7 +373,7 @@ def merge(
     except OSError as exc:
         raise OutputError(_os_reason(output, exc) + recorded) from None
     if feedback_dir is not None:
-        result.feedback = _write_feedback(report, feedback_dir, limits)
+        result.feedback = _write_feedback(report, feedback_dir, limits, result.replaced)
     return result
 
 
@@ -331,8 +394,29 @@ def _record_all(
     Otherwise the relationship is the one most workbooks name, known only once all are read.
     """
     result = MergeResult(report=Report(), relationship_id=wanted or "")
+    held: dict[str, set[str]] = {}
+
+    def in_ledger(sha: str) -> bool:
+        """True when the ledger holds this content for the run's relationship already."""
+        rel = result.relationship_id
+        if rel not in held:
+            known = led.submissions_frame(rel) if rel else None
+            held[rel] = set() if known is None or known.empty else set(known["sha256"].astype(str))
+        return sha in held[rel]
 
     def take(r: FileResult, recorder: Recorder) -> None:
+        sub = r.submission
+        if (
+            period
+            and sub is not None
+            and r.readable
+            and sub.meta.period not in ("", period)
+            and in_ledger(sub.sha256)
+        ):
+            # An earlier month's workbook merged in its own month (one folder kept for every
+            # month): it is already in the ledger and not this month's concern.
+            result.earlier.append(r.path)
+            return
         found = check_identity(r, period=period, config=config)
         refused = [f for f in found if f.severity is Severity.ERROR]
         if refused:
@@ -350,6 +434,8 @@ def _record_all(
             code = r.errors[0].code
         result.skipped.append(Skipped(r.path, reason or "not usable", code))
 
+    if wanted is not None and period is not None:
+        in_ledger("")  # read before the recording transaction starts
     with led.recording() as recorder:
         streaming = wanted is not None
         report = validate_paths(
@@ -370,6 +456,16 @@ def _record_all(
                     r.submission.release()
     result.report = report
     result.recorded = recorder.result
+    for tie in recorder.result.ambiguous:
+        names = ", ".join(Path(p).name for p in tie.paths)
+        why = AmbiguousResubmission(
+            note=f"{names} are all from {tie.partner} for {tie.period}, with the same "
+            "'Prepared on' date and the same file time, so none is known to be the newer; "
+            "none was merged: remove the wrong one(s) and merge again"
+        ).message
+        for path in tie.paths:
+            result.merged.remove(path)
+            result.skipped.append(Skipped(path, why, AmbiguousResubmission.code))
     return result
 
 
@@ -472,6 +568,11 @@ def consolidated_view(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
         as_of=as_of or today,
+        former_partners={
+            p.name: p.left.isoformat()
+            for p in (config.partners if config else [])
+            if p.left is not None and not p.member_in(period)
+        },
     )
     if config is not None and config.kpis:
         c.data_quality = _with_rows(
@@ -535,15 +636,19 @@ def _with_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _write_feedback(
-    report: Report, out_dir: str | os.PathLike[str], limits: Limits | None = None
+    report: Report,
+    out_dir: str | os.PathLike[str],
+    limits: Limits | None = None,
+    replaced: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """Annotated copies of the partners' own files that have problems."""
+    """Annotated copies of the partners' own files that have problems (not of files a
+    newer workbook replaced: the partner has sent the newer one)."""
     from rmp_workbook.feedback import write_feedback
 
     written: list[Path] = []
     taken: set[str] = set()
     for r in report.checked:
-        if r.findings and r.readable:
+        if r.findings and r.readable and r.path not in (replaced or {}):
             try:
                 written.append(
                     write_feedback(r.path, r.findings, out_dir, limits=limits, taken=taken)

@@ -681,6 +681,7 @@ def consolidate(
     data_quality: pd.DataFrame | None = None,
     today: dt.date | None = None,
     as_of: dt.date | None = None,
+    former_partners: Mapping[str, str] | None = None,
 ) -> Consolidated:
     """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
 
@@ -808,6 +809,7 @@ def consolidate(
         health_by_partner=health_by_partner,
         thresholds=thresholds,
         as_of=as_of,
+        former_partners=dict(former_partners or {}),
     )
     result.gaps = find_gaps(result, thresholds, as_of)
     return result

@@ -155,6 +155,8 @@ class Consolidated:
     """The config's thresholds the gaps were found with; every output colours by them."""
     as_of: dt.date | None = None
     """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
+    former_partners: dict[str, str] = field(default_factory=dict)
+    """Partners who have left the relationship by this period -> the day they left (ISO)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.merge:merge",
         "Validate, record in the ledger, reconcile and write the consolidated workbook.",
     ),
+    "status": (
+        "rmp_workbook.cli.status:status",
+        "Who has sent the month's workbook: received, late, invalid, missing.",
+    ),
     "mail": (
         "rmp_workbook.cli.mail:mail",
         "Write (and send) the month's e-mails: templates, feedback, reminders.",
@@ -73,6 +77,7 @@ def cli() -> None:
       rmp template  write each partner's workbook for the month
       rmp validate  check the workbooks that came back, tell partners what to fix
       rmp merge     validate, record in the ledger, reconcile, write the dashboard
+      rmp status    who has sent the month's workbook, who is late or missing
 
     \b
     Example:

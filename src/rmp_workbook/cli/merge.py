@@ -38,10 +38,17 @@ def format_result(result: Any) -> str:
         f"  {s['merged']} of {plural(s['files'], 'file')} merged: {s['recorded']} new, "
         f"{s['duplicates']} already in the ledger, {s['superseded']} superseded an earlier file"
     )
+    if s["earlier_months"]:
+        lines.append(
+            f"  {plural(s['earlier_months'], 'workbook')} of other months already in the "
+            "ledger: left alone"
+        )
     lines.append(
         f"  {plural(s['rows_added'], 'row')} added to the ledger; "
         f"{plural(s['restatements'], 'restatement')}"
     )
+    for x in result.replacements():
+        lines.append(f"  {x['text']}")
     if result.skipped:
         lines.append(_style(f"  {plural(len(result.skipped), 'file')} not merged:", fg="yellow"))
         lines.extend(f"    {os.path.basename(x.path)}: {x.reason}" for x in result.skipped)

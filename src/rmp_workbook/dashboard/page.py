@@ -189,12 +189,7 @@ class _Dashboard:
             f(font_size=9, font_color="#FFFFFF", bg_color=SLATE, valign="vcenter", indent=1),
         )
         self._height(1, 18)
-        line = summary.headline(
-            c,
-            self.w.kpis + self.w.slas,
-            red=self.w.t.risk_score_red,
-            amber=self.w.t.risk_score_amber,
-        )
+        line = summary.headline(c, self.w.kpis + self.w.slas)
         self._merged(
             2,
             _B,

@@ -20,6 +20,7 @@ supersede, restatements), :mod:`.queries` (reading it back), :mod:`.store` (:cla
 from rmp_workbook.ledger.engine import BUSY_TIMEOUT_ENV, DEFAULT_BUSY_TIMEOUT
 from rmp_workbook.ledger.queries import LedgerSource
 from rmp_workbook.ledger.record import (
+    Ambiguity,
     Duplicate,
     RecordedSubmission,
     Recorder,
@@ -44,6 +45,7 @@ __all__ = [
     "LEDGER_VERSION",
     "RECORD_PREFIX",
     "SUPERSEDED",
+    "Ambiguity",
     "Duplicate",
     "HistoryReport",
     "Ledger",

@@ -17,6 +17,8 @@ from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import (
+    delete,
+    func,
     insert,
     select,
     update,
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Connection
 from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger.coerce import _is_blank, _Uncoercible
 from rmp_workbook.ledger.engine import LedgerEngine, _now, _utc_naive
+from rmp_workbook.ledger.queries import _fmt
 from rmp_workbook.ledger.tables import (
     _NUMERIC,
     _PERIOD,
@@ -67,6 +70,8 @@ class Duplicate:
     """The submission holding the same content; None when it is an earlier file of this run
     that was itself left out."""
     existing_file: str
+    current: bool = True
+    """False when the submission holding the same content was since replaced by a newer one."""
 
 
 @dataclass
@@ -80,6 +85,19 @@ class Supersession:
     old_file: str
     new_id: int
     new_file: str
+    changes: list[str] = field(default_factory=list)
+    """What the newer workbook reports differently for its period, e.g. ``K01 Actual 96.5 → 95``."""
+
+
+@dataclass
+class Ambiguity:
+    """Two or more workbooks of one run from one partner for one period, none provably newer:
+    same 'Prepared on' date (or none) and the same file time. None of them was recorded."""
+
+    relationship_id: str
+    partner: str
+    period: str
+    paths: list[str]
 
 
 @dataclass
@@ -108,6 +126,7 @@ class RecordResult:
     duplicates: list[Duplicate] = field(default_factory=list)
     superseded: list[Supersession] = field(default_factory=list)
     restatements: list[Restatement] = field(default_factory=list)
+    ambiguous: list[Ambiguity] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     """Sheet key -> record rows written."""
 
@@ -131,21 +150,37 @@ class _SubState:
     period: str
     received_at: dt.datetime | None
     current: bool
+    prepared_on: dt.date | None = None
+    """The workbook's own 'Prepared on' date (Relationship sheet), when filled in."""
 
     @property
     def order(self) -> tuple[str, dt.datetime, int]:
         return (self.period, self.received_at or dt.datetime.min, self.id)
 
 
-def _newer(new: _SubState, old: _SubState) -> bool:
-    """Received time decides; when either is unknown or they are equal, recording order does."""
-    if (
-        new.received_at is not None
-        and old.received_at is not None
-        and new.received_at != old.received_at
-    ):
-        return new.received_at > old.received_at
+def _newer(new: _SubState, old: _SubState) -> bool | None:
+    """Is ``new`` newer than ``old``, two workbooks of one run for one partner and period?
+
+    Their own 'Prepared on' dates decide when both are filled in and differ, then their
+    received times (file modification times). None when those are equal: nothing tells
+    which is newer. When a received time is unknown (a workbook not read from a file), the
+    one recorded later wins.
+    """
+    if new.prepared_on and old.prepared_on and new.prepared_on != old.prepared_on:
+        return new.prepared_on > old.prepared_on
+    if new.received_at is not None and old.received_at is not None:
+        if new.received_at != old.received_at:
+            return new.received_at > old.received_at
+        return None
     return new.id > old.id
+
+
+def _prepared_on(sub: Submission) -> dt.date | None:
+    form = sub.records.get("relationship") or []
+    value = form[0].values.get("prepared_on") if form else None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 @dataclass
@@ -190,6 +225,11 @@ class Recorder:
         self._new_partners: dict[tuple[str, str], str] = {}
         """(relationship, partner) new in this run -> the earliest period it sent."""
         self._mine: dict[int, _RunSubmission] = {}
+        self._ties: set[tuple[str, str, str]] = set()
+        """(relationship, partner, period) where two workbooks of this run tie."""
+        self._before: dict[tuple[str, str, str], int] = {}
+        """(relationship, partner, period) -> the earlier run's current submission this run
+        superseded (made current again if this run's workbooks for it are withdrawn)."""
         self._rows: dict[str, list[list[Any]]] = {}
         self._findings: list[dict[str, Any]] = []
         self._buffered = 0
@@ -208,12 +248,14 @@ class Recorder:
         rel, partner, period = meta.relationship_id, meta.partner, meta.period
         subs_t = led.tables["submissions"]
         same = conn.execute(
-            select(subs_t.c.id, subs_t.c.file_name)
+            select(subs_t.c.id, subs_t.c.file_name, subs_t.c.status)
             .where(subs_t.c.relationship_id == rel, subs_t.c.sha256 == sub.sha256)
             .limit(1)
         ).first()
         if same is not None:
-            result.duplicates.append(Duplicate(sub.path, sub.sha256, same.id, same.file_name))
+            result.duplicates.append(
+                Duplicate(sub.path, sub.sha256, same.id, same.file_name, same.status == CURRENT)
+            )
             return
         rows, history = led._coerce(sub, file_name)
 
@@ -248,13 +290,22 @@ class Recorder:
                 "warnings": len(sub.warnings),
             },
         ).scalar_one()
-        state = _SubState(sub_id, file_name, period, received, True)
+        state = _SubState(sub_id, file_name, period, received, True, _prepared_on(sub))
         superseded_by: int | None = None
         if older_row is not None:
-            older = _SubState(
-                older_row.id, older_row.file_name, period, older_row.received_at, True
-            )
-            if _newer(state, older):
+            mine = self._mine.get(older_row.id)
+            older = mine.state if mine is not None else None
+            # Across runs the later merge wins; within a run, the newer workbook.
+            newer = True if older is None else _newer(state, older)
+            if newer is None:
+                self._ties.add((rel, partner, period))
+                newer = True  # for now: the whole group is withdrawn when the run ends
+            if older is None:
+                self._before.setdefault((rel, partner, period), older_row.id)
+                older = _SubState(
+                    older_row.id, older_row.file_name, period, older_row.received_at, True
+                )
+            if newer:
                 self._supersede(older.id, sub_id)
                 result.superseded.append(
                     Supersession(rel, partner, period, older.id, older.file, sub_id, file_name)
@@ -370,9 +421,108 @@ class Recorder:
                     for (r, p), first in self._new_partners.items()
                 ],
             )
+        self._withdraw_ties()
+        self._changes()
         self._restate()
         order = {s.key: i for i, s in enumerate(self._ledger.sheets)}
         self.result.rows = dict(sorted(self.result.rows.items(), key=lambda kv: order[kv[0]]))
+
+    # -- resubmissions --------------------------------------------------------
+
+    def _withdraw_ties(self) -> None:
+        """Take back every workbook of this run for a partner and period where two tie.
+
+        Nothing shows which of them is newer, so none is recorded: the earlier run's
+        workbook for the period, if any, is current again.
+        """
+        if not self._ties:
+            return
+        led, conn, result = self._ledger, self._conn, self.result
+        subs_t = led.tables["submissions"]
+        for key in sorted(self._ties):
+            rel, partner, period = key
+            ids = [
+                sid
+                for sid, m in self._mine.items()
+                if (m.relationship_id, m.partner, m.state.period) == key
+            ]
+            gone = set(ids)
+            before = self._before.get(key)
+            if before is not None:
+                conn.execute(
+                    update(subs_t)
+                    .where(subs_t.c.id == before)
+                    .values(status=CURRENT, superseded_by=None)
+                )
+            for sheet in led.sheets:
+                table = led.tables[record_table_name(sheet)]
+                conn.execute(delete(table).where(table.c.submission_id.in_(ids)))
+            conn.execute(delete(led.tables["findings"]).where(
+                led.tables["findings"].c.submission_id.in_(ids)
+            ))  # fmt: skip
+            conn.execute(update(subs_t).where(subs_t.c.id.in_(ids)).values(superseded_by=None))
+            conn.execute(delete(subs_t).where(subs_t.c.id.in_(ids)))
+            paths = [self._mine[sid].recorded.path for sid in ids]
+            for sid in ids:
+                recorded = self._mine.pop(sid).recorded
+                result.recorded.remove(recorded)
+            result.superseded = [
+                x for x in result.superseded if x.old_id not in gone and x.new_id not in gone
+            ]
+            result.ambiguous.append(Ambiguity(rel, partner, period, paths))
+        # Row counts of what stays.
+        result.rows = {}
+        for sheet in led.sheets:
+            table = led.tables[record_table_name(sheet)]
+            mine = list(self._mine)
+            if not mine:
+                break
+            n = conn.execute(
+                select(func.count()).select_from(table).where(table.c.submission_id.in_(mine))
+            ).scalar_one()
+            if n:
+                result.rows[sheet.key] = n
+
+    def _changes(self) -> None:
+        """For each replacement, what the newer workbook says differently for its period."""
+        led, conn = self._ledger, self._conn
+        for sup in self.result.superseded:
+            ids = (sup.old_id, sup.new_id)
+            for sheet in led.sheets:
+                if sheet.period is None:
+                    continue
+                table = led.tables[record_table_name(sheet)]
+                compared = [
+                    c for c in sheet.columns if c.type in _NUMERIC and c.key not in sheet.keys
+                ]
+                keys = [k for k in sheet.keys if k != sheet.period]
+                rows = conn.execute(
+                    select(
+                        table.c.submission_id,
+                        *(table.c[k] for k in keys),
+                        *(table.c[c.key] for c in compared),
+                    )
+                    .where(table.c.submission_id.in_(ids), table.c[sheet.period] == sup.period)
+                    .order_by(table.c.row_index)
+                ).all()
+                seen: dict[int, dict[tuple[Any, ...], tuple[Any, ...]]] = {i: {} for i in ids}
+                order: list[tuple[Any, ...]] = []
+                for r in rows:
+                    item = tuple(r[1 : 1 + len(keys)])
+                    seen[r[0]].setdefault(item, tuple(r[1 + len(keys) :]))
+                    if item not in order:
+                        order.append(item)
+                for item in order:
+                    old = seen[sup.old_id].get(item)
+                    new = seen[sup.new_id].get(item)
+                    name = " / ".join(str(v) for v in item)
+                    if old is None or new is None:
+                        what = "added" if old is None else "removed"
+                        sup.changes.append(f"{sheet.name} {name} {what}")
+                        continue
+                    for col, a, b in zip(compared, old, new, strict=True):
+                        if not _same(a, b):
+                            sup.changes.append(f"{name} {col.header} {_fmt(a)} → {_fmt(b)}")
 
     # -- restatements ---------------------------------------------------------
 
