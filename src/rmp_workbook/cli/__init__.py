@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),
     "report": ("rmp_workbook.cli.report:report", "Draw a month's charts and one-page PDF summary."),
+    "ledger": ("rmp_workbook.cli.ledger:ledger", "Work on the ledger as a whole: copy it."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 
