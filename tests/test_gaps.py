@@ -10,7 +10,8 @@ import pytest
 from frames import combine, contact, kpi, risk, row, sla, stage, submission
 
 from rmp_workbook.config import Thresholds
-from rmp_workbook.gaps import RULES, find_gaps, kpi_rag, next_period, rules_markdown
+from rmp_workbook.gaps import RULES, find_gaps, next_period, rules_markdown
+from rmp_workbook.rag import kpi_rag
 from rmp_workbook.reconcile import consolidate
 from rmp_workbook.records import Consolidated, Gap
 
@@ -107,7 +108,7 @@ def test_kpi_with_no_target_is_no_gap():
 def test_kpi_rag_ignores_an_amber_threshold_on_the_wrong_side():
     assert kpi_rag(94, 95, 97, "Higher is better") == "Red"
     assert kpi_rag(4, 3, 2, "Lower is better") == "Red"
-    assert kpi_rag(None, 95, 90, "Higher is better") is None
+    assert kpi_rag(None, 95, 90, "Higher is better") == "No data"
 
 
 def test_kpi_below_target_since_the_first_period_of_the_run():

@@ -335,28 +335,36 @@ def test_contacts_without_email_on_both_sides_match_by_name():
 # --------------------------------------------------------------------------- selection, edge cases
 
 
-def test_state_sheets_use_each_partners_latest_submission():
+def test_register_items_carry_forward_from_earlier_workbooks():
+    # A risk left out of a later workbook is still on the register (it leaves by being
+    # Closed); a later period's workbook does not count yet.
     c = run(
         combine(
             submission(NW, "2026-10", risks=[risk(), risk(risk_id="R02", risk="Price rise")]),
-            submission(NW, NOV, risks=[risk()], relationship=[row("relationship")]),
+            submission(NW, NOV, risks=[risk(likelihood=5)], relationship=[row("relationship")]),
             submission(NW, "2026-12", risks=[risk(risk_id="R09", risk="Future")]),
         ),
+        expected=(NW,),
+    )
+    assert list(c.tables["risks"]["risk_id"]) == ["R01", "R02"]
+    assert table(c, "risks")[0]["likelihood"] == 5  # the partner's latest row of R01
+    c = run(
+        combine(submission(NW, "2026-10", risks=[risk()]), submission(NW, NOV, kpis=[kpi()])),
         expected=(NW,),
     )
     assert list(c.tables["risks"]["risk_id"]) == ["R01"]
 
 
 def test_latest_submission_is_decided_across_sheets():
-    # November's workbook has no risks left: October's risks must not come back.
+    # Contacts are no register: November's workbook lists none, October's do not come back.
     c = run(
         combine(
-            submission(NW, "2026-10", risks=[risk()]),
+            submission(NW, "2026-10", contacts=[contact(name="A", email="a@x.example")]),
             submission(NW, NOV, kpis=[kpi()]),
         ),
         expected=(NW,),
     )
-    assert c.tables["risks"].empty
+    assert c.tables["contacts"].empty
 
 
 def test_partner_missing_this_period_keeps_its_latest_state_but_is_not_submitted():

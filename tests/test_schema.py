@@ -76,8 +76,15 @@ EXPECTED_HEADERS = {
         "Status",
         "Resolved on",
     ],
-    "Successes": ["Date", "Success", "Value created", "Contributors"],
-    "Testimonials": ["Date", "From", "Organisation", "Testimonial", "May be shared"],
+    "Successes": ["Date", "Success", "Value created", "Contributors", "Keep or remove"],
+    "Testimonials": [
+        "Date",
+        "From",
+        "Organisation",
+        "Testimonial",
+        "May be shared",
+        "Keep or remove",
+    ],
     "Health check": ["Behaviour", "Score", "Comment"],
     "Actions": ["Action ID", "Area", "Action", "Owner", "Due", "Status", "Done on"],
 }

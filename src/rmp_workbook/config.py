@@ -127,6 +127,11 @@ class KpiConfig(_Strict):
     target: float | None = None
     amber: float | None = None
     owner: str = ""
+    reported_by: list[str] = Field(
+        default_factory=list,
+        description="The partners who report this KPI; empty: every partner. Only they get "
+        "its line in their workbook.",
+    )
 
 
 class SlaConfig(_Strict):
@@ -210,6 +215,16 @@ class RelationshipConfig(_Strict):
         description="Safety limits raised for this relationship, e.g. max_file_mb = 80 "
         "(see docs/security.md); the RMP_* environment variables win over these.",
     )
+
+    def reports_kpi(self, partner: str, kpi_id: object) -> bool:
+        """Whether ``partner`` is asked for the KPI: every KPI unless its ``reported_by``
+        names other partners only (a KPI the config does not list: yes)."""
+        wanted = " ".join(str(kpi_id or "").split()).casefold()
+        for k in self.kpis:
+            if " ".join(k.id.split()).casefold() == wanted:
+                by = {" ".join(p.split()).casefold() for p in k.reported_by}
+                return not by or " ".join(partner.split()).casefold() in by
+        return True
 
     @field_validator("due")
     @classmethod

@@ -293,6 +293,21 @@ class WrongPeriod(Finding):
     template = "{column}: {value!r} {note}."
 
 
+class KpiNotAgreed(Finding):
+    code = "kpi-not-agreed"
+    title = "KPI not agreed"
+    description = (
+        "With a relationship config, a KPI ID the config does not list: its figure is "
+        "reconciled and shown, but it is not an agreed KPI and is not put in other "
+        "partners' workbooks."
+    )
+    template = (
+        "{column}: {value!r} is not a KPI agreed in the config; add it to "
+        "[[relationship.kpis]] in rmp.toml, or use the agreed KPI ID."
+    )
+    severity = Severity.WARNING
+
+
 class UnknownPartner(Finding):
     code = "unknown-partner"
     title = "Not a partner"

@@ -19,13 +19,11 @@ from typing import Any
 import pandas as pd
 
 from rmp_workbook.config import Thresholds
-from rmp_workbook.reconcile import clean, format_value, item_label, norm_key, norm_text
+from rmp_workbook.plain import clean, format_value, item_label, norm_key, norm_text
+from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED, days_open_rag, is_worse, kpi_rag, risk_rag
 from rmp_workbook.records import Consolidated, Gap
 from rmp_workbook.schema import SCHEMA
 from rmp_workbook.wording import with_unit
-
-RED = "Red"
-AMBER = "Amber"
 
 Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
 
@@ -180,32 +178,6 @@ def _status(value: Any) -> str:
     return norm_text(value) if clean(value) is not None else ""
 
 
-def _lower_is_better(direction: Any) -> bool:
-    return _status(direction) in ("lower is better", "at most")
-
-
-def is_worse(actual: float, target: float, direction: Any) -> bool:
-    """Whether ``actual`` misses ``target`` given a KPI or SLA direction (default: higher)."""
-    return actual > target if _lower_is_better(direction) else actual < target
-
-
-def kpi_rag(actual: Any, target: Any, amber: Any, direction: Any) -> str | None:
-    """Red, Amber or None (on target or unknown) for one KPI figure.
-
-    Worse than target is Amber while the figure stays between the target and the
-    Amber threshold (inclusive), Red beyond it; with no Amber threshold, or one on
-    the wrong side of the target, Red.
-    """
-    a, t, m = _num(actual), _num(target), _num(amber)
-    if a is None or t is None or not is_worse(a, t, direction):
-        return None
-    if m is None:
-        return RED
-    if _lower_is_better(direction):
-        return AMBER if t <= m and a <= m else RED
-    return AMBER if m <= t and a >= m else RED
-
-
 def next_period(period: str) -> str:
     """``2026-12`` -> ``2027-01``."""
     year, month = (int(x) for x in period.split("-")[:2])
@@ -301,7 +273,7 @@ def _submission_missing(c: Consolidated, t: Thresholds, today: dt.date) -> Itera
 def _kpi_below_target(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
     for row in _records(c.tables.get("kpis")):
         rag = kpi_rag(row.get("actual"), row.get("target"), row.get("amber"), row.get("direction"))
-        if rag is None:
+        if rag in (GREEN, NO_DATA):
             continue
         series = _series(c.kpi_history, ("kpi_id",), row, str(row.get("source")))
         yield Gap(
@@ -388,12 +360,10 @@ def _risk_high_score(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator
         score = _num(row.get("score"))
         if score is None or not _open(row.get("status"), ("closed",)):
             continue
-        if score >= t.risk_score_red:
-            severity, target = RED, t.risk_score_red
-        elif score >= t.risk_score_amber:
-            severity, target = AMBER, t.risk_score_amber
-        else:
+        severity = risk_rag(score, t)
+        if severity not in (RED, AMBER):
             continue
+        target = t.risk_score_red if severity == RED else t.risk_score_amber
         raised = _date(row.get("raised_on"))
         yield Gap(
             area="Risks",
@@ -446,11 +416,8 @@ def _bottleneck_open(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator
         if raised is None or not _open(row.get("status"), ("resolved",)):
             continue
         days = (today - raised).days
-        if days >= t.bottleneck_days_red:
-            severity = RED
-        elif days >= t.bottleneck_days_amber:
-            severity = AMBER
-        else:
+        severity = days_open_rag(days, t)
+        if severity not in (RED, AMBER):
             continue
         yield Gap(
             area="Bottlenecks",

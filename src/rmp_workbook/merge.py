@@ -231,6 +231,7 @@ def merge(
     progress: Progress | None = None,
     jobs: int | None = None,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> MergeResult:
     """Validate, record, reconcile and write the consolidated workbook for one period.
 
@@ -292,7 +293,7 @@ def merge(
             config=config,
             skipped=result.skipped,
             report=report,
-            today=today,
+            as_of=as_of or today,
         )
         result.seconds["reconcile"] = time.perf_counter() - started
     finally:
@@ -304,7 +305,9 @@ def merge(
     recorded = "; the ledger has recorded this run, so running again adds nothing twice"
     try:
         started = time.perf_counter()
-        result.output = write_consolidated(result.consolidated, output)
+        result.output = write_consolidated(
+            result.consolidated, output, result.consolidated.thresholds
+        )
         result.seconds["write"] = time.perf_counter() - started
     except OSError as exc:
         raise OutputError(_os_reason(output, exc) + recorded) from None
@@ -428,8 +431,12 @@ def consolidated_view(
     skipped: Sequence[Skipped] = (),
     report: Report | None = None,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Consolidated:
     """The reconciled view of ``period`` (default: the ledger's latest) from the ledger.
+
+    Gaps are aged against ``as_of`` (``today`` is its older name), by default the
+    period's last day.
 
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
@@ -466,14 +473,68 @@ def consolidated_view(
         data_quality=_data_quality(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
-        today=today,
+        as_of=as_of or today,
     )
+    if config is not None and config.kpis:
+        c.data_quality = _with_rows(
+            c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)
+        )
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))
     if report is not None:
         c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
     return c
+
+
+def _kpis_not_agreed(
+    led: Ledger, relationship_id: str, period: str, config: RelationshipConfig
+) -> list[dict[str, Any]]:
+    """A ``kpi-not-agreed`` warning for each KPI row of the period's current workbooks whose
+    KPI ID the config does not list (the figure still counts; it is shown as not agreed)."""
+    from rmp_workbook.findings import KpiNotAgreed
+    from rmp_workbook.plain import norm_key
+    from rmp_workbook.reconcile import as_period
+    from rmp_workbook.schema import SCHEMA
+
+    sheet = SCHEMA["kpis"]
+    agreed = {norm_key(k.id) for k in config.kpis}
+    source = led.source(relationship_id, period)
+    subs = {s.id: s for s in source.submissions() if s.period == period and "kpis" in s.sheets}
+    if not subs:
+        return []
+    files = led.submissions_frame(relationship_id, period)
+    file_of = dict(zip(files["submission_id"], files["file"], strict=True)) if len(files) else {}
+    at = {c.key: i for i, c in enumerate(sheet.columns)}
+    rows = []
+    for sub_id, row, values in source.records(sheet, list(subs)):
+        kpi_id = values[at["kpi_id"]]
+        row_period = values[at["period"]]
+        if kpi_id is None or norm_key(kpi_id) in agreed:
+            continue
+        if row_period is not None and as_period(row_period) != period:
+            continue
+        finding = KpiNotAgreed(
+            file=str(file_of.get(sub_id, "")),
+            sheet=sheet.name,
+            row=row,
+            col=at["kpi_id"],
+            column=sheet.column("kpi_id").header,
+            value=kpi_id,
+        )
+        d = finding.to_dict()
+        rows.append({k: d.get(k, "") for k in DATA_QUALITY_COLUMNS})
+    return rows
+
+
+def _with_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``frame`` with these data-quality rows after its own."""
+    import pandas as pd
+
+    if not rows:
+        return frame
+    extra = pd.DataFrame(rows, columns=list(DATA_QUALITY_COLUMNS))
+    return extra if frame is None or frame.empty else pd.concat([frame, extra], ignore_index=True)
 
 
 def _write_feedback(

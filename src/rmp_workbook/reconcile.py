@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,8 +21,18 @@ import pandas as pd
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
+from rmp_workbook.gaps import find_gaps
+from rmp_workbook.plain import (
+    LABEL_COLUMNS,
+    clean,
+    format_value,
+    item_label,
+    norm_key,
+    norm_text,
+    percent,
+)
 from rmp_workbook.records import Consolidated, SourceSubmission
-from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Sheet, SheetKind
+from rmp_workbook.schema import REMOVE, SCHEMA, SHEETS, ColType, Sheet, SheetKind
 
 DISCREPANCY_COLUMNS = (
     "sheet",
@@ -98,94 +107,7 @@ NUMERIC_TYPES = frozenset(
     {ColType.NUMBER, ColType.PERCENT, ColType.INTEGER, ColType.SCORE, ColType.FORMULA}
 )
 
-_LABEL_COLUMNS = {"kpis": "kpi", "risks": "risk", "bottlenecks": "problem", "actions": "action"}
-"""A descriptive column shown after the key in an item's readable name."""
-
-
 # --------------------------------------------------------------------------- values
-
-
-def clean(value: Any) -> Any:
-    """A frame cell as a plain Python value: None for NaN/NaT, dates as ``datetime.date``."""
-    # Called per cell: the common exact types first, the general checks after.
-    kind = type(value)
-    if kind is str:
-        return value if value.strip() else None
-    if kind is float:
-        return None if value != value else value
-    if kind is int or kind is dt.date or value is None:
-        return value
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()  # numpy scalar
-        except (AttributeError, ValueError, TypeError):
-            return value
-        return clean(value)
-    if isinstance(value, str):
-        return value if value.strip() else None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def norm_text(value: Any) -> str:
-    """Case- and spacing-insensitive form of a text value."""
-    return _norm_str(value) if type(value) is str else _norm_str(str(value))
-
-
-@functools.lru_cache(maxsize=65536)
-def _norm_str(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def norm_key(value: Any, col_type: ColType | None = None) -> str:
-    """The matching form of a key value: case and spacing ignored, numbers and dates canonical."""
-    if type(value) is str:  # the common case, per key cell: no cleaning needed
-        text = _norm_str(value)
-        return text.replace(" ", "") if col_type is ColType.EMAIL else text
-    value = clean(value)
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return format_value(value)
-    text = norm_text(value)
-    if col_type is ColType.EMAIL:
-        text = text.replace(" ", "")
-    return text
-
-
-def format_value(value: Any) -> str:
-    """A value as people read it: 91 not 91.0, dates in ISO form, blank as ''."""
-    value = clean(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:.6g}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def percent(fraction: float) -> str:
-    """0.01 -> ``1%``, 0.005 -> ``0.5%``: a tolerance as people write it."""
-    return f"{fraction * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def _is_number(value: Any) -> bool:
@@ -495,27 +417,12 @@ def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     return ("own", (row.partner, row.submission, str(row.row)))
 
 
-def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
-    """A readable name for a row: its key values, then a describing column when there is one."""
-    if sheet.key == "contacts":
-        name, mail = format_value(values.get("name")), format_value(values.get("email"))
-        return f"{name} <{mail}>" if name and mail else name or mail
-    parts = [format_value(values.get(k)) for k in sheet.keys if k != sheet.period]
-    label = " / ".join(p for p in parts if p)
-    extra = _LABEL_COLUMNS.get(sheet.key)
-    if extra and format_value(values.get(extra)):
-        text = format_value(values.get(extra))
-        text = text if len(text) <= 60 else text[:57] + "…"
-        label = f"{label} {text}".strip()
-    return label
-
-
 def compared_columns(sheet: Sheet) -> tuple[str, ...]:
     """The columns on which partners must agree: typed input columns, not keys, owner or
     the item's descriptive name (a KPI's name is worded as each partner likes)."""
     if sheet.key in NOT_COMPARED:
         return ()
-    skip = {*sheet.keys, *sheet.alt_keys, sheet.owner, sheet.period, _LABEL_COLUMNS.get(sheet.key)}
+    skip = {*sheet.keys, *sheet.alt_keys, sheet.owner, sheet.period, LABEL_COLUMNS.get(sheet.key)}
     return tuple(c.key for c in sheet.columns if c.type in COMPARED_TYPES and c.key not in skip)
 
 
@@ -533,6 +440,13 @@ def _with_occurrence(sheet: Sheet, rows: list[_Row]) -> list[tuple[tuple[Any, ..
         seen[(r.partner, r.submission, base)] = n + 1
         out.append(((*base, n), r))
     return out
+
+
+def period_end(period: str) -> dt.date:
+    """The last day of a ``YYYY-MM`` period: the day its gaps are aged against."""
+    year, month = (int(x) for x in as_period(period).split("-")[:2])
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
 
 
 def as_period(value: Any) -> str:
@@ -775,6 +689,7 @@ def consolidate(
     restatements: pd.DataFrame | None = None,
     data_quality: pd.DataFrame | None = None,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Consolidated:
     """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
 
@@ -783,14 +698,15 @@ def consolidate(
     read one sheet at a time: a sheet's rows are reconciled, then dropped. Partners'
     names differing only by case or spacing are one partner (the expected
     partners' spelling is kept).
-    """
-    from rmp_workbook.gaps import find_gaps  # gaps imports this module's helpers
 
+    Gaps are aged against ``as_of`` (``today`` is its older name): by default the
+    period's last day, so a month rebuilt later gives the view that was issued.
+    """
     thresholds = thresholds or Thresholds.model_validate({})
     period = as_period(period)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise UsageError(f"period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
-    today = today or dt.date.today()
+    as_of = as_of or today or period_end(period)
     partners = PartnerNames(expected_partners)
     source = FrameSource(frames, period) if isinstance(frames, Mapping) else frames
     listed = [s for s in source.submissions() if s.sheets and s.period <= period]
@@ -846,6 +762,10 @@ def consolidate(
             if history is not None:  # complete: its working lists can go now
                 history_frames[sheet.key] = history.frame()
                 del history
+        elif sheet.key in CARRIED_FORWARD:
+            ids = [s.id for s in listed if sheet.key in s.sheets]
+            latest_subs = {str(i) for i in latest_ids}
+            now = _carry_forward(sheet, _build_rows(sheet, source, subs, ids), latest_subs)
         else:
             ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
             now = _build_rows(sheet, source, subs, ids)
@@ -854,6 +774,8 @@ def consolidate(
             row, found = _reconcile_group(
                 sheet, group, partners, thresholds.numeric_tolerance, partner_columns
             )
+            if _removed(row):
+                continue  # taken off the register on purpose (the latest word is Remove)
             out_rows.append(row)
             all_discrepancies.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
         tables[sheet.key] = _frame(
@@ -893,9 +815,39 @@ def consolidate(
         data_quality=_or_empty(data_quality, DATA_QUALITY_COLUMNS),
         restatements=_or_empty(restatements, RESTATEMENT_COLUMNS),
         health_by_partner=health_by_partner,
+        thresholds=thresholds,
+        as_of=as_of,
     )
-    result.gaps = find_gaps(result, thresholds, today)
+    result.gaps = find_gaps(result, thresholds, as_of)
     return result
+
+
+CARRIED_FORWARD = ("risks", "bottlenecks", "actions", "successes", "testimonials")
+"""Registers whose items carry forward: a partner's latest row of each item over all its
+submissions up to the period counts, not only the rows of its latest workbook. An item
+leaves a register on purpose (a risk Closed, an action Done, a success or testimonial
+marked Remove), never by a row left out."""
+
+
+def _removed(row: Mapping[str, Any]) -> bool:
+    """Whether a reconciled register entry was removed on purpose (Keep or remove: Remove)."""
+    entry = row.get("entry")
+    return entry is not None and norm_text(entry) == norm_text(REMOVE)
+
+
+def _carry_forward(sheet: Sheet, rows: list[_Row], latest: set[str]) -> list[_Row]:
+    """Each partner's most recent row of each keyed item, from whichever of its workbooks
+    last reported it; a row without a key counts only from the partner's latest workbook."""
+    best: dict[tuple[str, tuple[Any, ...]], _Row] = {}
+    for key, r in _with_occurrence(sheet, rows):
+        if key[0] == "own":
+            if r.submission in latest:
+                best[(r.partner, key)] = r
+            continue
+        seen = best.get((r.partner, key))
+        if seen is None or r.recency > seen.recency:
+            best[(r.partner, key)] = r
+    return list(best.values())
 
 
 SUBMISSIONS_PER_READ = 64
@@ -1160,6 +1112,8 @@ def matching_keys_markdown() -> str:
         counts = (
             f"rows whose {s.column(s.period).header} is the period"
             if s.period
+            else "each partner's latest row of each item"
+            if s.key in CARRIED_FORWARD
             else "latest submission"
         )
         compared = ", ".join(s.column(k).header for k in compared_columns(s))

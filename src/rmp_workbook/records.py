@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -153,6 +154,10 @@ class Consolidated:
     plan_changes: pd.DataFrame | None = None
     """Columns period, seen_at, seen_by, change, item, before, after: how the plan (the
     relationship config) changed, version to version (:mod:`rmp_workbook.plan`)."""
+    thresholds: Thresholds = field(default_factory=lambda: Thresholds.model_validate({}))
+    """The config's thresholds the gaps were found with; every output colours by them."""
+    as_of: dt.date | None = None
+    """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rmp_workbook import __version__, summary
 from rmp_workbook.config import RelationshipConfig, Thresholds
 from rmp_workbook.findings import UsageError
+from rmp_workbook.rag import NAVY, SERIES_COLOURS, SLATE, ZONE_FILLS, heat_zone, risk_legend
 from rmp_workbook.records import Consolidated
 from rmp_workbook.summary import Tile
 
@@ -27,10 +28,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-NAVY = "#1F3864"
-SLATE = "#44546A"
-SERIES = ("#1F77B4", "#FF7F0E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF")
-ZONES = {summary.RED: "#F28B82", summary.AMBER: "#FDD663", summary.GREEN: "#A8DAB5"}
+SERIES = SERIES_COLOURS
+ZONES = ZONE_FILLS
 LIKELIHOOD = ("Rare", "Unlikely", "Possible", "Likely", "Almost certain")
 IMPACT = ("Negligible", "Minor", "Moderate", "Major", "Severe")
 
@@ -51,7 +50,7 @@ def write_report(
 
     An image with nothing to show (no KPIs, no health check) is left out.
     """
-    t = thresholds or Thresholds()
+    t = thresholds or c.thresholds
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kpis, slas = summary.kpi_tiles(c), summary.sla_tiles(c)
@@ -314,7 +313,7 @@ def _heat_map(
     """Likelihood (up) by impact (across), zones by score, the open risks' IDs in their cells."""
     for lik in range(1, 6):
         for imp in range(1, 6):
-            zone = summary.heat_zone(lik, imp, t.risk_score_red, t.risk_score_amber)
+            zone = heat_zone(lik, imp, t)
             ax.add_patch(_rect((imp - 0.48, lik - 0.48), 0.96, 0.96, ZONES[zone]))
             ids = heat[(lik, imp)]
             if ids:
@@ -348,6 +347,16 @@ def _heat_map(
     for side in ax.spines.values():
         side.set_visible(False)
     ax.set_aspect("equal")
+    if not small:  # the zones' thresholds, as the dashboard's legend words them
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[Patch(facecolor=ZONES[z], label=words) for z, words in risk_legend(t)],
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            fontsize=7,
+            frameon=False,
+        )
 
 
 def _one_page(
@@ -427,6 +436,7 @@ def consolidated_from_ledger(
     relationship_id: str | None = None,
     config: RelationshipConfig | None = None,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Consolidated:
     """Reconcile what the ledger holds for a relationship up to ``period``.
 
@@ -449,7 +459,7 @@ def consolidated_from_ledger(
             wanted = ids[0]
         if wanted not in ids:
             raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
-        c = consolidated_view(lg, wanted, period, config=config, today=today)
+        c = consolidated_view(lg, wanted, period, config=config, as_of=as_of or today)
         current = lg.submissions_frame(wanted, period)
     current = current[current["status"] == "current"] if len(current) else current
     c.inputs = [
@@ -471,10 +481,14 @@ def report_from_ledger(
     *,
     relationship_id: str | None = None,
     config: RelationshipConfig | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Path]:
-    """Reconcile the ledger for ``period`` and write the report's images and PDF."""
-    c = consolidated_from_ledger(ledger, period, relationship_id=relationship_id, config=config)
-    return write_report(c, out_dir, config.thresholds if config else None)
+    """Reconcile the ledger for ``period`` and write the report's images and PDF; gaps are
+    aged against ``as_of`` (default: the period's last day)."""
+    c = consolidated_from_ledger(
+        ledger, period, relationship_id=relationship_id, config=config, as_of=as_of
+    )
+    return write_report(c, out_dir, c.thresholds)
 
 
 __all__ = ["FILES", "consolidated_from_ledger", "report_from_ledger", "write_report"]

@@ -236,6 +236,14 @@ ACTION_AREAS = (
 
 YES_NO = ("Yes", "No")
 
+REGISTER_ENTRY = ("Keep", "Remove")
+"""Successes and testimonials carry forward month after month; ``Remove`` takes one off."""
+REMOVE = "Remove"
+REGISTER_ENTRY_HELP = (
+    "{what} stay on the register month after month. Pick Remove to take this one off "
+    "for good (it is not enough to delete the row)."
+)
+
 RELATIONSHIP = Sheet(
     name="Relationship",
     key="relationship",
@@ -399,6 +407,7 @@ SUCCESSES = Sheet(
         long_text("success", "Success", "What was achieved.", required=True, width=40),
         long_text("value_created", "Value created", "The value for either partner: money saved, time, quality.", width=32),
         text("contributors", "Contributors", "Who made it happen.", width=24),
+        choice("entry", "Keep or remove", REGISTER_ENTRY_HELP.format(what="Successes"), REGISTER_ENTRY, width=14),
     ),
 )
 
@@ -415,6 +424,7 @@ TESTIMONIALS = Sheet(
         text("organisation", "Organisation", "Their organisation.", width=20),
         long_text("testimonial", "Testimonial", "Their words.", required=True, width=48),
         choice("may_be_shared", "May be shared", "Has the person agreed that this may be shown to others?", YES_NO, required=True, width=10),
+        choice("entry", "Keep or remove", REGISTER_ENTRY_HELP.format(what="Testimonials"), REGISTER_ENTRY, width=14),
     ),
 )
 

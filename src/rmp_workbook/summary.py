@@ -12,6 +12,18 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rmp_workbook.rag import (  # noqa: F401  (the outputs read the statuses through summary)
+    AMBER,
+    GREEN,
+    NO_DATA,
+    RAG_COLOURS,
+    RAG_ORDER,
+    RAG_SCORE,
+    RED,
+    heat_zone,
+    kpi_rag,
+    sla_rag,
+)
 from rmp_workbook.schema import BEHAVIOURS, STAGES
 from rmp_workbook.wording import plural
 
@@ -20,12 +32,6 @@ if TYPE_CHECKING:
 
     from rmp_workbook.records import Consolidated, Gap
 
-GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
-RAG_ORDER = (RED, AMBER, GREEN, NO_DATA)
-RAG_COLOURS = {GREEN: "#2E7D32", AMBER: "#F9A825", RED: "#C62828", NO_DATA: "#9E9E9E"}
-"""Fill colours shared by the workbook and the images."""
-RAG_SCORE = {GREEN: 3, AMBER: 2, RED: 1}
-"""Numbers behind the traffic-light icon set."""
 MAX_PARTNER_SERIES = 6
 """Partner lines one chart draws at most: with more partners, those furthest from the
 reconciled (or joint) figures are drawn, so a network of hundreds stays readable."""
@@ -63,27 +69,6 @@ def text(value: Any) -> str:
     except ImportError:  # pragma: no cover
         pass
     return str(value)
-
-
-def kpi_rag(actual: float | None, target: float | None, amber: float | None, direction: str) -> str:
-    """Green on target, Amber between target and the amber threshold, Red beyond it."""
-    if actual is None or target is None:
-        return NO_DATA
-    lower_better = direction.lower().startswith("lower")
-    if (actual <= target) if lower_better else (actual >= target):
-        return GREEN
-    if amber is not None and ((actual <= amber) if lower_better else (actual >= amber)):
-        return AMBER
-    return RED
-
-
-def sla_rag(actual: float | None, target: float | None, direction: str) -> str:
-    """Green when the service level is met, Red when it is breached."""
-    if actual is None or target is None:
-        return NO_DATA
-    at_most = direction.lower().endswith("most")
-    met = actual <= target if at_most else actual >= target
-    return GREEN if met else RED
 
 
 @dataclass
@@ -326,11 +311,6 @@ def heat_map(c: Consolidated) -> dict[tuple[int, int], list[str]]:
     return cells
 
 
-def heat_zone(likelihood: int, impact: int, red: int = 15, amber: int = 10) -> str:
-    score = likelihood * impact
-    return RED if score >= red else AMBER if score >= amber else GREEN
-
-
 def health(c: Consolidated) -> tuple[list[str], list[str], dict[str, list[float | None]]]:
     """Behaviours, series names and scores per series: one per partner, then ``Joint``."""
     behaviours = list(BEHAVIOURS)
@@ -445,12 +425,9 @@ def held_back_testimonials(c: Consolidated) -> int:
 def headline(
     c: Consolidated,
     tiles: list[Tile] | None = None,
-    *,
-    red: int = 15,
-    amber: int = 10,
 ) -> str:
     """One line an executive reads first, e.g. "3 of 8 measures off target, 2 red risks,
-    awaiting 1 partner" (``red``/``amber``: the risk score thresholds)."""
+    awaiting 1 partner" (risks coloured by the view's thresholds)."""
 
     tiles = tiles if tiles is not None else kpi_tiles(c) + sla_tiles(c)
     rated = [t for t in tiles if t.rag != NO_DATA]
@@ -462,7 +439,7 @@ def headline(
     else:
         measures = f"all {plural(len(rated), 'measure')} on target"
     red_risks = sum(
-        heat_zone(r["likelihood"], r["impact"], red, amber) == RED for r in open_risks(c)
+        heat_zone(r["likelihood"], r["impact"], c.thresholds) == RED for r in open_risks(c)
     )
     risks = f"{plural(red_risks, 'red risk')}" if red_risks else "no red risks"
     missing = [p for p in c.expected_partners if p not in set(c.partners)]

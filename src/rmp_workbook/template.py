@@ -222,6 +222,7 @@ def _initial_rows(
                 "owner": k.owner,
             }
             for k in config.kpis
+            if config.reports_kpi(identity["partner"], k.id)
         ]
     elif config is not None and sheet.key == "sla":
         base = [
@@ -248,7 +249,14 @@ def _initial_rows(
             extra[sheet.period] = period
         match = next((r for r in base if _row_key(sheet, r) == _row_key(sheet, extra)), None)
         if match is not None and sheet.keys:
-            match.update({k: v for k, v in extra.items() if v is not None and v != ""})
+            # The config's agreed fields (target, amber, owner…) win over last month's values.
+            match.update(
+                {
+                    k: v
+                    for k, v in extra.items()
+                    if v is not None and v != "" and match.get(k) in (None, "")
+                }
+            )
         else:
             base.append(extra)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from contextlib import nullcontext
@@ -10,6 +11,7 @@ from typing import Any
 import click
 
 from rmp_workbook.cli.options import (
+    as_of_option,
     echo_json,
     handle_errors,
     jobs_option,
@@ -89,6 +91,7 @@ def format_result(result: Any) -> str:
     type=click.Path(file_okay=False),
     help="Write an annotated copy of each partner's file that has problems into this folder.",
 )
+@as_of_option
 @jobs_option
 @json_option
 @handle_errors
@@ -100,6 +103,7 @@ def merge(
     config_path: str | None,
     relationship_id: str | None,
     feedback_dir: str | None,
+    as_of: dt.datetime | None,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -148,6 +152,7 @@ def merge(
             feedback_dir=feedback_dir,
             progress=(lambda _path: bar.update(1)) if show_bar else None,
             jobs=jobs,
+            as_of=as_of.date() if as_of else None,
         )
     if as_json:
         echo_json(result.to_dict())

@@ -68,6 +68,19 @@ def period_option(fn: F) -> F:
     )(fn)
 
 
+def as_of_option(fn: F) -> F:
+    """``--as-of DATE``: the day gaps are aged against (default: the period's last day)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="Age overdue actions, reviews and open bottlenecks against this day. Default: the "
+        "period's last day, so a month rebuilt later shows what was issued.",
+    )(fn)
+
+
 def output_option(help: str, required: bool = True) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         return click.option("-o", "--output", required=required, type=click.Path(), help=help)(fn)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from rmp_workbook.cli.options import (
+    as_of_option,
     handle_errors,
     ledger_option,
     output_option,
@@ -30,6 +33,7 @@ from rmp_workbook.findings import UsageError
     metavar="FILE",
     help="A relationship config (rmp.toml): expected partners and gap thresholds.",
 )
+@as_of_option
 @output_option("The folder to write the images and the PDF into (created when missing).")
 @handle_errors
 def report(
@@ -37,6 +41,7 @@ def report(
     period: str | None,
     relationship_id: str | None,
     config_path: str | None,
+    as_of: dt.datetime | None,
     output: str,
 ) -> None:
     """Draw a month's charts and one-page PDF summary from the ledger.
@@ -57,7 +62,12 @@ def report(
     config = load_config(config_path) if config_path else None
     with writing(output):
         paths = report_from_ledger(
-            ledger, period, output, relationship_id=relationship_id, config=config
+            ledger,
+            period,
+            output,
+            relationship_id=relationship_id,
+            config=config,
+            as_of=as_of.date() if as_of else None,
         )
     for path in paths:
         click.echo(str(path))

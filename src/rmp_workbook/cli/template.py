@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from rmp_workbook.cli.options import handle_errors, output_option, period_option, writing
+
+if TYPE_CHECKING:
+    from rmp_workbook.config import RelationshipConfig
 
 
 @click.command("template")
@@ -124,7 +128,7 @@ def _template(
         if partner:
             raise click.UsageError("give either --partner or --all, not both")
         names = [p.name for p in config.partners]
-        prefill = _prefill(ledger, config.id, names, period) if ledger else None
+        prefill = _prefill(ledger, config.id, names, period, config) if ledger else None
         for path in write_partner_templates(
             output, config, period, prefill=prefill, overwrite=force
         ):
@@ -157,20 +161,25 @@ def _template(
         partner=partner,
         period=period,
         config=config,
-        prefill=_prefill(ledger, rel_id, [partner], period)[partner] if ledger else None,
+        prefill=_prefill(ledger, rel_id, [partner], period, config)[partner] if ledger else None,
     )
     click.echo(f"Wrote {path}")
 
 
 def _prefill(
-    ledger: str, relationship_id: str, partners: list[str], period: str
+    ledger: str,
+    relationship_id: str,
+    partners: list[str],
+    period: str,
+    config: RelationshipConfig | None = None,
 ) -> dict[str, dict[str, list[dict[str, object]]]]:
     """Each partner's rows to pre-fill from what the ledger holds before ``period``."""
     from rmp_workbook.ledger import Ledger
+    from rmp_workbook.prefill import prefill_rows
 
     led = Ledger(ledger, create=False)
     try:
-        return {p: led.prefill_rows(relationship_id, p, period) for p in partners}
+        return {p: prefill_rows(led, relationship_id, p, period, config) for p in partners}
     finally:
         led.close()
 

@@ -16,15 +16,22 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from rmp_workbook import summary
+from rmp_workbook.rag import (  # noqa: F401  (the dashboard's modules take them from here)
+    AMBER,
+    GREEN,
+    NAVY,
+    RAG_COLOURS,
+    RED,
+    SERIES_COLOURS,
+    SLATE,
+    ZONE_FILLS,
+)
 from rmp_workbook.schema import ColType
 
-NAVY = "#1F3864"
-SLATE = "#44546A"
 PALE = "#F2F4F7"
 RULE = "#BFC7D5"
-SERIES_COLOURS = ("#1F77B4", "#FF7F0E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF")
-ZONE_FILLS = {summary.RED: "#F28B82", summary.AMBER: "#FDD663", summary.GREEN: "#A8DAB5"}
-RAG_FILLS = {summary.RED: "#C62828", summary.AMBER: "#F9A825", summary.GREEN: "#2E7D32"}
+RAG_FILLS = {k: RAG_COLOURS[k] for k in (RED, AMBER, GREEN)}
+"""The status fills: the palette is :mod:`rmp_workbook.rag`'s, shared with the images."""
 
 LIKELIHOOD = ("Rare", "Unlikely", "Possible", "Likely", "Almost certain")
 IMPACT = ("Negligible", "Minor", "Moderate", "Major", "Severe")

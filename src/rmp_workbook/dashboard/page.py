@@ -26,6 +26,7 @@ from rmp_workbook.dashboard.cells import (
 )
 from rmp_workbook.dashboard.state import CHART_DATA
 from rmp_workbook.dashboard.tables import Tables
+from rmp_workbook.rag import risk_legend
 from rmp_workbook.summary import Tile
 
 # --------------------------------------------------------------------------- the Dashboard
@@ -571,11 +572,7 @@ class _Dashboard:
                     "stop_if_true": True,
                 },
             )
-        legend = (
-            (summary.RED, f"Red: score {t.risk_score_red} or more"),
-            (summary.AMBER, f"Amber: {t.risk_score_amber} to {t.risk_score_red - 1}"),
-            (summary.GREEN, f"Green: below {t.risk_score_amber}"),
-        )
+        legend = risk_legend(t)
         for i, (zone, label) in enumerate(legend):
             self._merged(
                 first + i,

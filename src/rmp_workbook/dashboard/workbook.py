@@ -60,7 +60,7 @@ def write_consolidated(
     try:
         with _collector_paused():
             workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-            _Writer(workbook, c, thresholds or Thresholds()).write()
+            _Writer(workbook, c, thresholds or c.thresholds).write()
             workbook.close()
         os.replace(tmp, path)
     finally:

@@ -355,12 +355,14 @@ def config_toml(config: RelationshipConfig) -> str:
             return "true" if v else "false"
         if isinstance(v, int | float):
             return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
         text = str(v).replace("\\", "\\\\").replace('"', '\\"')
         return f'"{text}"'
 
     def table(header: str, data: Mapping[str, object]) -> list[str]:
         lines = [header]
-        lines += [f"{k} = {value(v)}" for k, v in data.items() if v is not None and v != ""]
+        lines += [f"{k} = {value(v)}" for k, v in data.items() if v not in (None, "", [])]
         return [*lines, ""]
 
     dump = config.model_dump()

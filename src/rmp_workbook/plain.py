@@ -1,0 +1,119 @@
+"""A reconciled row's values as people and rules read them: plain cells, matching keys,
+display text and an item's readable name.
+
+Shared by reconciliation, the gap rules and the outputs (which sit downstream of
+reconciliation), so none of them imports another for a helper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from rmp_workbook.schema import ColType, Sheet
+
+LABEL_COLUMNS = {"kpis": "kpi", "risks": "risk", "bottlenecks": "problem", "actions": "action"}
+"""A descriptive column shown after the key in an item's readable name."""
+
+
+def clean(value: Any) -> Any:
+    """A frame cell as a plain Python value: None for NaN/NaT, dates as ``datetime.date``."""
+    # Called per cell: the common exact types first, the general checks after.
+    kind = type(value)
+    if kind is str:
+        return value if value.strip() else None
+    if kind is float:
+        return None if value != value else value
+    if kind is int or kind is dt.date or value is None:
+        return value
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()  # numpy scalar
+        except (AttributeError, ValueError, TypeError):
+            return value
+        return clean(value)
+    if isinstance(value, str):
+        return value if value.strip() else None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def norm_text(value: Any) -> str:
+    """Case- and spacing-insensitive form of a text value."""
+    return _norm_str(value) if type(value) is str else _norm_str(str(value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm_str(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def norm_key(value: Any, col_type: ColType | None = None) -> str:
+    """The matching form of a key value: case and spacing ignored, numbers and dates canonical."""
+    if type(value) is str:  # the common case, per key cell: no cleaning needed
+        text = _norm_str(value)
+        return text.replace(" ", "") if col_type is ColType.EMAIL else text
+    value = clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return format_value(value)
+    text = norm_text(value)
+    if col_type is ColType.EMAIL:
+        text = text.replace(" ", "")
+    return text
+
+
+def format_value(value: Any) -> str:
+    """A value as people read it: 91 not 91.0, dates in ISO form, blank as ''."""
+    value = clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.6g}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def percent(fraction: float) -> str:
+    """0.01 -> ``1%``, 0.005 -> ``0.5%``: a tolerance as people write it."""
+    return f"{fraction * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
+    """A readable name for a row: its key values, then a describing column when there is one."""
+    if sheet.key == "contacts":
+        name, mail = format_value(values.get("name")), format_value(values.get("email"))
+        return f"{name} <{mail}>" if name and mail else name or mail
+    parts = [format_value(values.get(k)) for k in sheet.keys if k != sheet.period]
+    label = " / ".join(p for p in parts if p)
+    extra = LABEL_COLUMNS.get(sheet.key)
+    if extra and format_value(values.get(extra)):
+        text = format_value(values.get(extra))
+        text = text if len(text) <= 60 else text[:57] + "…"
+        label = f"{label} {text}".strip()
+    return label

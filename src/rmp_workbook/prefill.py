@@ -1,0 +1,112 @@
+"""What a partner's next workbook starts with: the last agreed view of the relationship.
+
+``rmp template --ledger`` pre-fills each partner's workbook from the ledger. The KPI and
+SLA lines, open bottlenecks and actions and the partner's contacts come from its own
+latest workbook (:meth:`Ledger.prefill_rows <rmp_workbook.ledger.Ledger.prefill_rows>`);
+the registers every partner shares come from the reconciled view of the last period
+reported, so nothing vanishes between months:
+
+- ``risks``: the whole joint risk register, closed risks included (marked Closed), so
+  every partner sees what the owner closed and a stale copy does not reopen it;
+- ``successes``: every success recorded so far (they accumulate);
+- ``testimonials``: the ones this partner recorded (others' stay private to them);
+- ``stages``: the last agreed status, progress, owner and target date of each stage;
+- ``relationship``: the partner's own last scope, drivers, contracts, systems and structure;
+- ``health``: the partner's own last scores.
+
+With a config, the agreed fields of a KPI or SLA line (name, unit, direction, target,
+amber, owner) come from the config, which wins over anything pre-filled; a KPI the config
+does not list is pre-filled only for a partner that reported it itself, and a KPI with
+``reported_by`` only for those partners.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rmp_workbook.plain import clean, norm_key
+from rmp_workbook.schema import SCHEMA
+
+if TYPE_CHECKING:
+    from rmp_workbook.config import RelationshipConfig
+    from rmp_workbook.ledger import Ledger
+    from rmp_workbook.records import Consolidated
+
+Prefill = dict[str, list[dict[str, Any]]]
+
+RELATIONSHIP_TEXTS = ("scope", "drivers", "contracts", "shared_systems", "management_structure")
+"""The Relationship fields carried into the next month (identity and sign-off are not)."""
+
+
+def _inputs(sheet_key: str, rec: dict[str, Any]) -> dict[str, Any]:
+    sheet = SCHEMA[sheet_key]
+    return {c.key: clean(rec.get(c.key)) for c in sheet.columns if c.is_input}
+
+
+def _table(view: Consolidated, key: str) -> list[dict[str, Any]]:
+    frame = view.tables.get(key)
+    return [] if frame is None or frame.empty else frame.to_dict("records")
+
+
+def _reports(partner: str, listed: Any) -> bool:
+    names = [p.strip().casefold() for p in str(clean(listed) or "").split(",")]
+    return partner.strip().casefold() in names
+
+
+def prefill_rows(
+    led: Ledger,
+    relationship_id: str,
+    partner: str,
+    next_period: str,
+    config: RelationshipConfig | None = None,
+) -> Prefill:
+    """The rows to pre-fill ``partner``'s workbook for ``next_period`` with (see the module)."""
+    from rmp_workbook.merge import consolidated_view
+
+    out: Prefill = led.prefill_rows(relationship_id, partner, next_period)
+    known = led.submissions_frame(relationship_id)
+    before = sorted({str(p) for p in known["period"]} if len(known) else set())
+    before = [p for p in before if p < next_period]
+    view = consolidated_view(led, relationship_id, before[-1], config=config) if before else None
+
+    if config is not None and config.kpis and "kpis" in out:
+        agreed = {norm_key(k.id) for k in config.kpis}
+        own: set[str] = set()
+        if view is not None and len(view.kpi_history):
+            hist = view.kpi_history
+            mine = hist[hist["partner"].map(lambda p: str(p).casefold()) == partner.casefold()]
+            own = {norm_key(k) for k in mine["kpi_id"]}
+        # A KPI not agreed is not pushed to partners who never reported it.
+        out["kpis"] = [
+            r
+            for r in out["kpis"]
+            if (norm_key(r.get("kpi_id")) in agreed or norm_key(r.get("kpi_id")) in own)
+            and config.reports_kpi(partner, r.get("kpi_id"))
+        ]
+    if view is None:
+        return out
+
+    out["risks"] = [_inputs("risks", r) for r in _table(view, "risks")]
+    out["successes"] = [_inputs("successes", r) for r in _table(view, "successes")]
+    out["testimonials"] = [
+        _inputs("testimonials", r)
+        for r in _table(view, "testimonials")
+        if _reports(partner, r.get("partners"))
+    ]
+    stages = [_inputs("stages", r) for r in _table(view, "stages")]
+    out["stages"] = [r for r in stages if r.get("stage") in SCHEMA["stages"].fixed_rows]
+    mine = [r for r in _table(view, "relationship") if _reports(partner, r.get("partners"))]
+    if mine:
+        texts = {k: clean(mine[-1].get(k)) for k in RELATIONSHIP_TEXTS}
+        out["relationship"] = [{k: v for k, v in texts.items() if v is not None}]
+    health = view.health_by_partner
+    if health is not None and len(health):
+        scores = [
+            {"behaviour": clean(b), "score": clean(s)}
+            for p, b, s in zip(health["partner"], health["behaviour"], health["score"], strict=True)
+            if str(p).casefold() == partner.casefold()
+            and clean(b) in SCHEMA["health"].fixed_rows
+            and clean(s) is not None
+        ]
+        out["health"] = scores
+    return out
