@@ -36,3 +36,12 @@ def test_help_runs_as_a_program() -> None:
     assert "Usage: rmp" in proc.stdout
     for name in COMMANDS:
         assert name in proc.stdout
+
+
+def test_subcommands_have_help_and_example() -> None:
+    from rmp_workbook.cli.reference import subcommands
+
+    found = [(name, sub) for name in COMMANDS for sub in subcommands(name)]
+    assert ("ledger", "copy") in found
+    for name, sub in found:
+        assert "Example" in command_help(f"{name} {sub}"), f"rmp {name} {sub} has an example"

@@ -299,3 +299,23 @@ def test_unreachable_server_is_one_line(setup: tuple[Path, Path], tmp_path: Path
     server = smtp_server(config, environ={"RMP_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}"})
     with pytest.raises(MailError, match=r"cannot reach the SMTP server 127\.0\.0\.1"):
         send_drafts(result, server)
+
+
+def test_due_day_and_membership_come_from_the_config(tmp_path: Path) -> None:
+    config_path = tmp_path / "rmp.toml"
+    text = CONFIG.replace(
+        'name = "Northwind–Contoso Alliance"\n',
+        'name = "Northwind–Contoso Alliance"\ndue = "working day 5"\n',
+    ).replace(
+        'email = "lena.novak@fabrikam.example"\n',
+        'email = "lena.novak@fabrikam.example"\nleft = 2026-11-01\n',
+    )
+    config_path.write_text(text, encoding="utf-8")
+    config = load_config(config_path)
+    write_partner_templates(tmp_path / PERIOD, config, PERIOD)
+    result = build_drafts(config, PERIOD, "templates", folder=tmp_path / PERIOD)
+    # Fabrikam left before November: no message for it.
+    assert [d.partner for d in result.drafts] == ["Northwind Ltd", "Contoso plc"]
+    body = result.drafts[0].message.get_body(("plain",)).get_content()
+    # The fifth working day of December 2026.
+    assert "by Monday 7 December 2026" in body

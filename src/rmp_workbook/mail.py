@@ -245,13 +245,13 @@ def problems_in_copy(path: Path) -> list[str]:
 def missing_partners(
     config: RelationshipConfig, period: str, ledger: str | os.PathLike[str]
 ) -> list[PartnerConfig]:
-    """The config's partners of whom the ledger holds no workbook for ``period``."""
+    """The config's partners for ``period`` of whom the ledger holds no workbook for it."""
     from rmp_workbook.ledger import Ledger
 
     with Ledger(ledger, create=False) as led:
         frame = led.submissions_frame(config.id, period)
     received = {_key(p) for p in frame["partner"]}
-    return [p for p in config.partners if _key(p.name) not in received]
+    return [p for p in config.members(period) if _key(p.name) not in received]
 
 
 # ---------------------------------------------------------------------------
@@ -424,8 +424,10 @@ def build_drafts(
     - ``reminders``: every partner of whom ``ledger`` holds no workbook for ``period``;
       with ``folder``, its template is attached again.
 
-    ``sender`` defaults to the config's ``[relationship.mail] from``. A partner without
-    an e-mail address or (templates) without a workbook is listed in ``not_written``.
+    ``sender`` defaults to the config's ``[relationship.mail] from``, ``due`` to the config's
+    due day for ``period``. Partners who were not members in ``period`` get nothing. A
+    partner without an e-mail address or (templates) without a workbook is listed in
+    ``not_written``.
     """
     from rmp_workbook.template import check_period
 
@@ -450,13 +452,16 @@ def build_drafts(
             f"--kind {kind} needs the folder of "
             + ("the month's templates" if kind is Kind.TEMPLATES else "feedback copies")
         )
-    partners: Iterable[PartnerConfig] = config.partners
+    # Only the partners who were members in the month are written to (joined/left).
+    members = config.members(period)
+    partners: Iterable[PartnerConfig] = members
+    due = due or config.due_date(period)
     if kind is Kind.REMINDERS:
         if ledger is None:
             raise UsageError("--kind reminders needs the ledger, to know who has sent a workbook")
         waiting = missing_partners(config, period, ledger)
         names = {p.name for p in waiting}
-        for p in config.partners:
+        for p in members:
             if p.name not in names:
                 result.not_written.append(
                     NotWritten(p.name, f"its workbook for {period} is in the ledger", False)

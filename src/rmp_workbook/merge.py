@@ -346,6 +346,8 @@ def merge(
             if r.submission is not None and r.path in merged
         ]
         result.period = period or max(periods or list(known["period"].astype(str)))
+        if config is not None and config.id == rel_id:
+            led.remember_config(config, result.period, command="merge")
         started = time.perf_counter()
         result.consolidated = consolidated_view(
             led,
@@ -536,6 +538,7 @@ def consolidated_view(
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
     """
+    from rmp_workbook.plan import plan_changes_frame
     from rmp_workbook.reconcile import consolidate
 
     known = led.submissions_frame(relationship_id)
@@ -580,6 +583,7 @@ def consolidated_view(
         )
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
+    c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))
     if report is not None:
         c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
     return c

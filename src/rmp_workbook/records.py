@@ -151,6 +151,9 @@ class Consolidated:
     """(path, sha256) of every input file of the run."""
     health_by_partner: pd.DataFrame | None = None
     """Columns behaviour, partner, score: each partner's own health check."""
+    plan_changes: pd.DataFrame | None = None
+    """Columns period, seen_at, seen_by, change, item, before, after: how the plan (the
+    relationship config) changed, version to version (:mod:`rmp_workbook.plan`)."""
     thresholds: Thresholds = field(default_factory=lambda: Thresholds.model_validate({}))
     """The config's thresholds the gaps were found with; every output colours by them."""
     as_of: dt.date | None = None

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.handbook:handbook",
         "Write the agreed plan as a handbook (PDF) for operational staff.",
     ),
+    "ledger": ("rmp_workbook.cli.ledger:ledger", "Work on the ledger as a whole: copy it."),
 }
 """Every command, in the order ``rmp --help`` lists them."""
 

@@ -72,7 +72,10 @@ def format_result(result: Any, send: bool) -> str:
     "--from", "sender", metavar="ADDRESS", help="The sender (default: the config's mail.from)."
 )
 @click.option(
-    "--due", metavar="YYYY-MM-DD", help="The date the workbooks are due, said in every message."
+    "--due",
+    metavar="YYYY-MM-DD",
+    help="The date the workbooks are due, said in every message (default: from the "
+    "config's due day).",
 )
 @output_option("The outbox folder: one .eml draft per partner is written there.")
 @click.option(

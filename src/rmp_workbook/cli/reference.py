@@ -14,25 +14,38 @@ from rmp_workbook.cli import COMMANDS, cli
 
 
 def command_help(name: str | None) -> str:
-    """The ``--help`` text of ``rmp`` or one of its commands, as a user sees it."""
+    """The ``--help`` text of ``rmp``, one of its commands or a group's subcommand
+    (``"ledger copy"``), as a user sees it."""
     # The group's context settings (``-h`` beside ``--help``) as a real run applies them.
     ctx = click.Context(
         cli, info_name="rmp", terminal_width=88, max_content_width=88, **cli.context_settings
     )
     if name is None:
         return cli.get_help(ctx)
-    command = cli.get_command(ctx, name)
-    if command is None:
-        raise KeyError(name)
-    sub = click.Context(
-        command,
-        info_name=name,
-        parent=ctx,
-        terminal_width=88,
-        max_content_width=88,
-        **command.context_settings,
-    )
-    return command.get_help(sub)
+    group: click.Group = cli
+    command: click.Command | None = None
+    for word in name.split():
+        command = group.get_command(ctx, word)
+        if command is None:
+            raise KeyError(name)
+        ctx = click.Context(
+            command,
+            info_name=word,
+            parent=ctx,
+            terminal_width=88,
+            max_content_width=88,
+            **command.context_settings,
+        )
+        if isinstance(command, click.Group):
+            group = command
+    assert command is not None
+    return command.get_help(ctx)
+
+
+def subcommands(name: str) -> list[str]:
+    """The subcommands of a command that is a group (``rmp ledger copy``), else none."""
+    command = cli.get_command(click.Context(cli), name)
+    return list(command.commands) if isinstance(command, click.Group) else []
 
 
 def render_cli_reference() -> str:
@@ -49,6 +62,9 @@ def render_cli_reference() -> str:
     ]
     for name in COMMANDS:
         parts += ["", f"## rmp {name}", "", "```text", command_help(name).rstrip(), "```"]
+        for sub in subcommands(name):
+            text = command_help(f"{name} {sub}").rstrip()
+            parts += ["", f"### rmp {name} {sub}", "", "```text", text, "```"]
     return "\n".join(parts) + "\n"
 
 

@@ -24,6 +24,7 @@ from rmp_workbook.dashboard.cells import (
 from rmp_workbook.dashboard.chart_data import ChartData
 from rmp_workbook.dashboard.charts import Charts
 from rmp_workbook.dashboard.page import _Dashboard
+from rmp_workbook.dashboard.plan_changes import PLAN_CHANGES, write_plan_changes
 from rmp_workbook.dashboard.state import (
     ABOUT,
     CHART_DATA,
@@ -108,6 +109,7 @@ class _Writer(ChartData, Charts):
         self.subs_ws = wb.add_worksheet("Submissions")
         self.dq_ws = wb.add_worksheet("Data quality")
         self.rest_ws = wb.add_worksheet("Restatements")
+        self.plan_ws = wb.add_worksheet(PLAN_CHANGES)
         self.cd = wb.add_worksheet(CHART_DATA)
         self.about = wb.add_worksheet(ABOUT)
         self.dash.activate()
@@ -126,6 +128,7 @@ class _Writer(ChartData, Charts):
         self._frame_sheet(
             self.rest_ws, self.c.restatements, "RestatementsTable", _RESTATEMENT_HEADERS
         )
+        write_plan_changes(self, self.plan_ws, self.c.plan_changes)
         self._chart_data()
         self._charts()
         self._dashboard()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -129,6 +130,51 @@ def _short(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
+_SQLITE_CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|FOREIGN KEY) constraint failed(?:: (.*))?")
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """A database error in words: which rule a row broke, and for a taken id what to do.
+
+    PostgreSQL and SQLite both report constraint violations in their own terms
+    (``duplicate key value violates unique constraint "submissions_pkey"``); the
+    commonest cause, a ledger copied by hand without moving its id sequences on,
+    otherwise reads as an rmp bug.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    table = getattr(diag, "table_name", None) or ""
+    constraint = getattr(diag, "constraint_name", None) or ""
+    detail = (getattr(diag, "message_detail", None) or "").strip()
+    kind = {"23505": "UNIQUE", "23502": "NOT NULL", "23503": "FOREIGN KEY"}.get(state or "")
+    columns = ""
+    if kind is None:
+        m = _SQLITE_CONSTRAINT.search(str(orig))
+        if m is None:
+            return _short(exc)
+        kind, columns = m.group(1), m.group(2) or ""
+        table = columns.split(".", 1)[0] if "." in columns else table
+    where = f"table {table}" if table else "a table"
+    said = f" ({detail})" if detail else ""
+    if kind == "UNIQUE":
+        key_columns = {c.strip().split(".")[-1] for c in columns.split(",") if c.strip()}
+        if constraint.endswith("_pkey") or key_columns & {"id", "record_id"}:
+            return (
+                f"a new row of {where} was given an id that another row already has{said}: "
+                "the ledger's id counters are behind its rows, as after copying a ledger by "
+                "hand. Nothing was changed. Copy it with `rmp ledger copy`, which moves the "
+                "counters on, or see docs/ledger.md, 'Copying a ledger'"
+            )
+        return f"a row of {where} repeats one already there{said}; nothing was changed"
+    if kind == "NOT NULL":
+        column = getattr(diag, "column_name", None) or columns
+        return f"a row of {where} has no value in {column}, which needs one; nothing was changed"
+    return (
+        f"a row of {where} refers to a row that is not in the ledger{said}; nothing was changed"
+    )
+
+
 class LedgerEngine:
     """The history of every workbook a relationship's partners sent.
 
@@ -242,7 +288,7 @@ class LedgerEngine:
                 ) from None
             raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
         except DBAPIError as exc:
-            raise LedgerError(f"{self.url}: {self._doing}{_short(exc)}") from None
+            raise LedgerError(f"{self.url}: {self._doing}{describe_database_error(exc)}") from None
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

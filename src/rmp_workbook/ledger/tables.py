@@ -155,4 +155,19 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         Column("message", Text, nullable=False),
         Column("value", Text),
     )
+    Table(
+        "config_versions",
+        md,
+        Column("id", Integer, primary_key=True),
+        # No foreign key: a config is kept from the first run that sees it, before any
+        # workbook of the relationship is recorded.
+        Column("relationship_id", Text, nullable=False),
+        Column("sha256", Text, nullable=False),
+        Column("period", Text),
+        Column("seen_at", DateTime, nullable=False),
+        Column("seen_by", Text, nullable=False),
+        Column("command", Text, nullable=False),
+        Column("config", Text, nullable=False),
+        Index("ix_config_version", "relationship_id", "id"),
+    )
     return md
