@@ -78,7 +78,17 @@ class Tables(WriterState):
                 ],
             },
         )
-        ws.set_row(first_row, 30)
+        # Two lines at least, so headers line up; more when a narrow column wraps its header.
+        header_height = 30.0
+        if widths:
+            header_height = max(
+                header_height,
+                *(
+                    textfit.height_for(h, textfit.column_points(w) - textfit.PADDING, bold=True)
+                    for h, w in zip(headers, widths, strict=False)
+                ),
+            )
+        ws.set_row(first_row, header_height)
         if widths:
             for i, w in enumerate(widths):
                 ws.set_column(first_col + i, first_col + i, w)
@@ -280,9 +290,11 @@ class Tables(WriterState):
             wrap,
             f.cell(font_color=SLATE),
         ]
+        # An area is a sheet's name ("Exit and continuity plan"): one line, up to 26 wide.
+        area = min(26.0, max(14.0, textfit.width_for([str(g.area) for g in gaps])))
         # Value and Target hold text too ("3 of 5 partners"): wide enough, and wrapped.
         last = self._table(
-            ws, 0, "GapsTable", headers, columns, formats, [10, 14, 40, 24, 16, 16, 12, 48, 26]
+            ws, 0, "GapsTable", headers, columns, formats, [10, area, 40, 24, 16, 16, 12, 48, 26]
         )
         self._rag_text_formats(ws, 1, 0, last, 0)
         self._data_sheet_setup(ws, len(headers))
