@@ -123,6 +123,13 @@ class LedgerBusy(LedgerError):
     """Another run holds the ledger's write lock for longer than the wait allowed."""
 
 
+class PeriodClosed(RmpError):
+    """A month published with ``rmp close`` cannot be closed again with new figures: they
+    change only through an accepted restatement (``rmp restatement accept``)."""
+
+    exit_code = 1
+
+
 class OutputError(RmpError):
     """An output file or folder cannot be written (read-only, a folder, a full disk)."""
 

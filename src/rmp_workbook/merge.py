@@ -97,7 +97,7 @@ class MergeResult:
         out = {
             r.path: files.get(r.superseded_by or -1, "a newer workbook")
             for r in rec.recorded
-            if r.status != "current"
+            if r.status == "superseded"
         }
         out.update({d.path: "a newer workbook" for d in rec.duplicates if not d.current})
         return out
@@ -149,6 +149,7 @@ class MergeResult:
             "duplicates": len(rec.duplicates) if rec else 0,
             "superseded": len(rec.superseded) if rec else 0,
             "restatements": len(rec.restatements) if rec else 0,
+            "proposed_restatements": len(rec.proposals) if rec else 0,
             "rows_added": sum(rec.rows.values()) if rec else 0,
             "earlier_months": len(self.earlier),
             "skipped": len(self.skipped),
@@ -175,6 +176,9 @@ class MergeResult:
         return {
             "summary": self.summary(),
             "replacements": self.replacements(),
+            "proposed_restatements": [
+                p.to_dict() for p in (self.recorded.proposals if self.recorded else [])
+            ],
             "skipped": [{"path": s.path, "code": s.code, "reason": s.reason} for s in self.skipped],
             "left_out": [f.to_dict() for f in self.left_out],
             "files": files,
@@ -295,11 +299,16 @@ def merge(
     jobs: int | None = None,
     today: dt.date | None = None,
     as_of: dt.date | None = None,
+    unpublished: bool = False,
 ) -> MergeResult:
     """Validate, record, reconcile and write the consolidated workbook for one period.
 
     ``jobs`` is how many processes read the workbooks; None picks one per CPU when
     there are many files (:func:`rmp_workbook.validate.auto_jobs`).
+
+    ``unpublished`` builds the view from the ledger as it stands, not from the published
+    figures of closed months (:mod:`rmp_workbook.published`); a workbook for a closed
+    month is recorded as a proposed restatement either way.
 
     ``period`` defaults to the latest reporting period among the usable
     workbooks. The relationship comes from ``config``, then ``relationship_id``,
@@ -357,6 +366,7 @@ def merge(
             skipped=result.skipped,
             report=report,
             as_of=as_of or today,
+            published=not unpublished,
         )
         result.seconds["reconcile"] = time.perf_counter() - started
     finally:
@@ -529,8 +539,12 @@ def consolidated_view(
     report: Report | None = None,
     today: dt.date | None = None,
     as_of: dt.date | None = None,
+    published: bool = True,
 ) -> Consolidated:
     """The reconciled view of ``period`` (default: the ledger's latest) from the ledger.
+
+    Closed months (``rmp close``) show their published figures unless ``published`` is
+    False (:func:`rmp_workbook.published.apply_published`).
 
     Gaps are aged against ``as_of`` (``today`` is its older name), by default the
     period's last day.
@@ -546,6 +560,8 @@ def consolidated_view(
         raise UsageError(f"the ledger {led.url} holds nothing for relationship {relationship_id!r}")
     period = period or str(known["period"].astype(str).max())
     upto = known[known["period"].astype(str) <= period]
+    # A workbook for a closed month waits for a decision (or was rejected): not merged.
+    upto = upto[~upto["status"].isin(("proposed", "rejected"))]
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
     if config and config.partners:
@@ -586,6 +602,10 @@ def consolidated_view(
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))
     if report is not None:
         c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
+    if published:
+        from rmp_workbook.published import apply_published
+
+        apply_published(led, c)
     return c
 
 

@@ -160,6 +160,9 @@ class Consolidated:
     """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
     former_partners: dict[str, str] = field(default_factory=dict)
     """Partners who have left the relationship by this period -> the day they left (ISO)."""
+    notices: list[str] = field(default_factory=list)
+    """Short lines the Dashboard shows under the partners, e.g. a proposed restatement of a
+    closed month awaiting a decision (:mod:`rmp_workbook.published`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -455,6 +455,7 @@ def consolidated_from_ledger(
     config: RelationshipConfig | None = None,
     today: dt.date | None = None,
     as_of: dt.date | None = None,
+    unpublished: bool = False,
 ) -> Consolidated:
     """Reconcile what the ledger holds for a relationship up to ``period`` (default: the
     ledger's latest period).
@@ -467,7 +468,9 @@ def consolidated_from_ledger(
 
     with Ledger(ledger, create=False) as lg:
         wanted = relationship_in(lg, relationship_id or (config.id if config else None))
-        c = consolidated_view(lg, wanted, period, config=config, as_of=as_of or today)
+        c = consolidated_view(
+            lg, wanted, period, config=config, as_of=as_of or today, published=not unpublished
+        )
         current = lg.submissions_frame(wanted, period)
     current = current[current["status"] == "current"] if len(current) else current
     c.inputs = [
@@ -490,11 +493,17 @@ def report_from_ledger(
     relationship_id: str | None = None,
     config: RelationshipConfig | None = None,
     as_of: dt.date | None = None,
+    unpublished: bool = False,
 ) -> list[Path]:
     """Reconcile the ledger for ``period`` and write the report's images and PDF; gaps are
     aged against ``as_of`` (default: the period's last day)."""
     c = consolidated_from_ledger(
-        ledger, period, relationship_id=relationship_id, config=config, as_of=as_of
+        ledger,
+        period,
+        relationship_id=relationship_id,
+        config=config,
+        as_of=as_of,
+        unpublished=unpublished,
     )
     return write_report(c, out_dir, c.thresholds)
 

@@ -21,6 +21,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.merge:merge",
         "Validate, record in the ledger, reconcile and write the consolidated workbook.",
     ),
+    "close": (
+        "rmp_workbook.cli.close:close",
+        "Publish a month: freeze its figures, gaps and consolidated workbook.",
+    ),
+    "restatement": (
+        "rmp_workbook.cli.restatement:restatement",
+        "List, accept or reject the workbooks that came for a closed month.",
+    ),
     "status": (
         "rmp_workbook.cli.status:status",
         "Who has sent the month's workbook: received, late, invalid, missing.",

@@ -20,6 +20,7 @@ from rmp_workbook.cli.options import (
     load_for_long_run,
     output_option,
     period_option,
+    unpublished_option,
 )
 from rmp_workbook.wording import plural
 
@@ -49,6 +50,15 @@ def format_result(result: Any) -> str:
     )
     for x in result.replacements():
         lines.append(f"  {x['text']}")
+    for p in result.recorded.proposals if result.recorded else []:
+        lines.append(
+            _style(
+                f"  {p.file} is for {p.period}, which is closed: not merged, recorded as "
+                f"proposed restatement {p.id} ({p.summary()}); decide with "
+                f"rmp restatement accept {p.id} or reject {p.id}",
+                fg="yellow",
+            )
+        )
     if result.skipped:
         lines.append(_style(f"  {plural(len(result.skipped), 'file')} not merged:", fg="yellow"))
         lines.extend(f"    {os.path.basename(x.path)}: {x.reason}" for x in result.skipped)
@@ -99,6 +109,7 @@ def format_result(result: Any) -> str:
     help="Write an annotated copy of each partner's file that has problems into this folder.",
 )
 @as_of_option
+@unpublished_option
 @jobs_option
 @json_option
 @handle_errors
@@ -111,6 +122,7 @@ def merge(
     relationship_id: str | None,
     feedback_dir: str | None,
     as_of: dt.datetime | None,
+    unpublished: bool,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -160,6 +172,7 @@ def merge(
             progress=(lambda _path: bar.update(1)) if show_bar else None,
             jobs=jobs,
             as_of=as_of.date() if as_of else None,
+            unpublished=unpublished,
         )
     if as_json:
         echo_json(result.to_dict())

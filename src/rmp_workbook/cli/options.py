@@ -81,6 +81,16 @@ def as_of_option(fn: F) -> F:
     )(fn)
 
 
+def unpublished_option(fn: F) -> F:
+    """``--unpublished``: closed months as the ledger holds them, not as published."""
+    return click.option(
+        "--unpublished",
+        is_flag=True,
+        help="Show closed months (rmp close) as the ledger holds them now, not their "
+        "published figures: later restatements of them count in trends and changes.",
+    )(fn)
+
+
 def output_option(help: str, required: bool = True) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         return click.option("-o", "--output", required=required, type=click.Path(), help=help)(fn)

@@ -12,6 +12,7 @@ from rmp_workbook.cli.options import (
     ledger_option,
     output_option,
     period_option,
+    unpublished_option,
     writing,
 )
 from rmp_workbook.findings import UsageError
@@ -34,6 +35,7 @@ from rmp_workbook.findings import UsageError
     help="A relationship config (rmp.toml): expected partners and gap thresholds.",
 )
 @as_of_option
+@unpublished_option
 @output_option("The folder to write the images and the PDF into (created when missing).")
 @handle_errors
 def report(
@@ -42,6 +44,7 @@ def report(
     relationship_id: str | None,
     config_path: str | None,
     as_of: dt.datetime | None,
+    unpublished: bool,
     output: str,
 ) -> None:
     """Draw a month's charts and one-page PDF summary from the ledger.
@@ -68,6 +71,7 @@ def report(
             relationship_id=relationship_id,
             config=config,
             as_of=as_of.date() if as_of else None,
+            unpublished=unpublished,
         )
     for path in paths:
         click.echo(str(path))

@@ -86,7 +86,7 @@ class _Dashboard:
         ws.set_column(_K, _K, _K_WIDTH)
         ws.hide_gridlines(2)
         self._banner()
-        left = self._partners(FIRST_ROW)
+        left = self._notices(self._partners(FIRST_ROW))
         left = self._tiles(left + 1)
         left = self._stages(left + 1)
         left = self._health(left + 1)
@@ -274,6 +274,17 @@ class _Dashboard:
                     "stop_if_true": True,
                 },
             )
+        return row
+
+    def _notices(self, row: int) -> int:
+        """The view's short notices (a proposed restatement awaiting a decision) under the
+        partners, one wrapped line each."""
+        fmt = self.f(italic=True, font_size=8, font_color=SLATE, text_wrap=True, valign="top")
+        points = _points(_B, _I)
+        for line in self.c.notices:
+            self._merged(row, _B, _I, _fit_words(line, points, 8), fmt)
+            self._height(row, textfit.height_for(line, points, 8))
+            row += 1
         return row
 
     def _tiles(self, row: int) -> int:

@@ -434,4 +434,5 @@ _RESTATEMENT_HEADERS = {
     "submitted_period": ("Submitted for", 11.0),
     "received_at": ("Received", 17.0),
     "recorded_at": ("Recorded", 17.0),
+    "status": ("Status", 22.0),
 }

@@ -14,10 +14,12 @@ template's pre-fill. See ``docs/ledger.md``.
 
 Parts: :mod:`.tables` (table definitions), :mod:`.coerce` (stored value types),
 :mod:`.engine` (URL, connections, locking, migrations), :mod:`.record` (writing a run,
-supersede, restatements), :mod:`.queries` (reading it back), :mod:`.store` (:class:`Ledger`).
+supersede, restatements), :mod:`.queries` (reading it back), :mod:`.publish` (closed months
+and proposed restatements), :mod:`.store` (:class:`Ledger`).
 """
 
 from rmp_workbook.ledger.engine import BUSY_TIMEOUT_ENV, DEFAULT_BUSY_TIMEOUT
+from rmp_workbook.ledger.publish import FigureChange, Proposal, Publication
 from rmp_workbook.ledger.queries import LedgerSource
 from rmp_workbook.ledger.record import (
     Ambiguity,
@@ -32,7 +34,9 @@ from rmp_workbook.ledger.store import HistoryReport, Ledger, kpi_history
 from rmp_workbook.ledger.tables import (
     CURRENT,
     LEDGER_VERSION,
+    PROPOSED,
     RECORD_PREFIX,
+    REJECTED,
     SUPERSEDED,
     build_metadata,
     record_table_name,
@@ -43,13 +47,18 @@ __all__ = [
     "CURRENT",
     "DEFAULT_BUSY_TIMEOUT",
     "LEDGER_VERSION",
+    "PROPOSED",
     "RECORD_PREFIX",
+    "REJECTED",
     "SUPERSEDED",
     "Ambiguity",
     "Duplicate",
+    "FigureChange",
     "HistoryReport",
     "Ledger",
     "LedgerSource",
+    "Proposal",
+    "Publication",
     "RecordResult",
     "RecordedSubmission",
     "Recorder",

@@ -28,14 +28,17 @@ from sqlalchemy.engine import Connection
 from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger.coerce import _is_blank, _Uncoercible
 from rmp_workbook.ledger.engine import LedgerEngine, _now, _utc_naive
+from rmp_workbook.ledger.publish import Proposal, latest_publication_id, propose
 from rmp_workbook.ledger.queries import _fmt
 from rmp_workbook.ledger.tables import (
     _NUMERIC,
     _PERIOD,
     CURRENT,
+    PROPOSED,
     SUPERSEDED,
     record_table_name,
 )
+from rmp_workbook.ledger.versions import current_user
 from rmp_workbook.records import Submission
 from rmp_workbook.schema import Sheet
 
@@ -127,6 +130,8 @@ class RecordResult:
     superseded: list[Supersession] = field(default_factory=list)
     restatements: list[Restatement] = field(default_factory=list)
     ambiguous: list[Ambiguity] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    """Workbooks for a published (closed) month: recorded as proposed restatements."""
     rows: dict[str, int] = field(default_factory=dict)
     """Sheet key -> record rows written."""
 
@@ -233,6 +238,11 @@ class Recorder:
         self._rows: dict[str, list[list[Any]]] = {}
         self._findings: list[dict[str, Any]] = []
         self._buffered = 0
+        self._published: dict[tuple[str, str], int | None] = {}
+        """(relationship, period) -> its latest publication's id (None: not closed)."""
+        self._late: list[tuple[int, str, str, str, int]] = []
+        """Workbooks of this run for a closed month: (id, relationship, partner, period,
+        publication id); each becomes a proposed restatement when the run ends."""
 
     def add(self, sub: Submission) -> None:
         """Write one submission (or count it as a duplicate); LedgerError if it cannot be.
@@ -261,6 +271,10 @@ class Recorder:
 
         self._relationship(rel, meta.relationship_name)
         self._partner(rel, partner, period)
+        if (rel, period) not in self._published:
+            self._published[rel, period] = latest_publication_id(conn, led.tables, rel, period)
+        # A month closed with `rmp close` takes no new workbook: it is kept as a proposal.
+        closed = self._published[rel, period]
         older_row = conn.execute(
             select(subs_t.c.id, subs_t.c.file_name, subs_t.c.received_at)
             .where(
@@ -285,14 +299,16 @@ class Recorder:
                 "received_at": received,
                 "recorded_at": self._now,
                 "schema_version": meta.schema_version or None,
-                "status": CURRENT,
+                "status": CURRENT if closed is None else PROPOSED,
                 "errors": len(sub.errors),
                 "warnings": len(sub.warnings),
             },
         ).scalar_one()
-        state = _SubState(sub_id, file_name, period, received, True, _prepared_on(sub))
+        state = _SubState(sub_id, file_name, period, received, closed is None, _prepared_on(sub))
         superseded_by: int | None = None
-        if older_row is not None:
+        if closed is not None:
+            self._late.append((sub_id, rel, partner, period, closed))
+        elif older_row is not None:
             mine = self._mine.get(older_row.id)
             older = mine.state if mine is not None else None
             # Across runs the later merge wins; within a run, the newer workbook.
@@ -342,7 +358,8 @@ class Recorder:
             )
         recorded = RecordedSubmission(
             sub_id, str(sub.path), file_name, rel, partner, period, sub.sha256,
-            CURRENT if state.current else SUPERSEDED, superseded_by, written,
+            PROPOSED if closed is not None else CURRENT if state.current else SUPERSEDED,
+            superseded_by, written,
         )  # fmt: skip
         result.recorded.append(recorded)
         self._mine[sub_id] = _RunSubmission(state, rel, partner, history, recorded)
@@ -424,6 +441,11 @@ class Recorder:
         self._withdraw_ties()
         self._changes()
         self._restate()
+        if self._late:
+            self.result.proposals = propose(
+                self._conn, self._ledger.tables, self._ledger.sheets, self._late,
+                by=current_user(), now=self._now,
+            )  # fmt: skip
         order = {s.key: i for i, s in enumerate(self._ledger.sheets)}
         self.result.rows = dict(sorted(self.result.rows.items(), key=lambda kv: order[kv[0]]))
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rmp_workbook.findings import LedgerError
+from rmp_workbook.ledger.publish import Publishing
 from rmp_workbook.ledger.queries import Queries
 from rmp_workbook.ledger.record import Recording
 from rmp_workbook.ledger.versions import ConfigVersions
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-class Ledger(Recording, Queries, ConfigVersions):
+class Ledger(Recording, Queries, ConfigVersions, Publishing):
     """The history of every workbook a relationship's partners sent.
 
     ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;

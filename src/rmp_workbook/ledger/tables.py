@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -36,6 +37,10 @@ _RECORD_SYSTEM_COLUMNS = ("record_id", "submission_id", "row_index")
 
 CURRENT = "current"
 SUPERSEDED = "superseded"
+PROPOSED = "proposed"
+"""A workbook for a closed (published) month, recorded but kept out of every view until
+``rmp restatement accept`` (then ``current``) or ``reject`` (then ``rejected``)."""
+REJECTED = "rejected"
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 """A reporting period, ``YYYY-MM``."""
@@ -170,4 +175,48 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         Column("config", Text, nullable=False),
         Index("ix_config_version", "relationship_id", "id"),
     )
+    _publication_tables(md)
     return md
+
+
+def _publication_tables(md: MetaData) -> None:
+    """Published months (``rmp close``) and the restatements proposed after a close."""
+    Table(
+        "publications",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("published_at", DateTime, nullable=False),
+        Column("published_by", Text, nullable=False),
+        Column("command", Text, nullable=False),
+        Column("reason", Text),
+        Column("proposal_id", Integer),
+        # The published figures as canonical JSON, and its SHA-256 ("nothing new" when equal).
+        Column("figures", Text, nullable=False),
+        Column("fingerprint", Text, nullable=False),
+        Column("workbook", LargeBinary),
+        Column("workbook_sha256", Text),
+        Column("workbook_path", Text),
+        UniqueConstraint("relationship_id", "period", "version", name="uq_publication"),
+    )
+    Table(
+        "restatement_proposals",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, nullable=False),
+        Column("period", Text, nullable=False),
+        Column("partner", Text, nullable=False),
+        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        Column("previous_submission_id", Integer, ForeignKey("submissions.id")),
+        Column("publication_id", Integer, ForeignKey("publications.id"), nullable=False),
+        Column("changes", Text, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("proposed_at", DateTime, nullable=False),
+        Column("proposed_by", Text, nullable=False),
+        Column("decided_at", DateTime),
+        Column("decided_by", Text),
+        Column("reason", Text),
+        Index("ix_proposal_period", "relationship_id", "period"),
+    )

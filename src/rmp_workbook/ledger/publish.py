@@ -1,0 +1,499 @@
+"""Published months and proposed restatements (part of :class:`~rmp_workbook.ledger.Ledger`).
+
+``rmp close`` freezes a month's figures as a *publication* (version 1; each accepted
+restatement adds the next version). A workbook for a published month that a later
+merge brings is recorded with status ``proposed``: it is in the ledger but in no view,
+and a *proposal* row says what it would change against the published figures. Accepting
+it makes it the partner's current workbook for the month; rejecting it marks it
+``rejected``. Who, when and why are kept for each step. :mod:`rmp_workbook.published`
+reads publications into the consolidated view; :mod:`rmp_workbook.close` drives them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from rmp_workbook.findings import UsageError
+from rmp_workbook.ledger.engine import LedgerEngine, _now
+from rmp_workbook.ledger.tables import (
+    CURRENT,
+    PROPOSED,
+    REJECTED,
+    SUPERSEDED,
+    record_table_name,
+)
+from rmp_workbook.schema import Sheet
+from rmp_workbook.values import fold_text, key_text
+
+ACCEPTED = "accepted"
+"""A proposal accepted: its workbook is the partner's current one for the month."""
+
+FIGURE_SHEETS = {
+    "kpis": ("kpi_history", ("kpi_id",)),
+    "sla": ("sla_history", ("service", "measure")),
+}
+"""Sheet key -> (the published history it is measured against, the item's id columns)."""
+
+COMPARED = ("actual", "target")
+"""Figures a proposal compares with the published ones."""
+
+
+@dataclass
+class Publication:
+    """One published version of a month: its figures, and who published it, when and why."""
+
+    id: int
+    relationship_id: str
+    period: str
+    version: int
+    published_at: dt.datetime
+    published_by: str
+    command: str
+    reason: str | None
+    proposal_id: int | None
+    figures: dict[str, Any]
+    fingerprint: str
+    workbook_sha256: str | None
+    workbook_path: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "relationship_id": self.relationship_id,
+            "period": self.period,
+            "version": self.version,
+            "published_at": self.published_at.isoformat(timespec="seconds"),
+            "published_by": self.published_by,
+            "command": self.command,
+            "reason": self.reason,
+            "proposal_id": self.proposal_id,
+            "fingerprint": self.fingerprint,
+            "workbook_sha256": self.workbook_sha256,
+            "workbook_path": self.workbook_path,
+        }
+
+
+@dataclass
+class FigureChange:
+    """One figure a proposed restatement would change: published -> proposed."""
+
+    sheet: str
+    item: str
+    column: str
+    previous: float | None
+    proposed: float | None
+
+    def text(self) -> str:
+        was, now = _fmt(self.previous), _fmt(self.proposed)
+        return f"{self.item} {self.column.capitalize()} {was} → {now}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sheet": self.sheet,
+            "item": self.item,
+            "column": self.column,
+            "previous": self.previous,
+            "proposed": self.proposed,
+        }
+
+
+@dataclass
+class Proposal:
+    """A workbook for a published month that came after the close, and what it would change."""
+
+    id: int
+    relationship_id: str
+    period: str
+    partner: str
+    submission_id: int
+    file: str
+    previous_submission_id: int | None
+    previous_file: str | None
+    publication_id: int
+    status: str
+    """``proposed``, ``accepted`` or ``rejected``."""
+    proposed_at: dt.datetime
+    proposed_by: str
+    decided_at: dt.datetime | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+    changes: list[FigureChange] = field(default_factory=list)
+
+    def status_at(self, when: dt.datetime | None) -> str:
+        """The proposal's status as it stood at ``when`` (now when None)."""
+        if when is not None and (self.decided_at is None or self.decided_at > when):
+            return PROPOSED
+        return self.status
+
+    def summary(self, most: int = 3) -> str:
+        """'K01 Actual 96 → 91, …' or 'no KPI or SLA figure changes'."""
+        if not self.changes:
+            return "no KPI or SLA figure changes"
+        shown = ", ".join(c.text() for c in self.changes[:most])
+        return shown + (", …" if len(self.changes) > most else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "relationship_id": self.relationship_id,
+            "period": self.period,
+            "partner": self.partner,
+            "file": self.file,
+            "previous_file": self.previous_file,
+            "submission_id": self.submission_id,
+            "previous_submission_id": self.previous_submission_id,
+            "publication_id": self.publication_id,
+            "status": self.status,
+            "proposed_at": self.proposed_at.isoformat(timespec="seconds"),
+            "proposed_by": self.proposed_by,
+            "decided_at": self.decided_at.isoformat(timespec="seconds")
+            if self.decided_at
+            else None,
+            "decided_by": self.decided_by,
+            "reason": self.reason,
+            "changes": [c.to_dict() for c in self.changes],
+            "text": self.summary(),
+        }
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "blank"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:g}"
+
+
+def _num(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def latest_publication_id(
+    conn: Connection, tables: Any, relationship_id: str, period: str
+) -> int | None:
+    """The id of the month's latest publication, or None when the month is not closed."""
+    pub: Table = tables["publications"]
+    found = conn.execute(
+        select(pub.c.id)
+        .where(pub.c.relationship_id == relationship_id, pub.c.period == period)
+        .order_by(pub.c.version.desc())
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def propose(
+    conn: Connection,
+    tables: Any,
+    sheets: Sequence[Sheet],
+    late: Sequence[tuple[int, str, str, str, int]],
+    *,
+    by: str,
+    now: dt.datetime,
+) -> list[Proposal]:
+    """Record a proposal for each late workbook: (submission id, relationship, partner,
+    period, publication id), with the figures it would change against that publication."""
+    st: Table = tables["submissions"]
+    out = []
+    for sub_id, rel, partner, period, pub_id in late:
+        pub: Table = tables["publications"]
+        figures = json.loads(
+            conn.execute(select(pub.c.figures).where(pub.c.id == pub_id)).scalar_one()
+        )
+        previous = conn.execute(
+            select(st.c.id, st.c.file_name).where(
+                st.c.relationship_id == rel,
+                st.c.partner == partner,
+                st.c.period == period,
+                st.c.status == CURRENT,
+            )
+        ).first()
+        file_name = conn.execute(select(st.c.file_name).where(st.c.id == sub_id)).scalar_one()
+        changes = _changes(conn, tables, sheets, sub_id, partner, period, figures)
+        row = {
+            "relationship_id": rel,
+            "period": period,
+            "partner": partner,
+            "submission_id": sub_id,
+            "previous_submission_id": previous.id if previous else None,
+            "publication_id": pub_id,
+            "changes": json.dumps([c.to_dict() for c in changes]),
+            "status": PROPOSED,
+            "proposed_at": now,
+            "proposed_by": by,
+        }
+        new_id = conn.execute(
+            insert(tables["restatement_proposals"]).returning(tables["restatement_proposals"].c.id),
+            row,
+        ).scalar_one()
+        out.append(
+            Proposal(
+                id=new_id,
+                relationship_id=rel,
+                period=period,
+                partner=partner,
+                submission_id=sub_id,
+                file=file_name,
+                previous_submission_id=previous.id if previous else None,
+                previous_file=previous.file_name if previous else None,
+                publication_id=pub_id,
+                status=PROPOSED,
+                proposed_at=now,
+                proposed_by=by,
+                changes=changes,
+            )
+        )
+    return out
+
+
+def _changes(
+    conn: Connection,
+    tables: Any,
+    sheets: Sequence[Sheet],
+    sub_id: int,
+    partner: str,
+    period: str,
+    figures: dict[str, Any],
+) -> list[FigureChange]:
+    """The month's KPI and SLA figures of submission ``sub_id`` that differ from the
+    partner's published ones (an item the publication lacks is new: blank -> figure)."""
+    out: list[FigureChange] = []
+    who = fold_text(partner)
+    for sheet in sheets:
+        if sheet.key not in FIGURE_SHEETS or sheet.period is None:
+            continue
+        history, ids = FIGURE_SHEETS[sheet.key]
+        columns = [c for c in COMPARED if c in {col.key for col in sheet.columns}]
+        published: dict[tuple[str, ...], dict[str, Any]] = {}
+        for r in figures.get(history, []):
+            if fold_text(str(r.get("partner") or "")) == who and str(r.get("period")) == period:
+                published[tuple(key_text(r.get(k)) for k in ids)] = r
+        rt: Table = tables[record_table_name(sheet)]
+        rows = conn.execute(
+            select(*(rt.c[k] for k in ids), *(rt.c[c] for c in columns))
+            .where(rt.c.submission_id == sub_id, rt.c[sheet.period] == period)
+            .order_by(rt.c.row_index, rt.c.record_id)
+        ).all()
+        seen: set[tuple[str, ...]] = set()
+        for r in rows:
+            key = tuple(key_text(v) for v in r[: len(ids)])
+            if key in seen or all(not k for k in key):
+                continue
+            seen.add(key)
+            item = " / ".join(str(v) for v in r[: len(ids)] if v is not None)
+            before = published.get(key, {})
+            for col, value in zip(columns, r[len(ids) :], strict=True):
+                old, new = _num(before.get(col)), _num(value)
+                if new is None and old is None:
+                    continue
+                if old is not None and new is not None and math.isclose(old, new, rel_tol=1e-9):
+                    continue
+                if new is None:
+                    continue  # a blank reports nothing: it changes nothing
+                out.append(FigureChange(sheet.key, item, col, old, new))
+    return out
+
+
+def _publication(row: Any) -> Publication:
+    """A publication from its table row (figures as stored JSON, no workbook bytes)."""
+    values = {k: row[k] for k in Publication.__dataclass_fields__ if k in row}
+    values["figures"] = json.loads(row["figures"])
+    return Publication(**values)
+
+
+class Publishing(LedgerEngine):
+    """Publications and proposals (part of :class:`~rmp_workbook.ledger.Ledger`)."""
+
+    def publish(
+        self,
+        relationship_id: str,
+        period: str,
+        figures: dict[str, Any],
+        fingerprint: str,
+        *,
+        command: str,
+        by: str,
+        reason: str | None = None,
+        proposal_id: int | None = None,
+        workbook: bytes | None = None,
+        workbook_sha256: str | None = None,
+        workbook_path: str | None = None,
+    ) -> Publication:
+        """Store the next published version of the month and return it."""
+        pub = self.tables["publications"]
+        now = _now()
+        with self.transaction() as conn:
+            version = (
+                conn.execute(
+                    select(func.max(pub.c.version)).where(
+                        pub.c.relationship_id == relationship_id, pub.c.period == period
+                    )
+                ).scalar()
+                or 0
+            ) + 1
+            text = json.dumps(figures, sort_keys=True, default=str, ensure_ascii=False)
+            new_id = conn.execute(
+                insert(pub).returning(pub.c.id),
+                {
+                    "relationship_id": relationship_id,
+                    "period": period,
+                    "version": version,
+                    "published_at": now,
+                    "published_by": by,
+                    "command": command,
+                    "reason": reason,
+                    "proposal_id": proposal_id,
+                    "figures": text,
+                    "fingerprint": fingerprint,
+                    "workbook": workbook,
+                    "workbook_sha256": workbook_sha256,
+                    "workbook_path": workbook_path,
+                },
+            ).scalar_one()
+        return _publication(
+            {
+                "id": new_id,
+                "relationship_id": relationship_id,
+                "period": period,
+                "version": version,
+                "published_at": now,
+                "published_by": by,
+                "command": command,
+                "reason": reason,
+                "proposal_id": proposal_id,
+                "figures": text,
+                "fingerprint": fingerprint,
+                "workbook_sha256": workbook_sha256,
+                "workbook_path": workbook_path,
+            }
+        )
+
+    def publications(
+        self, relationship_id: str, period: str | None = None, *, latest: bool = True
+    ) -> list[Publication]:
+        """The relationship's publications (of one month when given), oldest month first;
+        with ``latest`` only each month's latest version."""
+        pub = self.tables["publications"]
+        q = (
+            select(*(c for c in pub.c if c.name != "workbook"))
+            .where(pub.c.relationship_id == relationship_id)
+            .order_by(pub.c.period, pub.c.version)
+        )
+        if period is not None:
+            q = q.where(pub.c.period == period)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        found = [_publication(r._mapping) for r in rows]
+        if latest:
+            by_period = {p.period: p for p in found}  # versions ascend: the last one wins
+            found = list(by_period.values())
+        return found
+
+    def publication_workbook(self, publication_id: int) -> bytes | None:
+        """The consolidated workbook stored with a publication (its bytes), if any."""
+        pub = self.tables["publications"]
+        with self._read() as conn:
+            value = conn.execute(select(pub.c.workbook).where(pub.c.id == publication_id)).scalar()
+        return None if value is None else bytes(value)
+
+    def proposals(
+        self,
+        relationship_id: str | None,
+        period: str | None = None,
+        *,
+        status: str | None = None,
+        proposal_id: int | None = None,
+    ) -> list[Proposal]:
+        """Proposed restatements, oldest first (of one relationship, month, status or id)."""
+        rp = self.tables["restatement_proposals"]
+        new = self.tables["submissions"].alias("new")
+        old = self.tables["submissions"].alias("old")
+        q = (
+            select(rp, new.c.file_name.label("file"), old.c.file_name.label("previous_file"))
+            .join(new, new.c.id == rp.c.submission_id)
+            .outerjoin(old, old.c.id == rp.c.previous_submission_id)
+            .order_by(rp.c.id)
+        )
+        if relationship_id is not None:
+            q = q.where(rp.c.relationship_id == relationship_id)
+        if period is not None:
+            q = q.where(rp.c.period == period)
+        if status is not None:
+            q = q.where(rp.c.status == status)
+        if proposal_id is not None:
+            q = q.where(rp.c.id == proposal_id)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for r in rows:
+            values = dict(r._mapping)
+            values["changes"] = [FigureChange(**c) for c in json.loads(values["changes"])]
+            for drop in ("relationship_id_1",):
+                values.pop(drop, None)
+            out.append(Proposal(**values))
+        return out
+
+    def decide(self, proposal_id: int, *, accept: bool, by: str, reason: str | None) -> None:
+        """Accept or reject a proposal in one transaction.
+
+        Accepting makes its workbook the partner's current one for the month (the one it
+        replaces is superseded); rejecting marks the workbook ``rejected``. UsageError when
+        there is no such proposal or it was decided already.
+        """
+        rp, st = self.tables["restatement_proposals"], self.tables["submissions"]
+        with self.transaction() as conn:
+            row = conn.execute(select(rp).where(rp.c.id == proposal_id)).first()
+            if row is None:
+                raise UsageError(
+                    f"no proposed restatement {proposal_id} in the ledger "
+                    "(`rmp restatement list` shows them)"
+                )
+            if row.status != PROPOSED:
+                when = f"{row.decided_at:%Y-%m-%d %H:%M}" if row.decided_at else "earlier"
+                raise UsageError(
+                    f"proposed restatement {proposal_id} was {row.status} on {when} by "
+                    f"{row.decided_by}; a decision is not changed"
+                )
+            now = _now()
+            if accept:
+                current = conn.execute(
+                    select(st.c.id).where(
+                        st.c.relationship_id == row.relationship_id,
+                        st.c.partner == row.partner,
+                        st.c.period == row.period,
+                        st.c.status == CURRENT,
+                    )
+                ).scalars()
+                for old_id in list(current):
+                    conn.execute(
+                        update(st)
+                        .where(st.c.id == old_id)
+                        .values(status=SUPERSEDED, superseded_by=row.submission_id)
+                    )
+                conn.execute(update(st).where(st.c.id == row.submission_id).values(status=CURRENT))
+            else:
+                conn.execute(update(st).where(st.c.id == row.submission_id).values(status=REJECTED))
+            conn.execute(
+                update(rp)
+                .where(rp.c.id == proposal_id)
+                .values(
+                    status=ACCEPTED if accept else REJECTED,
+                    decided_at=now,
+                    decided_by=by,
+                    reason=reason,
+                )
+            )
