@@ -135,6 +135,13 @@ def test_close_then_a_late_file_is_proposed_listed_next_month_accepted_or_reject
         subs = led.submissions_frame("NW-CT", "2026-01")
     assert sorted(subs["status"]) == ["current", "current", "proposed"]
 
+    # rmp status: January's returns are the published ones; the late file replaced nothing.
+    status = _rmp("status", "--period", "2026-01", "--ledger", ledger, "--json")
+    assert status.exit_code == 0, status.output
+    states = json.loads(status.output)
+    assert states["summary"]["superseded"] == 0
+    assert {p["partner"]: p["file"] for p in states["partners"]}[NW] == proposal["previous_file"]
+
     # Closing January now is refused: a proposal awaits a decision.
     refused = _rmp("close", "--period", "2026-01", "--ledger", ledger)
     assert refused.exit_code == 1

@@ -218,6 +218,8 @@ def status(
     of_period = subs[subs["period"].astype(str) == period] if len(subs) else subs
     files_by_id = {int(r["submission_id"]): str(r["file"]) for _, r in of_period.iterrows()}
     for _, r in of_period.iterrows():
+        if str(r["status"]) in ("proposed", "rejected"):
+            continue  # came after the month was closed: a restatement, not the month's return
         partner = str(r["partner"])
         ps = by_partner.get(partner)
         if ps is None:  # in the ledger from before the config said otherwise
