@@ -261,6 +261,10 @@ def test_trends_and_change_read_published_figures_unless_unpublished(tmp_path: P
     assert raw.exit_code == 0, raw.output
     from rmp_workbook.report import consolidated_from_ledger
 
+    # rmp report reads the published January; --unpublished the restated one.
+    r = consolidated_from_ledger(rel.ledger, "2026-02", config=rel.config)
+    jan = r.kpi_history[r.kpi_history["period"] == "2026-01"]
+    assert dict(zip(jan["partner"], jan["actual"], strict=True)) == {NW: 96.0, CO: 96.0}
     u = consolidated_from_ledger(rel.ledger, "2026-02", config=rel.config, unpublished=True)
     jan = u.kpi_history[u.kpi_history["period"] == "2026-01"]
     assert dict(zip(jan["partner"], jan["actual"], strict=True)) == {NW: 90.0, CO: 96.0}
@@ -320,3 +324,11 @@ def test_close_and_restatements_on_postgresql(tmp_path: Path, postgres_database:
         (NW, 91.0),
         (CO, 96.0),
     }
+    # The publications (workbook bytes included) copy to SQLite and verify.
+    from rmp_workbook.ledger.transfer import copy_ledger
+
+    copied = copy_ledger(postgres_database, tmp_path / "copy.sqlite")
+    assert {t.name: t.rows for t in copied.tables}["publications"] == 2
+    with Ledger(tmp_path / "copy.sqlite") as led:
+        assert led.publication_workbook(latest.id) == data
+        assert [p.status for p in led.proposals("NW-CT")] == ["accepted"]
