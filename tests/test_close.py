@@ -332,3 +332,49 @@ def test_close_and_restatements_on_postgresql(tmp_path: Path, postgres_database:
     with Ledger(tmp_path / "copy.sqlite") as led:
         assert led.publication_workbook(latest.id) == data
         assert [p.status for p in led.proposals("NW-CT")] == ["accepted"]
+
+
+def test_a_closed_month_rebuilds_as_issued_after_an_earlier_month_is_restated(
+    tmp_path: Path,
+) -> None:
+    rel = Relationship(tmp_path / "rel")
+    ledger = str(rel.ledger)
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    assert _rmp("close", "--period", "2026-01", "--ledger", ledger).exit_code == 0
+    _month(rel, "2026-02", 97)
+    rel.merge("2026-02")
+    feb_issued = tmp_path / "feb.xlsx"
+    assert (
+        _rmp("close", "--period", "2026-02", "--ledger", ledger, "-o", str(feb_issued)).exit_code
+        == 0
+    )
+    _late(rel, "2026-01", NW, 91)
+    (proposal,) = rel.merge("2026-01").recorded.proposals  # type: ignore[union-attr]
+    accepted = _rmp("restatement", "accept", str(proposal.id), "--ledger", ledger)
+    assert accepted.exit_code == 0, accepted.output
+
+    # February was issued with January at 96: rebuilt, it still is.
+    feb = rel.merge("2026-02")
+    assert feb.consolidated is not None and feb.output is not None
+    jan = feb.consolidated.kpi_history[feb.consolidated.kpi_history["period"] == "2026-01"]
+    assert dict(zip(jan["partner"], jan["actual"], strict=True)) == {NW: 96.0, CO: 96.0}
+    assert _timeless(feb.output, "Dashboard") == _timeless(feb_issued, "Dashboard")
+    # March, open, reads January's new version.
+    _month(rel, "2026-03", 98)
+    march = rel.merge("2026-03")
+    assert march.consolidated is not None
+    jan = march.consolidated.kpi_history[march.consolidated.kpi_history["period"] == "2026-01"]
+    assert dict(zip(jan["partner"], jan["actual"], strict=True)) == {NW: 91.0, CO: 96.0}
+
+
+def test_nothing_is_published_when_a_merge_changed_the_month_meanwhile(tmp_path: Path) -> None:
+    from rmp_workbook.findings import LedgerError
+
+    rel = Relationship(tmp_path / "rel")
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    with Ledger(rel.ledger) as led:
+        with pytest.raises(LedgerError, match="while it was being published"):
+            led.publish("NW-CT", "2026-01", {"submissions": [1]}, "x", command="close", by="me")
+        assert led.publications("NW-CT") == []

@@ -146,9 +146,12 @@ def _build(
     from rmp_workbook.published import apply_published, published_figures
 
     config = _config_for(led, relationship_id, period, config)
+    subs = led.submissions_frame(relationship_id, period)
+    current = sorted(int(i) for i in subs.loc[subs["status"] == "current", "submission_id"])
     c = consolidated_view(led, relationship_id, period, config=config, published=False)
     apply_published(led, c, own=False)
     figures, fingerprint = published_figures(c)
+    figures["submissions"] = current
     return c, figures, fingerprint
 
 

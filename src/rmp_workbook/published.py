@@ -82,19 +82,30 @@ def published_figures(c: Consolidated) -> tuple[dict[str, Any], str]:
 def apply_published(led: Ledger, c: Consolidated, *, own: bool = True) -> None:
     """Put the published figures of the closed months up to ``c.period`` into ``c``.
 
-    With ``own`` False the view's own month is left as the ledger has it (``rmp close``
-    and an accepted restatement build the month's next version so). Gaps are worked out
-    again from the published histories; proposed restatements are listed.
+    Each closed month reads its latest version; when the view's own month is closed, the
+    earlier months read the versions that stood when it was published. With ``own`` False
+    the view's own month is left as the ledger has it (``rmp close`` and an accepted
+    restatement build the month's next version so). Gaps are worked out again from the
+    published histories; proposed restatements are listed.
     """
     import pandas as pd
 
     from rmp_workbook.gaps import find_gaps
 
-    pubs = {p.period: p for p in led.publications(c.relationship_id) if p.period <= c.period}
-    issued = pubs.get(c.period)
-    if not own:
-        pubs.pop(c.period, None)
-        issued = None
+    versions = [
+        p for p in led.publications(c.relationship_id, latest=False) if p.period <= c.period
+    ]
+    issued = (
+        None if not own else next((p for p in reversed(versions) if p.period == c.period), None)
+    )
+    # A closed month reads the earlier months as they stood when it was published, so it
+    # rebuilds as issued even after an earlier month's restatement was accepted.
+    pubs: dict[str, Publication] = {}
+    for p in versions:  # oldest version first: the last one standing wins
+        if p.period != c.period and (issued is None or p.published_at <= issued.published_at):
+            pubs[p.period] = p
+    if issued is not None:
+        pubs[c.period] = issued
     if pubs:
         for name in HISTORIES:
             frame = getattr(c, name)

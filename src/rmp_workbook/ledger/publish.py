@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from rmp_workbook.findings import UsageError
+from rmp_workbook.findings import LedgerError, UsageError
 from rmp_workbook.ledger.engine import LedgerEngine, _now
 from rmp_workbook.ledger.tables import (
     CURRENT,
@@ -333,10 +333,30 @@ class Publishing(LedgerEngine):
         workbook_sha256: str | None = None,
         workbook_path: str | None = None,
     ) -> Publication:
-        """Store the next published version of the month and return it."""
-        pub = self.tables["publications"]
+        """Store the next published version of the month and return it.
+
+        ``figures["submissions"]``, when given, lists the ids of the month's current
+        submissions the figures were built from: if a merge changed them meanwhile,
+        LedgerError and nothing is published.
+        """
+        pub, st = self.tables["publications"], self.tables["submissions"]
         now = _now()
         with self.transaction() as conn:
+            if "submissions" in figures:
+                current = conn.execute(
+                    select(st.c.id)
+                    .where(
+                        st.c.relationship_id == relationship_id,
+                        st.c.period == period,
+                        st.c.status == CURRENT,
+                    )
+                    .order_by(st.c.id)
+                ).scalars()
+                if list(current) != list(figures["submissions"]):
+                    raise LedgerError(
+                        f"{self.url}: a merge recorded workbooks for {period} while it was "
+                        "being published; nothing was published: run the command again"
+                    )
             version = (
                 conn.execute(
                     select(func.max(pub.c.version)).where(
