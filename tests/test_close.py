@@ -120,6 +120,7 @@ def test_close_then_a_late_file_is_proposed_listed_next_month_accepted_or_reject
     assert late.exit_code == 0
     (proposal,) = late.to_dict()["proposed_restatements"]
     assert proposal["partner"] == NW and proposal["status"] == "proposed"
+    assert proposal["path"] == str(rel.root / "returned" / "2026-01" / proposal["file"])
     assert proposal["changes"] == [
         {"sheet": "kpis", "item": "K01", "column": "actual", "previous": 96.0, "proposed": 91.0}
     ]
@@ -163,8 +164,16 @@ def test_close_then_a_late_file_is_proposed_listed_next_month_accepted_or_reject
     assert sorted(jan["actual"]) == [96.0, 96.0]
 
     # A late Contoso workbook for January too: proposal 2, which is rejected.
-    _late(rel, "2026-01", CO, 80)
-    assert [p.id for p in rel.merge("2026-01").recorded.proposals] == [2]  # type: ignore[union-attr]
+    late_co = _late(rel, "2026-01", CO, 80)
+    merged = _rmp(
+        "merge", str(late_co.parent), "--period", "2026-01", "--config", str(rel.config_path),
+        "--ledger", ledger, "-o", str(tmp_path / "jan-again.xlsx"),
+    )  # fmt: skip
+    assert merged.exit_code == 0, merged.output
+    assert (
+        f"{late_co.name} is for 2026-01, which is closed: not merged, recorded as proposed "
+        "restatement 2 (K01 Actual 96 → 80)"
+    ) in merged.output
     rejected = _rmp(
         "restatement", "reject", "2", "--ledger", ledger, "--reason", "Not agreed with Northwind"
     )

@@ -129,6 +129,15 @@ class MergeResult:
             for x in (rec.superseded if rec else [])
         ]
 
+    def proposals(self) -> list[dict[str, Any]]:
+        """Each workbook of this run for a closed month, recorded as a proposed restatement
+        (not merged), with the figures it would change and the path it was read from."""
+        rec = self.recorded
+        if rec is None:
+            return []
+        paths = {r.id: r.path for r in rec.recorded}
+        return [{**p.to_dict(), "path": paths.get(p.submission_id, "")} for p in rec.proposals]
+
     @property
     def exit_code(self) -> int:
         """0 everything merged clean, 1 something was skipped or left out, 2 nothing usable."""
@@ -176,9 +185,7 @@ class MergeResult:
         return {
             "summary": self.summary(),
             "replacements": self.replacements(),
-            "proposed_restatements": [
-                p.to_dict() for p in (self.recorded.proposals if self.recorded else [])
-            ],
+            "proposed_restatements": self.proposals(),
             "skipped": [{"path": s.path, "code": s.code, "reason": s.reason} for s in self.skipped],
             "left_out": [f.to_dict() for f in self.left_out],
             "files": files,
