@@ -387,3 +387,41 @@ def test_nothing_is_published_when_a_merge_changed_the_month_meanwhile(tmp_path:
         with pytest.raises(LedgerError, match="while it was being published"):
             led.publish("NW-CT", "2026-01", {"submissions": [1]}, "x", command="close", by="me")
         assert led.publications("NW-CT") == []
+
+
+def test_a_closed_months_gaps_stay_as_issued_when_the_config_changes(tmp_path: Path) -> None:
+    from months import CONFIG
+
+    from rmp_workbook.merge import merge
+
+    rel = Relationship(tmp_path / "rel")
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    issued = tmp_path / "issued.xlsx"
+    closed = _rmp(
+        "close", "--period", "2026-01", "--config", str(rel.config_path),
+        "--ledger", str(rel.ledger), "-o", str(issued),
+    )  # fmt: skip
+    assert closed.exit_code == 0, closed.output
+    # A third partner joins the plan: January, as the ledger and the new config give it,
+    # would miss its workbook; as published, it did not.
+    rel.set_config(
+        CONFIG + '\n[[relationship.partners]]\nname = "Fabrikam Inc"\ncontact = "Li Wei"\n'
+        'email = "li.wei@fabrikam.example"\n'
+    )
+    rebuilt = rel.merge("2026-01")
+    assert rebuilt.output is not None
+    assert _timeless(rebuilt.output, "Gaps") == _timeless(issued, "Gaps")
+    now = merge(
+        [rel.root / "returned" / "2026-01"], ledger=rel.ledger, output=tmp_path / "now.xlsx",
+        period="2026-01", config=rel.config, unpublished=True,
+    )  # fmt: skip
+    assert now.output is not None
+    assert "Fabrikam Inc" in _calamine_text(now.output, "Gaps")
+    assert "Fabrikam Inc" not in _calamine_text(rebuilt.output, "Gaps")
+    # Closing January again with that config is refused: its figures would differ.
+    again = _rmp(
+        "close", "--period", "2026-01", "--config", str(rel.config_path),
+        "--ledger", str(rel.ledger),
+    )  # fmt: skip
+    assert again.exit_code == 1 and "differ from the published ones" in again.output

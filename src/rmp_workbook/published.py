@@ -70,6 +70,7 @@ def published_figures(c: Consolidated) -> tuple[dict[str, Any], str]:
             "target": _plain(g.target),
             "severity": g.severity,
             "since": g.since,
+            "next_step": g.next_step,
             "rule": g.rule,
         }
         for g in c.gaps
@@ -91,6 +92,7 @@ def apply_published(led: Ledger, c: Consolidated, *, own: bool = True) -> None:
     import pandas as pd
 
     from rmp_workbook.gaps import find_gaps
+    from rmp_workbook.records import Gap
 
     versions = [
         p for p in led.publications(c.relationship_id, latest=False) if p.period <= c.period
@@ -120,7 +122,13 @@ def apply_published(led: Ledger, c: Consolidated, *, own: bool = True) -> None:
                     merged[col] = merged[col].astype(frame[col].dtype)
             # Month order (stable): the same whichever months were published.
             setattr(c, name, merged.sort_values("period", kind="stable").reset_index(drop=True))
-        c.gaps = find_gaps(c, c.thresholds, c.as_of or _month_end(c.period))
+        end = _month_end(c.period)
+        if issued is not None and c.as_of in (None, end) and "gaps" in issued.figures:
+            # The month's own gaps as issued, whatever the config says now; --as-of ages
+            # them afresh.
+            c.gaps = [Gap(**g) for g in issued.figures["gaps"]]
+        else:
+            c.gaps = find_gaps(c, c.thresholds, c.as_of or end)
     _list_proposals(led, c, pubs, issued)
 
 
