@@ -151,6 +151,9 @@ class Consolidated:
     """(path, sha256) of every input file of the run."""
     health_by_partner: pd.DataFrame | None = None
     """Columns behaviour, partner, score: each partner's own health check."""
+    notices: list[str] = field(default_factory=list)
+    """Short lines the Dashboard shows under the partners, e.g. a proposed restatement of a
+    closed month awaiting a decision (:mod:`rmp_workbook.published`)."""
     plan_changes: pd.DataFrame | None = None
     """Columns period, seen_at, seen_by, change, item, before, after: how the plan (the
     relationship config) changed, version to version (:mod:`rmp_workbook.plan`)."""
@@ -160,9 +163,6 @@ class Consolidated:
     """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
     former_partners: dict[str, str] = field(default_factory=dict)
     """Partners who have left the relationship by this period -> the day they left (ISO)."""
-    notices: list[str] = field(default_factory=list)
-    """Short lines the Dashboard shows under the partners, e.g. a proposed restatement of a
-    closed month awaiting a decision (:mod:`rmp_workbook.published`)."""
 
 
 @dataclass(frozen=True, slots=True)

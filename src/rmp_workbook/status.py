@@ -206,6 +206,9 @@ def status(
     report = StatusReport(rel_id, period, config.due_date(period) if config else None)
 
     subs = ledger.submissions_frame(rel_id)
+    # A file that came after the month was closed (rmp close) is a proposed restatement,
+    # not the month's return: the month's returns are the published ones.
+    subs = subs[~subs["status"].isin(("proposed", "rejected"))] if len(subs) else subs
     if config is not None and config.partners:
         expected = [p.name for p in config.members(period)]
     else:
@@ -218,8 +221,6 @@ def status(
     of_period = subs[subs["period"].astype(str) == period] if len(subs) else subs
     files_by_id = {int(r["submission_id"]): str(r["file"]) for _, r in of_period.iterrows()}
     for _, r in of_period.iterrows():
-        if str(r["status"]) in ("proposed", "rejected"):
-            continue  # came after the month was closed: a restatement, not the month's return
         partner = str(r["partner"])
         ps = by_partner.get(partner)
         if ps is None:  # in the ledger from before the config said otherwise
