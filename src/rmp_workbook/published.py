@@ -116,7 +116,7 @@ def apply_published(led: Ledger, c: Consolidated, *, own: bool = True) -> None:
             keep = frame[~frame["period"].astype(str).isin(pubs)] if len(frame) else frame
             rows = [r for p in pubs.values() for r in p.figures.get(name, [])]
             extra = pd.DataFrame.from_records(rows, columns=list(frame.columns))
-            merged = pd.concat([keep, extra], ignore_index=True) if len(extra) else keep
+            merged = pd.concat([keep, extra], ignore_index=True) if len(extra) else keep.copy()
             for col in frame.columns:
                 if str(frame[col].dtype) != "object":
                     merged[col] = merged[col].astype(frame[col].dtype)
