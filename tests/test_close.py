@@ -425,3 +425,24 @@ def test_a_closed_months_gaps_stay_as_issued_when_the_config_changes(tmp_path: P
         "--ledger", str(rel.ledger),
     )  # fmt: skip
     assert again.exit_code == 1 and "differ from the published ones" in again.output
+
+
+def test_a_late_file_that_changes_no_figure_is_still_proposed(tmp_path: Path) -> None:
+    rel = Relationship(tmp_path / "rel")
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    assert _rmp("close", "--period", "2026-01", "--ledger", str(rel.ledger)).exit_code == 0
+    rel.returned("2026-01", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 96, "Comment": "Checked"}]})
+    (proposal,) = rel.merge("2026-01").recorded.proposals  # type: ignore[union-attr]
+    assert proposal.changes == [] and proposal.summary() == "no KPI or SLA figure changes"
+    _month(rel, "2026-02", 97)
+    feb = rel.merge("2026-02")
+    assert feb.output is not None
+    (row,) = _rows(feb.output, "Restatements")
+    assert (row["Item"], row["Status"], row["Previous"]) == (
+        "(no KPI or SLA figure changes)",
+        "proposed",
+        None,
+    )
+    listed = _rmp("restatement", "list", "--ledger", str(rel.ledger)).output
+    assert f"{proposal.id}  2026-01  proposed  Northwind Ltd" in listed

@@ -316,7 +316,7 @@ class ProposalList:
                     decided += f" ({p.reason})"
             lines.append(
                 f"{p.id:>4}  {p.period}  {p.status}{decided}  {p.partner}: {p.file} "
-                f"(received after the close on {p.proposed_at:%Y-%m-%d}) — {p.summary(5)}"
+                f"(recorded after the close on {p.proposed_at:%Y-%m-%d}) — {p.summary(5)}"
             )
         return "\n".join(lines)
 
