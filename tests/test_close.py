@@ -125,6 +125,7 @@ def test_close_then_a_late_file_is_proposed_listed_next_month_accepted_or_reject
         {"sheet": "kpis", "item": "K01", "column": "actual", "previous": 96.0, "proposed": 91.0}
     ]
     assert late.summary()["proposed_restatements"] == 1
+    assert late.summary()["published_version"] == 1
     # January rebuilt by that merge is the one that was issued.
     assert late.output is not None
     assert _k01(late.output)["Actual"] == 96
@@ -174,6 +175,7 @@ def test_close_then_a_late_file_is_proposed_listed_next_month_accepted_or_reject
         f"{late_co.name} is for 2026-01, which is closed: not merged, recorded as proposed "
         "restatement 2 (K01 Actual 96 → 80)"
     ) in merged.output
+    assert "2026-01 is closed: it shows published version 1" in merged.output
     rejected = _rmp(
         "restatement", "reject", "2", "--ledger", ledger, "--reason", "Not agreed with Northwind"
     )

@@ -76,6 +76,8 @@ class MergeResult:
     consolidated: Consolidated | None = None
     output: Path | None = None
     feedback: list[Path] = field(default_factory=list)
+    published_version: int | None = None
+    """The period is closed (``rmp close``): the version of it the workbook shows."""
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall seconds of each phase: ``read_validate_record`` (reading, validating and
     recording every workbook, overlapped), ``reconcile`` (the view from the ledger, with
@@ -167,6 +169,7 @@ class MergeResult:
             "gaps": 0 if c is None else len(c.gaps),
             "red_gaps": 0 if c is None else sum(g.severity == "Red" for g in c.gaps),
             "output": None if self.output is None else str(self.output),
+            "published_version": self.published_version,
             "feedback": [str(p) for p in self.feedback],
             "exit_code": self.exit_code,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
@@ -376,6 +379,9 @@ def merge(
             published=not unpublished,
         )
         result.seconds["reconcile"] = time.perf_counter() - started
+        issued = led.publications(rel_id, result.period)
+        if issued and not unpublished:
+            result.published_version = issued[-1].version
     finally:
         if own_ledger:
             led.close()

@@ -77,7 +77,12 @@ def format_result(result: Any) -> str:
         )
     if result.output is not None:
         took = sum(result.seconds.values())
-        lines.append(_style(f"Wrote {result.output} (merged in {took:.1f} s)", fg="green"))
+        closed = (
+            f"; {result.period} is closed: it shows published version {result.published_version}"
+            if result.published_version
+            else ""
+        )
+        lines.append(_style(f"Wrote {result.output} (merged in {took:.1f} s{closed})", fg="green"))
     else:
         lines.append(_style("No consolidated workbook: nothing could be merged.", fg="red"))
     for path in result.feedback:
