@@ -571,11 +571,8 @@ def consolidated_view(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
         as_of=as_of or today,
-        former_partners={
-            p.name: p.left.isoformat()
-            for p in (config.partners if config else [])
-            if p.left is not None and not p.member_in(period)
-        },
+        former_partners=config.former(period) if config else None,
+        plan_owners=config.plan_owners() if config else None,
     )
     if config is not None and config.kpis:
         c.data_quality = _with_rows(

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rmp_workbook.plain import item_key
 from rmp_workbook.rag import (  # noqa: F401  (the outputs read the statuses through summary)
     AMBER,
     GREEN,
@@ -24,7 +25,7 @@ from rmp_workbook.rag import (  # noqa: F401  (the outputs read the statuses thr
     kpi_rag,
     sla_rag,
 )
-from rmp_workbook.schema import BEHAVIOURS, STAGES
+from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
 from rmp_workbook.wording import plural
 
 if TYPE_CHECKING:
@@ -247,6 +248,11 @@ def _tile(
     )
 
 
+def _retired(c: Consolidated, sheet_key: str) -> set[tuple[str, ...]]:
+    """The keys of the items of a sheet retired from the view (a partner has left)."""
+    return {r.key for r in c.retired if r.sheet == sheet_key}
+
+
 def kpi_tiles(c: Consolidated) -> list[Tile]:
     """One tile per KPI in the history, in KPI ID order."""
     hist = c.kpi_history
@@ -255,7 +261,10 @@ def kpi_tiles(c: Consolidated) -> list[Tile]:
     all_periods = periods(c)
     hist = hist[hist["period"].astype(str) <= c.period]
     tiles = []
+    retired = _retired(c, "kpis")
     for kid, group in hist.groupby("kpi_id", sort=True):
+        if item_key(SCHEMA["kpis"], {"kpi_id": kid}) in retired:
+            continue  # owned or reported only by a partner who has left: a gap says so
         name = text(group["kpi"].dropna().iloc[-1]) if group["kpi"].notna().any() else ""
         recon = _reconciled(c.tables.get("kpis"), {"kpi_id": str(kid)})
         tiles.append(_tile("KPI", str(kid), name, group, recon, all_periods, list(c.partners)))
@@ -270,7 +279,10 @@ def sla_tiles(c: Consolidated) -> list[Tile]:
     all_periods = periods(c)
     hist = hist[hist["period"].astype(str) <= c.period]
     tiles = []
+    retired = _retired(c, "sla")
     for (service, measure), group in hist.groupby(["service", "measure"], sort=False):
+        if item_key(SCHEMA["sla"], {"service": service, "measure": measure}) in retired:
+            continue
         recon = _reconciled(c.tables.get("sla"), {"service": service, "measure": measure})
         tile = _tile(
             "SLA",
