@@ -578,6 +578,9 @@ def consolidated_view(
         c.data_quality = _with_rows(
             c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)
         )
+    if config is not None and config.due is not None:
+        months = {str(p) for p in upto["period"].astype(str)} | {period}
+        c.due_dates = {m: d for m in sorted(months) if (d := config.due_date(m)) is not None}
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))

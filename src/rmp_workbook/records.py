@@ -180,9 +180,16 @@ class Consolidated:
     """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
     former_partners: dict[str, str] = field(default_factory=dict)
     """Partners who have left the relationship by this period -> the day they left (ISO)."""
+    due_dates: dict[str, dt.date] = field(default_factory=dict)
+    """Period -> the day its workbooks were due back (the config's ``due``; empty without)."""
     retired: list[Retired] = field(default_factory=list)
     """Open items of the former partners, left out of ``tables``, the tiles and the heat
     map: the ``partner-left-open-items`` gap lists them (their history stays)."""
+
+    @property
+    def due(self) -> dt.date | None:
+        """The day this period's workbooks were due back, or None (no ``due`` in the config)."""
+        return self.due_dates.get(self.period)
 
 
 @dataclass(frozen=True, slots=True)
