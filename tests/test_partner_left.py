@@ -192,3 +192,29 @@ def test_reassigned_items_come_back(tmp_path: Path) -> None:
     assert value == "A03 Hand over the depot keys"
     out = rel.root / "consolidated-2026-04.xlsx"
     assert any("Defects" in t for t in _texts(out, "Dashboard"))
+
+
+def test_an_owner_naming_a_current_partner_is_not_retired() -> None:
+    """A current partner whose name contains a former one's keeps its items; the former
+    partner's own open risk is retired, its closed one simply leaves the view."""
+    from frames import combine, risk, submission
+
+    from rmp_workbook.reconcile import consolidate
+
+    rail, old = "Contoso Rail plc", "Contoso"
+    frames = combine(
+        submission(old, "2026-02", risks=[risk(risk_id="R09", owner=old, status="Open"),
+                                          risk(risk_id="R10", owner=old, status="Closed")]),
+        submission(rail, "2026-04", risks=[risk(risk_id="R01", owner=rail, status="Open"),
+                                           risk(risk_id="R02", owner=old, status="Open")]),
+    )  # fmt: skip
+    c = consolidate(
+        frames, relationship_id="X", relationship_name="X", period="2026-04",
+        expected_partners=[rail], former_partners={old: "2026-03-01"},
+    )  # fmt: skip
+    assert list(c.tables["risks"]["risk_id"]) == ["R01"]
+    assert sorted((r.key, r.partner, r.why) for r in c.retired) == [
+        (("r02",), old, "owner"),
+        (("r09",), old, "reported"),
+    ]
+    assert [g.partners for g in c.gaps if g.rule == "partner-left-open-items"] == [old]

@@ -185,7 +185,8 @@ class PartnerNames:
         The owner names a partner when, ignoring case and spacing, one contains
         the other (``Northwind`` names ``Northwind Ltd``; so does
         ``Northwind Ltd (operations)``). Owners shorter than three characters
-        name nobody; when several partners match, the longest name wins.
+        name nobody; when several partners match, the one named exactly wins, else
+        the longest name.
         """
         text = norm_text(owner) if clean(owner) is not None else ""
         if len(text) < 3:
@@ -193,7 +194,8 @@ class PartnerNames:
         hits = [p for p in among if norm_text(p) and (text in norm_text(p) or norm_text(p) in text)]
         if not hits:
             return None
-        hits.sort(key=lambda p: len(p), reverse=True)
+        # The partner named exactly wins (``Contoso`` beside ``Contoso Rail plc``).
+        hits.sort(key=lambda p: (norm_text(p) == text, len(p)), reverse=True)
         return hits[0]
 
 
@@ -860,8 +862,13 @@ class _Leavers:
         return self.names.get(partner.casefold())
 
     def owner(self, value: Any) -> str | None:
-        """The partner who has left that an Owner cell names, or None."""
-        return self.partners.named_by(value, self.names.values())
+        """The partner who has left that an Owner cell names, or None.
+
+        Every partner is a candidate, so an owner naming a current partner whose name
+        contains a former one's (``Contoso Rail plc`` and ``Contoso``) is the current one.
+        """
+        hit = self.partners.named_by(value, [*self.partners.order, *self.names.values()])
+        return self.has_left(hit) if hit else None
 
     def split(self, rows: list[_Row]) -> tuple[list[_Row], list[_Row]]:
         """(rows of current partners, rows of partners who have left)."""
