@@ -218,3 +218,19 @@ def test_an_owner_naming_a_current_partner_is_not_retired() -> None:
         (("r09",), old, "reported"),
     ]
     assert [g.partners for g in c.gaps if g.rule == "partner-left-open-items"] == [old]
+
+
+def test_a_view_rebuilt_without_the_config_retires_the_same(tmp_path: Path) -> None:
+    """rmp report without --config: the plan the ledger stored says who had left."""
+    from rmp_workbook.ledger import Ledger
+    from rmp_workbook.merge import consolidated_view
+
+    rel, _march, april = _run(tmp_path)
+    with Ledger(rel.ledger, create=False) as led:
+        again = consolidated_view(led, "NW-CT", "2026-04")
+        march = consolidated_view(led, "NW-CT", "2026-03")
+    assert again.former_partners == {FAB: "2026-03-20"}
+    assert FAB not in again.expected_partners
+    assert sorted(r.item for r in again.retired) == sorted(r.item for r in april.retired)
+    assert again.due == dt.date(2026, 5, 10)
+    assert "R07" in _ids(march, "risks", "risk_id") and not march.retired

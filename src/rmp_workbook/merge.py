@@ -537,9 +537,14 @@ def consolidated_view(
 
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
+
+    Without ``config``, the last config the ledger stored for a run up to ``period`` says
+    who had left and when workbooks were due, so ``rmp report`` without ``--config``
+    retires the same items and shows the same states as the merge did.
     """
     from rmp_workbook.plan import plan_changes_frame
     from rmp_workbook.reconcile import consolidate
+    from rmp_workbook.values import norm
 
     known = led.submissions_frame(relationship_id)
     if known.empty:
@@ -548,6 +553,8 @@ def consolidated_view(
     upto = known[known["period"].astype(str) <= period]
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
+    plan = config or _stored_plan(led, relationship_id, period)
+    former = plan.former(period) if plan is not None else {}
     if config and config.partners:
         # Partners who joined later or left earlier are not expected for this month.
         expected = [p.name for p in config.members(period)]
@@ -555,6 +562,8 @@ def consolidated_view(
         listed = str(rel["partners"].iloc[0] or "") if len(rel) else ""
         expected = [p.strip() for p in listed.split(",") if p.strip()]
         expected = expected or sorted(set(known["partner"].astype(str)))
+        gone = {norm(p) for p in former}
+        expected = [p for p in expected if norm(p) not in gone]
     name = config.name if config else ""
     if not name and len(rel):
         name = str(rel["name"].iloc[0] or "")
@@ -571,22 +580,37 @@ def consolidated_view(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
         as_of=as_of or today,
-        former_partners=config.former(period) if config else None,
-        plan_owners=config.plan_owners() if config else None,
+        former_partners=former,
+        plan_owners=plan.plan_owners() if plan is not None else None,
     )
     if config is not None and config.kpis:
         c.data_quality = _with_rows(
             c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)
         )
-    if config is not None and config.due is not None:
+    if plan is not None and plan.due is not None:
         months = {str(p) for p in upto["period"].astype(str)} | {period}
-        c.due_dates = {m: d for m in sorted(months) if (d := config.due_date(m)) is not None}
+        c.due_dates = {m: d for m in sorted(months) if (d := plan.due_date(m)) is not None}
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))
     if report is not None:
         c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
     return c
+
+
+def _stored_plan(led: Ledger, relationship_id: str, period: str) -> RelationshipConfig | None:
+    """The last config the ledger stored for a run up to ``period``, or None."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    from rmp_workbook.config import RelationshipConfig
+
+    versions = led.config_versions(relationship_id, period)
+    if not versions:
+        return None
+    try:
+        return RelationshipConfig.model_validate(dict(versions[-1].config))
+    except PydanticValidationError:
+        return None  # stored by another version of rmp: the view goes without it
 
 
 def _kpis_not_agreed(
