@@ -542,7 +542,7 @@ def consolidated_view(
     who had left and when workbooks were due, so ``rmp report`` without ``--config``
     retires the same items and shows the same states as the merge did.
     """
-    from rmp_workbook.plan import plan_changes_frame
+    from rmp_workbook.plan import latest_config, plan_changes_frame
     from rmp_workbook.reconcile import consolidate
     from rmp_workbook.values import norm
 
@@ -553,7 +553,7 @@ def consolidated_view(
     upto = known[known["period"].astype(str) <= period]
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
-    plan = config or _stored_plan(led, relationship_id, period)
+    plan = config or latest_config(led.config_versions(relationship_id, period))
     former = plan.former(period) if plan is not None else {}
     if config and config.partners:
         # Partners who joined later or left earlier are not expected for this month.
@@ -596,21 +596,6 @@ def consolidated_view(
     if report is not None:
         c.inputs = [(r.path, r.submission.sha256 if r.submission else "") for r in report.checked]
     return c
-
-
-def _stored_plan(led: Ledger, relationship_id: str, period: str) -> RelationshipConfig | None:
-    """The last config the ledger stored for a run up to ``period``, or None."""
-    from pydantic import ValidationError as PydanticValidationError
-
-    from rmp_workbook.config import RelationshipConfig
-
-    versions = led.config_versions(relationship_id, period)
-    if not versions:
-        return None
-    try:
-        return RelationshipConfig.model_validate(dict(versions[-1].config))
-    except PydanticValidationError:
-        return None  # stored by another version of rmp: the view goes without it
 
 
 def _kpis_not_agreed(
