@@ -117,10 +117,12 @@ def type_into(
 class Relationship:
     """One relationship's folder: its config, ledger, templates and returned workbooks."""
 
-    def __init__(self, root: Path, config_text: str = CONFIG) -> None:
+    def __init__(self, root: Path, config_text: str = CONFIG, ledger: str | None = None) -> None:
+        """``ledger``: a database URL (PostgreSQL) instead of the folder's SQLite file."""
         self.root = root
         self.config_path = root / "rmp.toml"
-        self.ledger = root / "rmp-ledger.sqlite"
+        self.ledger: Path | str = ledger or root / "rmp-ledger.sqlite"
+        self._merged = False
         root.mkdir(parents=True, exist_ok=True)
         self._templates: dict[str, dict[str, Path]] = {}
         self.set_config(config_text)
@@ -144,7 +146,7 @@ class Relationship:
 
         folder = self.root / "templates" / period
         args = ["template", "--config", str(self.config_path), "--all", "--period", period]
-        if self.ledger.exists():
+        if self._merged or (isinstance(self.ledger, Path) and self.ledger.exists()):
             args += ["--ledger", str(self.ledger)]
         result = CliRunner().invoke(cli, [*args, "-o", str(folder)])
         assert result.exit_code == 0, result.output
@@ -176,6 +178,7 @@ class Relationship:
     ) -> MergeResult:
         """``rmp merge`` of the period's returned workbooks, with the config."""
         out = output or self.root / f"consolidated-{period}.xlsx"
+        self._merged = True
         return merge(
             [self.root / "returned" / period],
             ledger=self.ledger,

@@ -198,9 +198,9 @@ def test_dashboard_tiles_show_each_kpi_and_sla(wb_values):
 
 def test_dashboard_shows_submissions_stages_health_gaps(wb_values, consolidated):
     rows = dashboard_rows(wb_values)
-    assert rows["Tailspin Logistics"][2] == "Not received"
+    assert rows["Tailspin Logistics"][2] == "Missing"
     for partner in PARTNERS:
-        assert rows[partner][2].lower().startswith("accepted")
+        assert rows[partner][2].lower().startswith("received")
     for stage in STAGES:
         assert stage in rows
     assert rows["Working together"][4] == pytest.approx(0.6)
@@ -424,7 +424,7 @@ def test_an_empty_relationship_still_writes(tmp_path):
     wb = load(path, data_only=True)
     assert wb.sheetnames[0] == DASHBOARD
     values = [c.value for row in wb[DASHBOARD].iter_rows() for c in row]
-    assert "Not received" in values
+    assert "Missing" in values
     assert "No gaps found this period." in values
 
 
@@ -597,7 +597,7 @@ def test_a_real_consolidation_writes_and_reads_back(tmp_path):
     assert rows["K01 On-time delivery"][3] == pytest.approx(95.0)  # the owner's figure
     assert rows["K01 On-time delivery"][7] == "Green"
     assert rows["Help desk: First response (hours)"][7] == "Red"  # 5 hours, at most 4
-    assert rows["Fabrikam Co-op"][2] == "Not received"
+    assert rows["Fabrikam Co-op"][2] == "Missing"
     texts = [v for row in wb[DASHBOARD].iter_rows() for v in (c.value for c in row)]
     assert "=Great partner" in " ".join(t for t in texts if isinstance(t, str))
     assert not any("Keep this private" in t for t in texts if isinstance(t, str))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import shlex
 import warnings
@@ -16,8 +18,20 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     proc = run_rmp("demo", str(folder), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for step in ("template", "fill", "validate", "merge", "report", "next month"):
+    for step in ("template", "fill", "validate", "merge", "status", "report", "next month"):
         assert step in proc.stderr
+    # A partner is late: its workbook was missing on the due day, a reminder draft went out,
+    # and rmp status, the Dashboard and the Submissions sheet call it late.
+    assert "Late: Fabrikam Logistics (due 2026-12-07, came 2026-12-11)" in proc.stdout
+    reminder = folder / "outbox" / "fabrikam-logistics-2026-11-reminders.eml"
+    assert f"Reminder e-mail draft, the day after the due day: demo/outbox/{reminder.name}" in (
+        proc.stdout
+    )
+    with reminder.open("rb") as fh:
+        msg = email.message_from_binary_file(fh, policy=email.policy.default)
+    assert msg["To"] == "Liam O'Connor <liam.oconnor@fabrikam.example>"
+    assert "It was due on Monday 7 December 2026" in msg.get_body().get_content()
+    assert len(proc.stdout.splitlines()) <= 16, "the demo's output stays short"
     assert "Consolidated workbook: demo/consolidated-2026-11.xlsx" in proc.stdout
 
     assert sorted(p.name for p in (folder / "2026-11").iterdir()) == [
@@ -48,6 +62,9 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
         warnings.simplefilter("ignore", UserWarning)  # openpyxl: sparkline extensions
         wb = openpyxl.load_workbook(folder / "consolidated-2026-11.xlsx")
     assert wb.sheetnames[0] == "Dashboard"
+    dash = [[c.value for c in row] for row in wb["Dashboard"].iter_rows(max_row=12)]
+    assert "due 2026-12-07  ·  3 of 3 partners submitted (1 late)" in dash[1][1]
+    assert [r[2] for r in dash if r[1] == "Fabrikam Logistics"] == ["Late"]
     assert wb["Discrepancies"].max_row > 1 and wb["Gaps"].max_row > 1
     quality = [tuple(c.value for c in row[:3]) for row in wb["Data quality"].iter_rows()]
     september = "contoso-engineering-plc_2026-09.xlsx"

@@ -62,10 +62,15 @@ def test_runnable_examples_exit_as_the_page_says(page: Path, tmp_path: Path) -> 
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
     prelude = f'rmp() {{ {shlex.quote(sys.executable)} -m rmp_workbook "$@"; }}\n'
+    cwd = tmp_path
     for command, expected in commands:
+        if command.split()[0] == "cd":  # the page moves into a folder for the lines after it
+            cwd = (cwd / shlex.split(command)[1]).resolve()
+            assert cwd.is_dir() and tmp_path in (cwd, *cwd.parents), command
+            continue
         proc = subprocess.run(
             ["bash", "-c", prelude + command],
-            cwd=tmp_path,
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -74,17 +79,25 @@ def test_runnable_examples_exit_as_the_page_says(page: Path, tmp_path: Path) -> 
         assert proc.returncode == expected, (command, proc.stdout[-2000:], proc.stderr[-2000:])
         assert "Traceback" not in proc.stderr, command
     if page.stem.endswith("manager"):
-        # What the page says the commands leave behind.
-        assert (tmp_path / "northwind-contoso" / "rmp.toml").exists()
-        assert len(list((tmp_path / "northwind-contoso" / "2026-11").glob("*.xlsx"))) == 3
-        assert (tmp_path / "consolidated-2026-11.xlsx").exists()
-        assert [p.name for p in (tmp_path / "feedback").iterdir()] == [
+        # What the page says the commands leave behind, in one folder layout per relationship.
+        own = tmp_path / "northwind-contoso"
+        assert (own / "rmp.toml").exists()
+        assert len(list((own / "2026-11").glob("*.xlsx"))) == 3
+        assert len(list((own / "outbox").glob("*-2026-11-templates.eml"))) == 3
+        practice = tmp_path / "practice"
+        assert (practice / "consolidated-2026-11.xlsx").exists()
+        assert [p.name for p in (practice / "feedback").iterdir()] == [
             "contoso-engineering-plc_2026-09.feedback.xlsx"
         ]
-        assert (tmp_path / "report" / "summary.pdf").exists()
-        assert len(list((tmp_path / "2026-12").glob("*-2026-12.xlsx"))) == 3
+        assert sorted(p.name for p in (practice / "outbox").iterdir()) == [
+            "contoso-engineering-plc-2026-09-feedback.eml",
+            "fabrikam-logistics-2026-11-reminders.eml",
+        ]
+        assert (practice / "report" / "summary.pdf").exists()
+        assert (practice / "report" / "audit.pdf").exists()
+        assert len(list((practice / "2026-12").glob("*-2026-12.xlsx"))) == 3
         for name in ("problems.json", "merge.json", "history.json"):
-            assert (tmp_path / name).stat().st_size > 100, name
+            assert (practice / name).stat().st_size > 100, name
 
 
 def _pages() -> list[Path]:

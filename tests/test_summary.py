@@ -102,7 +102,7 @@ def test_headline_counts_measures_risks_and_partners():
 def test_submission_status_names_the_missing_partner():
     rows = summary.submission_status(make_consolidated())
     assert [r[0] for r in rows] == [*PARTNERS, "Tailspin Logistics"]
-    assert rows[-1][1] == "Not received"
+    assert rows[-1][1] == "Missing"
 
 
 def test_health_has_a_series_per_partner_and_the_joint_view():
@@ -134,7 +134,7 @@ def test_submission_status_reads_the_ledgers_words():
     c.submissions = pd.concat([subs, newer], ignore_index=True)
     rows = {r[0]: r for r in summary.submission_status(c)}
     assert rows[PARTNERS[0]][1] == "Received"
-    assert rows[PARTNERS[1]][1] == "Received (2 errors, 1 warning)"
+    assert rows[PARTNERS[1]][1] == "Invalid (2 errors)"  # the state rmp status gives
     assert rows[PARTNERS[2]][1:3] == ("Received", "fabrikam-v2.xlsx")
 
 

@@ -283,6 +283,30 @@ class RelationshipConfig(_Strict):
         key = norm(name)
         return next((p for p in self.partners if norm(p.name) == key), None)
 
+    def former(self, period: str) -> dict[str, str]:
+        """Partners who have left by ``period`` (no longer members) -> the day they left."""
+        return {
+            p.name: p.left.isoformat()
+            for p in self.partners
+            if p.left is not None and not p.member_in(period)
+        }
+
+    def plan_owners(self) -> dict[tuple[str, ...], str]:
+        """(sheet key, *item key) -> the owner the config names, for KPIs and SLA lines:
+        a change here reassigns an item a partner who has left owned."""
+        from rmp_workbook.plain import item_key
+        from rmp_workbook.schema import SCHEMA
+
+        owners: dict[tuple[str, ...], str] = {}
+        for k in self.kpis:
+            if k.owner:
+                owners[("kpis", *item_key(SCHEMA["kpis"], {"kpi_id": k.id}))] = k.owner
+        for s in self.sla:
+            if s.owner:
+                item = {"service": s.service, "measure": s.measure}
+                owners[("sla", *item_key(SCHEMA["sla"], item))] = s.owner
+        return owners
+
     def members(self, period: str) -> list[PartnerConfig]:
         """The partners expected to report for ``period``, in config order."""
         return [p for p in self.partners if p.member_in(period)]

@@ -257,13 +257,21 @@ def _submission_missing(c: Consolidated, t: Thresholds, today: dt.date) -> Itera
 
 
 # What a partner who has left may still own, and the Status values that close it.
-_OWNED_OPEN = (
-    ("kpis", ()),
-    ("sla", ()),
-    ("risks", ("closed",)),
-    ("bottlenecks", ("resolved",)),
-    ("actions", ("done",)),
-)
+OWNED_OPEN: dict[str, tuple[str, ...]] = {
+    "kpis": (),
+    "sla": (),
+    "risks": ("closed",),
+    "bottlenecks": ("resolved",),
+    "actions": ("done",),
+}
+"""Sheets whose open items a partner who has left leaves behind (``partner-left-open-items``),
+with the Status values that close an item (a KPI or SLA line is always open)."""
+
+
+def is_open_item(sheet_key: str, row: dict[str, Any]) -> bool:
+    """Whether a reconciled row of an :data:`OWNED_OPEN` sheet is still open."""
+    closed = OWNED_OPEN.get(sheet_key)
+    return closed is not None and (not closed or _open(row.get("status"), closed))
 
 
 @rule(
@@ -273,31 +281,25 @@ _OWNED_OPEN = (
     "Amber",
 )
 def _partner_left_open_items(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
-    if not c.former_partners:
-        return
-    former = {norm_text(p): p for p in c.former_partners}
+    # The items were taken out of the current view by reconciliation (``c.retired``).
     owned: dict[str, list[str]] = {}
-    for key, closed in _OWNED_OPEN:
-        for row in _records(c.tables.get(key)):
-            who = former.get(norm_text(row.get("owner") or ""))
-            if who is None or (closed and not _open(row.get("status"), closed)):
-                continue
-            label = _label(key, row)
-            if label not in owned.setdefault(who, []):
-                owned[who].append(label)
+    for item in c.retired:
+        if item.item not in owned.setdefault(item.partner, []):
+            owned[item.partner].append(item.item)
     for partner, items in owned.items():
-        left = c.former_partners[partner]
+        left = c.former_partners.get(partner, "")
         yield Gap(
             area="Submissions",
-            item=f"{partner} left on {left}",
+            item=f"{partner} left on {left}" if left else f"{partner} has left",
             partners=partner,
             value=", ".join(items),
             target="every open item owned by a current partner",
             severity=AMBER,
-            since=left,
+            since=left or c.period,
             next_step=(
                 f"Agree who takes over {', '.join(items)} and name them as owner (in the "
-                "config for KPIs and SLA lines, on the sheet for risks, bottlenecks and actions)."
+                "config for KPIs and SLA lines, on the sheet for risks, bottlenecks and "
+                "actions). Until then these items are left out of this month's figures."
             ),
         )
 

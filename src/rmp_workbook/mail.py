@@ -247,11 +247,15 @@ def missing_partners(
 ) -> list[PartnerConfig]:
     """The config's partners for ``period`` of whom the ledger holds no workbook for it."""
     from rmp_workbook.ledger import Ledger
+    from rmp_workbook.status import MISSING, ledger_states
 
     with Ledger(ledger, create=False) as led:
         frame = led.submissions_frame(config.id, period)
-    received = {_key(p) for p in frame["partner"]}
-    return [p for p in config.members(period) if _key(p.name) not in received]
+    members = config.members(period)
+    # The same states rmp status gives: a partner is missing when nothing of it counts.
+    states = ledger_states(frame, period, [p.name for p in members], None)
+    received = {_key(name) for name, s in states.items() if s.state != MISSING}
+    return [p for p in members if _key(p.name) not in received]
 
 
 # ---------------------------------------------------------------------------

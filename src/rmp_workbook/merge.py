@@ -564,9 +564,14 @@ def consolidated_view(
 
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
+
+    Without ``config``, the last config the ledger stored for a run up to ``period`` says
+    who had left and when workbooks were due, so ``rmp report`` without ``--config``
+    retires the same items and shows the same states as the merge did.
     """
-    from rmp_workbook.plan import plan_changes_frame
+    from rmp_workbook.plan import latest_config, plan_changes_frame
     from rmp_workbook.reconcile import consolidate
+    from rmp_workbook.values import norm
 
     known = led.submissions_frame(relationship_id)
     if known.empty:
@@ -577,6 +582,8 @@ def consolidated_view(
     upto = upto[~upto["status"].isin(("proposed", "rejected"))]
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
+    plan = config or latest_config(led.config_versions(relationship_id, period))
+    former = plan.former(period) if plan is not None else {}
     if config and config.partners:
         # Partners who joined later or left earlier are not expected for this month.
         expected = [p.name for p in config.members(period)]
@@ -584,6 +591,8 @@ def consolidated_view(
         listed = str(rel["partners"].iloc[0] or "") if len(rel) else ""
         expected = [p.strip() for p in listed.split(",") if p.strip()]
         expected = expected or sorted(set(known["partner"].astype(str)))
+        gone = {norm(p) for p in former}
+        expected = [p for p in expected if norm(p) not in gone]
     name = config.name if config else ""
     if not name and len(rel):
         name = str(rel["name"].iloc[0] or "")
@@ -600,16 +609,16 @@ def consolidated_view(
             _findings_upto(led, relationship_id, period), skipped, report or Report()
         ),
         as_of=as_of or today,
-        former_partners={
-            p.name: p.left.isoformat()
-            for p in (config.partners if config else [])
-            if p.left is not None and not p.member_in(period)
-        },
+        former_partners=former,
+        plan_owners=plan.plan_owners() if plan is not None else None,
     )
     if config is not None and config.kpis:
         c.data_quality = _with_rows(
             c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)
         )
+    if plan is not None and plan.due is not None:
+        months = {str(p) for p in upto["period"].astype(str)} | {period}
+        c.due_dates = {m: d for m in sorted(months) if (d := plan.due_date(m)) is not None}
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))

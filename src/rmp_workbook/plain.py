@@ -77,6 +77,12 @@ def percent(fraction: float) -> str:
     return f"{fraction * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
+def item_key(sheet: Sheet, values: Mapping[str, Any]) -> tuple[str, ...]:
+    """An item's identity on its sheet, whatever the period: its key cells as rows are
+    matched (a KPI: its ID; an SLA line: service and measure; a register: its ID)."""
+    return tuple(norm_key(values.get(k)) for k in sheet.keys if k != sheet.period)
+
+
 def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
     """A readable name for a row: its key values, then a describing column when there is one."""
     if sheet.key == "contacts":

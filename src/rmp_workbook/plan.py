@@ -28,6 +28,7 @@ __all__ = [
     "PlanChange",
     "diff_configs",
     "fingerprint",
+    "latest_config",
     "plan_changes",
     "plan_changes_frame",
 ]
@@ -45,6 +46,19 @@ def fingerprint(config: RelationshipConfig) -> tuple[str, str]:
     whatever their comments, key order or spacing."""
     text = json.dumps(canonical_config(config), sort_keys=True, ensure_ascii=False)
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def latest_config(versions: Sequence[ConfigVersion]) -> RelationshipConfig | None:
+    """The config of the last of ``versions`` (as ``Ledger.config_versions`` lists them),
+    or None: none, or one stored by an rmp whose config model no longer reads it."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    if not versions:
+        return None
+    try:
+        return RelationshipConfig.model_validate(dict(versions[-1].config))
+    except PydanticValidationError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,18 @@ import pandas as pd
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
 from rmp_workbook.formulas import compute_row
-from rmp_workbook.gaps import find_gaps
+from rmp_workbook.gaps import OWNED_OPEN, find_gaps, is_open_item
 from rmp_workbook.plain import (
     LABEL_COLUMNS,
     clean,
     format_value,
+    item_key,
     item_label,
     norm_key,
     norm_text,
     percent,
 )
-from rmp_workbook.records import Consolidated, SourceSubmission
+from rmp_workbook.records import Consolidated, Retired, SourceSubmission
 from rmp_workbook.schema import REMOVE, SCHEMA, SHEETS, ColType, Sheet, SheetKind
 from rmp_workbook.values import row_key
 
@@ -184,7 +185,8 @@ class PartnerNames:
         The owner names a partner when, ignoring case and spacing, one contains
         the other (``Northwind`` names ``Northwind Ltd``; so does
         ``Northwind Ltd (operations)``). Owners shorter than three characters
-        name nobody; when several partners match, the longest name wins.
+        name nobody; when several partners match, the one named exactly wins, else
+        the longest name.
         """
         text = norm_text(owner) if clean(owner) is not None else ""
         if len(text) < 3:
@@ -192,7 +194,8 @@ class PartnerNames:
         hits = [p for p in among if norm_text(p) and (text in norm_text(p) or norm_text(p) in text)]
         if not hits:
             return None
-        hits.sort(key=lambda p: len(p), reverse=True)
+        # The partner named exactly wins (``Contoso`` beside ``Contoso Rail plc``).
+        hits.sort(key=lambda p: (norm_text(p) == text, len(p)), reverse=True)
         return hits[0]
 
 
@@ -682,6 +685,7 @@ def consolidate(
     today: dt.date | None = None,
     as_of: dt.date | None = None,
     former_partners: Mapping[str, str] | None = None,
+    plan_owners: Mapping[tuple[str, ...], str] | None = None,
 ) -> Consolidated:
     """The reconciled view of a relationship for ``period``, with discrepancies and gaps.
 
@@ -693,6 +697,13 @@ def consolidate(
 
     Gaps are aged against ``as_of`` (``today`` is its older name): by default the
     period's last day, so a month rebuilt later gives the view that was issued.
+
+    ``former_partners`` (name -> day it left) are partners who have left by ``period``:
+    their rows no longer count in the view, and the open items they own or alone report
+    are retired (``Consolidated.retired``, listed by a gap) until reassigned.
+    ``plan_owners`` (:meth:`RelationshipConfig.plan_owners
+    <rmp_workbook.config.RelationshipConfig.plan_owners>`) are the owners the plan names
+    for KPIs and SLA lines: a current partner there reassigns the item.
     """
     thresholds = thresholds or Thresholds.model_validate({})
     period = as_period(period)
@@ -700,6 +711,7 @@ def consolidate(
         raise UsageError(f"period {period!r} is not a month written YYYY-MM, e.g. 2026-11")
     as_of = as_of or today or period_end(period)
     partners = PartnerNames(expected_partners)
+    leavers = _Leavers(former_partners or {}, plan_owners or {}, partners)
     source = FrameSource(frames, period) if isinstance(frames, Mapping) else frames
     listed = [s for s in source.submissions() if s.sheets and s.period <= period]
     # Partners are ranked in the order their records first appear, sheet by sheet.
@@ -731,7 +743,9 @@ def consolidate(
             ):
                 submitted.add(partners(who))
 
-    seen_partners = partners.sort(sub.partner for sub in subs.values())
+    seen_partners = partners.sort(
+        sub.partner for sub in subs.values() if not leavers.has_left(sub.partner)
+    )
     discrepancy_partners = partners.sort(
         [*seen_partners, *(partners(p) for p in expected_partners)]
     )
@@ -761,21 +775,29 @@ def consolidate(
         else:
             ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
             now = _build_rows(sheet, source, subs, ids)
+        gone: list[_Row] = []
+        if leavers:  # a partner who has left no longer speaks for the current view
+            now, gone = leavers.split(now)
         out_rows = []
-        for group in match(sheet, now, partners):
+        groups = match(sheet, now, partners)
+        for group in groups:
             row, found = _reconcile_group(
                 sheet, group, partners, thresholds.numeric_tolerance, partner_columns
             )
             if _removed(row):
                 continue  # taken off the register on purpose (the latest word is Remove)
+            if leavers and leavers.retire_owned(sheet, row):
+                continue
             out_rows.append(row)
             all_discrepancies.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
         tables[sheet.key] = _frame(
             out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
         )
+        if gone:
+            leavers.retire_unreported(sheet, gone, {g.key for g in groups})
         if sheet.key == "health":
             health_rows = now
-        del now, out_rows
+        del now, out_rows, gone
 
     rank = partners.rank
     behaviour, score = (_at(SCHEMA["health"])[k] for k in ("behaviour", "score"))
@@ -810,9 +832,111 @@ def consolidate(
         thresholds=thresholds,
         as_of=as_of,
         former_partners=dict(former_partners or {}),
+        retired=leavers.retired,
     )
+    if leavers:
+        leavers.retire_history(result)
     result.gaps = find_gaps(result, thresholds, as_of)
     return result
+
+
+class _Leavers:
+    """Partners who have left by the period, and the open items they leave behind."""
+
+    def __init__(
+        self,
+        former: Mapping[str, str],
+        plan_owners: Mapping[tuple[str, ...], str],
+        partners: PartnerNames,
+    ) -> None:
+        self.names = {" ".join(str(p).split()).casefold(): str(p) for p in former}
+        self.plan_owners = plan_owners
+        self.partners = partners
+        self.retired: list[Retired] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def has_left(self, partner: str) -> str | None:
+        """The spelling the config gives a partner who has left, or None."""
+        return self.names.get(partner.casefold())
+
+    def owner(self, value: Any) -> str | None:
+        """The partner who has left that an Owner cell names, or None.
+
+        Every partner is a candidate, so an owner naming a current partner whose name
+        contains a former one's (``Contoso Rail plc`` and ``Contoso``) is the current one.
+        """
+        hit = self.partners.named_by(value, [*self.partners.order, *self.names.values()])
+        return self.has_left(hit) if hit else None
+
+    def split(self, rows: list[_Row]) -> tuple[list[_Row], list[_Row]]:
+        """(rows of current partners, rows of partners who have left)."""
+        keep: list[_Row] = []
+        gone: list[_Row] = []
+        for r in rows:
+            (gone if self.has_left(r.partner) else keep).append(r)
+        return keep, gone
+
+    def _retire(self, sheet: Sheet, row: Mapping[str, Any], partner: str, why: str) -> None:
+        self.retired.append(
+            Retired(sheet.key, item_label(sheet, row), partner, why, item_key(sheet, row))
+        )
+
+    def retire_owned(self, sheet: Sheet, row: dict[str, Any]) -> bool:
+        """Retire a reconciled open item whose owner has left; True when it was."""
+        if sheet.key not in OWNED_OPEN or not is_open_item(sheet.key, row):
+            return False
+        who = self.owner(row.get(sheet.owner or "owner"))
+        if who is None:
+            return False
+        planned = self.plan_owners.get((sheet.key, *item_key(sheet, row)))
+        if planned and self.owner(planned) is None:
+            return False  # the config names a current owner: reassigned
+        self._retire(sheet, row, who, "owner")
+        return True
+
+    def retire_unreported(self, sheet: Sheet, gone: list[_Row], current: set[Any]) -> None:
+        """Retire the open items only partners who have left still report."""
+        if sheet.key not in OWNED_OPEN:
+            return
+        for group in match(sheet, gone, self.partners):
+            if group.key in current:
+                continue  # a current partner reports it: it stays, by their word
+            row, _ = _reconcile_group(sheet, group, self.partners, 0.0, False)
+            if _removed(row) or not is_open_item(sheet.key, row):
+                continue
+            who = self.owner(row.get(sheet.owner or "owner")) or str(row.get("source"))
+            self._retire(sheet, row, self.has_left(who) or who, "reported")
+
+    def retire_history(self, c: Consolidated) -> None:
+        """Retire the KPIs and SLA lines whose history only partners who have left report
+        (no current partner gives a figure any more), and those retired by owner, so no
+        tile is drawn for them."""
+        for key, frame, cols in (
+            ("kpis", c.kpi_history, ("kpi_id",)),
+            ("sla", c.sla_history, ("service", "measure")),
+        ):
+            table = c.tables.get(key)
+            now = set()
+            if table is not None and len(table):
+                now = {item_key(SCHEMA[key], r) for r in table.to_dict("records")}
+            done = {r.key for r in self.retired if r.sheet == key}
+            if frame is None or not len(frame):
+                continue
+            for ident, group in frame.groupby(list(cols), sort=False):
+                values = ident if isinstance(ident, tuple) else (ident,)
+                item = dict(zip(cols, values, strict=True))
+                k = item_key(SCHEMA[key], item)
+                if k in now or k in done:
+                    continue
+                who = [self.has_left(str(p)) for p in group["partner"].unique()]
+                if not who or not all(who):
+                    continue
+                last = group.iloc[-1].to_dict()
+                label = item_label(SCHEMA[key], {**last, **item})
+                self.retired.append(Retired(key, label, str(who[-1]), "reported", k))
+                done.add(k)
 
 
 CARRIED_FORWARD = ("risks", "bottlenecks", "actions", "successes", "testimonials")

@@ -116,6 +116,26 @@ class Gap:
     """The gap rule's stable code, e.g. ``kpi-below-target``."""
 
 
+@dataclass(frozen=True)
+class Retired:
+    """An open item of a partner who has left, taken out of the current view.
+
+    It is listed by the ``partner-left-open-items`` gap until it is reassigned: a current
+    partner's return names a current owner (or reports the item), or the config does.
+    """
+
+    sheet: str
+    """The sheet key: ``kpis``, ``sla``, ``risks``, ``bottlenecks`` or ``actions``."""
+    item: str
+    """The item's label, e.g. ``R07 Depot lease ends`` or ``K02 Defects``."""
+    partner: str
+    """The partner who has left and to whom the item belongs."""
+    why: str
+    """``owner`` (it names the partner as owner) or ``reported`` (only it reported it)."""
+    key: tuple[str, ...] = ()
+    """The item's identity on its sheet (KPI ID; SLA service and measure; register ID)."""
+
+
 @dataclass
 class Consolidated:
     """The reconciled state of a relationship for one period: what the dashboard shows."""
@@ -163,6 +183,16 @@ class Consolidated:
     """The day gaps were aged against: the period's last day unless ``--as-of`` was given."""
     former_partners: dict[str, str] = field(default_factory=dict)
     """Partners who have left the relationship by this period -> the day they left (ISO)."""
+    due_dates: dict[str, dt.date] = field(default_factory=dict)
+    """Period -> the day its workbooks were due back (the config's ``due``; empty without)."""
+    retired: list[Retired] = field(default_factory=list)
+    """Open items of the former partners, left out of ``tables``, the tiles and the heat
+    map: the ``partner-left-open-items`` gap lists them (their history stays)."""
+
+    @property
+    def due(self) -> dt.date | None:
+        """The day this period's workbooks were due back, or None (no ``due`` in the config)."""
+        return self.due_dates.get(self.period)
 
 
 @dataclass(frozen=True, slots=True)

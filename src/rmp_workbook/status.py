@@ -13,9 +13,13 @@ a folder of returned files not merged yet:
 ``missing``
     nothing for the period.
 
-Workbooks a newer one replaced are listed with the file that replaced them. Files in
-the folder for another month (``wrong-period``) or from an organisation that is not a
-partner (``unknown-partner``) are listed apart. Nothing is written anywhere.
+Workbooks a newer one replaced are ``superseded`` (listed with the file that replaced
+them). Files for another month (``wrong period``) or from an organisation that is not a
+partner (``unknown sender``) are listed apart. Nothing is written anywhere.
+
+This module is the one home of these states: ``rmp status``, the Dashboard's partner
+block and header, and the consolidated workbook's Submissions sheet all call
+:func:`ledger_states` / :func:`file_state`, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -29,10 +33,21 @@ from typing import TYPE_CHECKING, Any
 from rmp_workbook.findings import UnknownPartner, UsageError, WrongPeriod
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import pandas as pd
+
     from rmp_workbook.config import RelationshipConfig
     from rmp_workbook.ledger import Ledger
 
 RECEIVED, LATE, INVALID, MISSING = "received", "late", "invalid", "missing"
+SUPERSEDED, WRONG_PERIOD, UNKNOWN_SENDER = "superseded", "wrong period", "unknown sender"
+STATES = (RECEIVED, LATE, INVALID, MISSING, SUPERSEDED, WRONG_PERIOD, UNKNOWN_SENDER)
+"""Every state a return can be in, as ``rmp status``, the Dashboard and the Submissions
+sheet name it."""
+
+_NOT_CURRENT = ("superseded", "rejected", "invalid", "failed")
+"""Ledger statuses of a file that no longer counts (``current`` is the one that does)."""
 
 
 @dataclass
@@ -174,6 +189,141 @@ def _state(late: bool, errors: int) -> str:
     return LATE if late else RECEIVED
 
 
+def is_late(received_on: dt.date | None, due: dt.date | None) -> bool:
+    """Received after the due day (a file received on the due day is on time)."""
+    return bool(due and received_on and received_on > due)
+
+
+def received_day(row: Mapping[str, Any]) -> dt.date | None:
+    """The day a ledger submission row was received: the file's time, else its merge."""
+    return _day(row.get("received_at")) or _day(row.get("recorded_at"))
+
+
+def _current(ledger_status: Any) -> bool:
+    text = str(ledger_status or "").strip().lower()
+    return not text.startswith(_NOT_CURRENT)
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(value) if value is not None and value == value else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def file_state(row: Mapping[str, Any], due: dt.date | None) -> str:
+    """The state of one file the ledger holds: superseded, invalid, late or received."""
+    if not _current(row.get("status")):
+        return SUPERSEDED
+    return _state(is_late(received_day(row), due), _count(row.get("errors")))
+
+
+def ledger_states(
+    subs: pd.DataFrame, period: str, expected: Sequence[str], due: dt.date | None
+) -> dict[str, PartnerStatus]:
+    """Each partner's return for ``period`` from the ledger's submissions (every expected
+    partner, then any other that sent a file), in order: expected ones first."""
+    by_partner: dict[str, PartnerStatus] = {p: PartnerStatus(p, MISSING) for p in expected}
+    if subs is None or not len(subs) or "period" not in subs:
+        return by_partner
+    of_period = subs[subs["period"].astype(str) == period]
+    records = of_period.to_dict("records")
+    files_by_id = {
+        _count(r.get("submission_id")): str(r.get("file") or "")
+        for r in records
+        if r.get("submission_id") is not None
+    }
+    for r in records:
+        partner = str(r["partner"])
+        ps = by_partner.get(partner)
+        if ps is None:  # in the ledger from before the config said otherwise
+            ps = by_partner[partner] = PartnerStatus(partner, MISSING)
+        if _current(r.get("status")):
+            ps.file, ps.merged = str(r.get("file") or ""), True
+            ps.received_on = received_day(r)
+            ps.errors, ps.warnings = _count(r.get("errors")), _count(r.get("warnings"))
+        else:
+            by = r.get("superseded_by")
+            newer = files_by_id.get(_count(by), "") if by is not None and str(by) != "<NA>" else ""
+            ps.replaced.append(Replaced(str(r.get("file") or ""), newer))
+    for ps in by_partner.values():
+        if ps.file:
+            ps.late = is_late(ps.received_on, due)
+            ps.state = _state(ps.late, ps.errors)
+    return by_partner
+
+
+def state_text(ps: PartnerStatus) -> str:
+    """A partner's state as the Dashboard shows it: ``Late``, ``Invalid (2 errors, late)``…"""
+    if ps.state == INVALID:
+        text = f"invalid ({ps.errors} error{'s' * (ps.errors != 1)}{', late' * ps.late})"
+    elif ps.state != MISSING and ps.warnings:
+        text = f"{ps.state} ({ps.warnings} warning{'s' * (ps.warnings != 1)})"
+    else:
+        text = ps.state
+    return text[:1].upper() + text[1:]
+
+
+STRAY_STATES = {WrongPeriod.code: WRONG_PERIOD, UnknownPartner.code: UNKNOWN_SENDER}
+"""Finding codes of a file a merge left out as not this month's return -> its state."""
+
+
+def stray_files(data_quality: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """(file, state, message) of each file a merge left out as another month's (``wrong
+    period``) or from an organisation that is not a partner (``unknown sender``), from the
+    view's data-quality rows."""
+    if data_quality is None or not len(data_quality) or "code" not in data_quality:
+        return []
+    out = []
+    for r in data_quality.to_dict("records"):
+        state = STRAY_STATES.get(str(r.get("code")))
+        message = str(r.get("message") or "")
+        if state and message.startswith("Not merged"):
+            out.append((str(r.get("file") or ""), state, message))
+    return out
+
+
+def submission_rows(
+    subs: pd.DataFrame | None,
+    period: str,
+    expected: Sequence[str],
+    due_dates: Mapping[str, dt.date],
+    data_quality: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The Submissions sheet: every file with its state and due day, a line per expected
+    partner with nothing for ``period`` (missing), and each file the merge left out as
+    another month's or an unknown sender's (from ``data_quality``)."""
+    import pandas as pd
+
+    frame = subs.copy() if subs is not None else pd.DataFrame()
+    if len(frame) and "period" in frame:
+        records = frame.to_dict("records")
+        frame.insert(
+            min(4, len(frame.columns)),
+            "due",
+            [due_dates.get(str(r.get("period"))) for r in records],
+        )
+        at = list(frame.columns).index("received_at") + 1 if "received_at" in frame else 0
+        frame.insert(
+            at,
+            "state",
+            [file_state(r, due_dates.get(str(r.get("period")))) for r in records],
+        )
+    extra: list[dict[str, Any]] = []
+    states = ledger_states(subs if subs is not None else frame, period, expected, None)
+    for ps in states.values():
+        if ps.state == MISSING and not ps.replaced:
+            extra.append(
+                {"partner": ps.partner, "period": period, "due": due_dates.get(period),
+                 "state": MISSING}
+            )  # fmt: skip
+    for file, state, message in stray_files(data_quality):
+        extra.append({"file": file, "state": state, "status": message})
+    if extra:
+        frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
+    return frame
+
+
 def status(
     ledger: Ledger,
     period: str,
@@ -203,6 +353,12 @@ def status(
         if len(rels) != 1:
             raise UsageError("say which relationship with --config or --relationship")
         rel_id = str(rels["relationship_id"].iloc[0])
+    if config is None:
+        # Without --config, the last config the ledger stored for the period: who was a
+        # partner then, and the due day (the states the merge's Dashboard shows).
+        from rmp_workbook.plan import latest_config
+
+        config = latest_config(ledger.config_versions(rel_id, period))
     report = StatusReport(rel_id, period, config.due_date(period) if config else None)
 
     subs = ledger.submissions_frame(rel_id)
@@ -216,23 +372,7 @@ def status(
         row = rels[rels["relationship_id"] == rel_id]
         listed = str(row["partners"].iloc[0] or "") if len(row) else ""
         expected = [p.strip() for p in listed.split(",") if p.strip()]
-    by_partner: dict[str, PartnerStatus] = {p: PartnerStatus(p, MISSING) for p in expected}
-
-    of_period = subs[subs["period"].astype(str) == period] if len(subs) else subs
-    files_by_id = {int(r["submission_id"]): str(r["file"]) for _, r in of_period.iterrows()}
-    for _, r in of_period.iterrows():
-        partner = str(r["partner"])
-        ps = by_partner.get(partner)
-        if ps is None:  # in the ledger from before the config said otherwise
-            ps = by_partner[partner] = PartnerStatus(partner, MISSING)
-        if str(r["status"]) == "current":
-            ps.file, ps.merged = str(r["file"]), True
-            ps.received_on = _day(r["received_at"]) or _day(r["recorded_at"])
-            ps.errors, ps.warnings = int(r["errors"]), int(r["warnings"])
-        else:
-            by = r["superseded_by"]
-            newer = files_by_id.get(int(by), "") if by is not None and str(by) != "<NA>" else ""
-            ps.replaced.append(Replaced(str(r["file"]), newer))
+    by_partner = ledger_states(subs, period, expected, report.due)
 
     if returned is not None:
         known = set(subs["sha256"].astype(str)) if len(subs) else set()
@@ -240,7 +380,7 @@ def status(
 
     for ps in by_partner.values():
         if ps.file:
-            ps.late = bool(report.due and ps.received_on and ps.received_on > report.due)
+            ps.late = is_late(ps.received_on, report.due)
             ps.state = _state(ps.late, ps.errors)
     report.partners = list(by_partner.values())
     return report

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rmp_workbook.plain import item_key
 from rmp_workbook.rag import (  # noqa: F401  (the outputs read the statuses through summary)
     AMBER,
     GREEN,
@@ -24,7 +25,17 @@ from rmp_workbook.rag import (  # noqa: F401  (the outputs read the statuses thr
     kpi_rag,
     sla_rag,
 )
-from rmp_workbook.schema import BEHAVIOURS, STAGES
+from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
+from rmp_workbook.status import (
+    INVALID,
+    LATE,
+    MISSING,
+    RECEIVED,
+    PartnerStatus,
+    ledger_states,
+    state_text,
+)
+from rmp_workbook.status import stray_files as status_stray_files
 from rmp_workbook.wording import plural
 
 if TYPE_CHECKING:
@@ -247,6 +258,11 @@ def _tile(
     )
 
 
+def _retired(c: Consolidated, sheet_key: str) -> set[tuple[str, ...]]:
+    """The keys of the items of a sheet retired from the view (a partner has left)."""
+    return {r.key for r in c.retired if r.sheet == sheet_key}
+
+
 def kpi_tiles(c: Consolidated) -> list[Tile]:
     """One tile per KPI in the history, in KPI ID order."""
     hist = c.kpi_history
@@ -255,7 +271,10 @@ def kpi_tiles(c: Consolidated) -> list[Tile]:
     all_periods = periods(c)
     hist = hist[hist["period"].astype(str) <= c.period]
     tiles = []
+    retired = _retired(c, "kpis")
     for kid, group in hist.groupby("kpi_id", sort=True):
+        if item_key(SCHEMA["kpis"], {"kpi_id": kid}) in retired:
+            continue  # owned or reported only by a partner who has left: a gap says so
         name = text(group["kpi"].dropna().iloc[-1]) if group["kpi"].notna().any() else ""
         recon = _reconciled(c.tables.get("kpis"), {"kpi_id": str(kid)})
         tiles.append(_tile("KPI", str(kid), name, group, recon, all_periods, list(c.partners)))
@@ -270,7 +289,10 @@ def sla_tiles(c: Consolidated) -> list[Tile]:
     all_periods = periods(c)
     hist = hist[hist["period"].astype(str) <= c.period]
     tiles = []
+    retired = _retired(c, "sla")
     for (service, measure), group in hist.groupby(["service", "measure"], sort=False):
+        if item_key(SCHEMA["sla"], {"service": service, "measure": measure}) in retired:
+            continue
         recon = _reconciled(c.tables.get("sla"), {"service": service, "measure": measure})
         tile = _tile(
             "SLA",
@@ -448,35 +470,25 @@ def headline(
 
 
 def submission_status(c: Consolidated) -> list[tuple[str, str, str, Any]]:
-    """(partner, status, file, received_at) per expected partner (and any other submitter)."""
-    subs = c.submissions
-    rows: dict[str, tuple[str, str, str, Any]] = {}
-    if subs is not None and len(subs):
-        current = subs[subs["period"].astype(str) == c.period] if "period" in subs else subs
-        # Only the columns read here: a record of every column for each row costs more.
-        wanted = ("partner", "status", "file", "received_at", "errors", "warnings")
-        for rec in current[[k for k in wanted if k in current]].to_dict("records"):
-            partner = text(rec.get("partner"))
-            status = text(rec.get("status")) or "received"
-            if status.lower().startswith("superseded") and partner in rows:
-                continue  # a newer file for the period speaks for the partner
-            if status.lower() == "current":  # the ledger's word for the file that counts
-                status = "received"
-            problems = [
-                plural(int(n), label[:-1])
-                for label in ("errors", "warnings")
-                if (n := num(rec.get(label))) and n > 0
-            ]
-            if problems:
-                status += f" ({', '.join(problems)})"
-            rows[partner] = (
-                partner,
-                status[:1].upper() + status[1:],
-                text(rec.get("file")),
-                rec.get("received_at"),
-            )
-    for partner in c.partners:
-        rows.setdefault(partner, (partner, "Received", "", None))
-    out = [rows.get(p, (p, "Not received", "", None)) for p in c.expected_partners]
-    out += [row for p, row in rows.items() if p not in c.expected_partners]
-    return out
+    """(partner, state, file, received on) per expected partner (and any other submitter),
+    the states ``rmp status`` gives (:func:`rmp_workbook.status.ledger_states`)."""
+    states = ledger_states(c.submissions, c.period, c.expected_partners, c.due)
+    for partner in c.partners:  # a view built without the ledger's rows
+        if partner not in states or states[partner].state == MISSING:
+            states[partner] = PartnerStatus(partner, RECEIVED)
+    return [(ps.partner, state_text(ps), ps.file, ps.received_on) for ps in states.values()]
+
+
+def stray_files(c: Consolidated) -> list[tuple[str, str]]:
+    """(file, state) of each file the merge left out as another month's or an unknown
+    sender's (:func:`rmp_workbook.status.stray_files`)."""
+    return [(file, state) for file, state, _ in status_stray_files(c.data_quality)]
+
+
+def submission_counts(c: Consolidated) -> dict[str, int]:
+    """How many expected partners are in, late, invalid and missing (for the header)."""
+    states = ledger_states(c.submissions, c.period, c.expected_partners, c.due)
+    shown = [s for p, s in states.items() if p in set(c.expected_partners) or s.file]
+    count = {k: sum(s.state == k for s in shown) for k in (RECEIVED, LATE, INVALID, MISSING)}
+    count["in"] = len(shown) - count[MISSING]
+    return count

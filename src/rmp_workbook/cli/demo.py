@@ -31,10 +31,11 @@ def demo(folder: str, seed: int) -> None:
     Three partners (an SME, its customer and a logistics partner) over six
     months, with disagreements, an SLA breach, a late resubmission and a
     restated figure. rmp writes each partner's template, fills the workbooks
-    as people do, validates them, merges them into a ledger, writes the
-    consolidated workbook and a chart report, and pre-fills next month's
-    workbooks from the ledger. FOLDER (default ./rmp-demo) is created or
-    refreshed.
+    as people do, validates them, merges what is in on the due day, writes a
+    reminder e-mail draft to the partner still missing (FOLDER/outbox/),
+    merges again when its late workbook arrives, writes the consolidated
+    workbook and a chart report, and pre-fills next month's workbooks from
+    the ledger. FOLDER (default ./rmp-demo) is created or refreshed.
 
     One partner's September workbook holds two typing mistakes (a likelihood
     typed "high", an e-mail without @), as real workbooks do: rmp lists them
@@ -62,10 +63,16 @@ def demo(folder: str, seed: int) -> None:
         f"{plural(v['warnings'], 'warning')})"
     )
     click.echo(
-        f"Ledger: {_rel(result.folder / 'rmp-ledger.sqlite')} ({s['recorded']} workbooks, "
-        f"{s['rows_added']} rows, {s['superseded']} superseded, "
-        f"{plural(s['restatements'], 'restatement')})"
+        f"Ledger: {_rel(result.folder / 'rmp-ledger.sqlite')} ({result.recorded('recorded')} "
+        f"workbooks, {result.recorded('rows_added')} rows, {result.recorded('superseded')} "
+        f"superseded, {plural(result.recorded('restatements'), 'restatement')})"
     )
+    due = result.due.isoformat() if result.due else "?"
+    for p in result.late:
+        when = p.received_on.isoformat() if p.received_on else "?"
+        click.echo(f"Late: {p.partner} (due {due}, came {when}): rmp status --period {m.period}")
+    for path in result.reminders:
+        click.echo(f"Reminder e-mail draft, the day after the due day: {_rel(path)}")
     if m.output is not None:
         click.echo(
             f"Consolidated workbook: {_rel(m.output)} ({s['discrepancies']} discrepancies, "

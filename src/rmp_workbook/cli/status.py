@@ -23,7 +23,8 @@ from rmp_workbook.cli.options import (
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="The relationship config (rmp.toml): who is expected that month and the due day.",
+    help="The relationship config (rmp.toml): who is expected that month and the due day "
+    "(default: the config the ledger stored when the month was merged).",
 )
 @click.option(
     "--relationship",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from xlsxwriter.format import Format
@@ -29,6 +29,9 @@ from rmp_workbook.dashboard.tables import Tables
 from rmp_workbook.rag import risk_legend
 from rmp_workbook.summary import Tile
 from rmp_workbook.wording import plural
+
+if TYPE_CHECKING:
+    from rmp_workbook.records import Consolidated
 
 # --------------------------------------------------------------------------- the Dashboard
 
@@ -177,9 +180,7 @@ class _Dashboard:
         generated = self.w.generated.strftime("%Y-%m-%d %H:%M")
         subtitle = (
             f"Relationship dashboard  ·  {c.relationship_id}  ·  period {c.period}  ·  "
-            f"{len(c.partners)} of "
-            f"{plural(len(c.expected_partners) or len(c.partners), 'partner')} submitted  ·  "
-            f"{plural(len(c.gaps), 'gap')}  ·  generated {generated}"
+            f"{_submitted(c)}  ·  {plural(len(c.gaps), 'gap')}  ·  generated {generated}"
         )
         self._merged(
             1,
@@ -203,9 +204,14 @@ class _Dashboard:
     def _partners(self, row: int) -> int:
         f, ws = self.f, self.ws
         rows = summary.submission_status(self.c)
+        # Files left out as another month's or an unknown sender's: under the partners.
+        rows += [(file, state[:1].upper() + state[1:], "", None) for file, state in
+                 summary.stray_files(self.c)]  # fmt: skip
         title = "Partners and submissions"
+        if self.c.due:
+            title += f", due {self.c.due.isoformat()}"
         if len(rows) > MAX_PARTNER_ROWS:
-            received_count = sum(not r[1].startswith("Not received") for r in rows)
+            received_count = sum(not r[1].startswith("Missing") for r in rows)
             title += f" ({received_count} of {len(rows)} in)"
             # A network: the partners to chase first (not received, then errors, then
             # warnings), in the config's order within each; the rest are on Submissions.
@@ -235,6 +241,8 @@ class _Dashboard:
                 f.cell(font_size=8, font_color=SLATE, valign="vcenter"),
             )
             received = _plain(received)
+            if isinstance(received, dt.date) and not isinstance(received, dt.datetime):
+                received = dt.datetime.combine(received, dt.time())
             if isinstance(received, (dt.datetime, pd.Timestamp)):
                 ws.write_datetime(
                     row,
@@ -255,10 +263,12 @@ class _Dashboard:
             )
             row += 1
         for criteria, fill, font in (
-            ("Not received", RAG_FILLS[summary.RED], "#FFFFFF"),
-            ("error", "#FFE699", "#000000"),
+            ("Missing", RAG_FILLS[summary.RED], "#FFFFFF"),
+            ("Invalid", RAG_FILLS[summary.RED], "#FFFFFF"),
+            ("Wrong period", "#FFE699", "#000000"),
+            ("Unknown sender", "#FFE699", "#000000"),
+            ("Late", RAG_FILLS[summary.AMBER], "#000000"),
             ("warning", "#FFE699", "#000000"),
-            ("ccepted", "#C6E0B4", "#000000"),
             ("eceived", "#C6E0B4", "#000000"),
         ):
             ws.conditional_format(
@@ -842,11 +852,25 @@ def sparkline_axis(tile: Tile) -> tuple[float, float] | None:
 
 
 def _status_rank(row: tuple[str, str, str, Any]) -> int:
-    """Which partners a network's Dashboard lists first: missing, then errors, warnings."""
+    """Which partners a network's Dashboard lists first: missing, invalid, late, stray
+    files, then warnings."""
     status = row[1].lower()
-    if status.startswith("not received"):
-        return 0
-    return 1 if "error" in status else 2 if "warning" in status else 3
+    for rank, start in enumerate(("missing", "invalid", "late", "wrong period", "unknown")):
+        if status.startswith(start):
+            return rank
+    return 5 if "warning" in status else 6
+
+
+def _submitted(c: Consolidated) -> str:
+    """The header's word on the returns: "due 2026-12-07 · 2 of 3 partners submitted
+    (1 late)", in the states ``rmp status`` gives."""
+    n = summary.submission_counts(c)
+    expected = len(c.expected_partners) or len(c.partners)
+    words = f"{n['in']} of {plural(expected, 'partner')} submitted"
+    notes = [f"{n[k]} {k}" for k in (summary.LATE, summary.INVALID) if n[k]]
+    if notes:
+        words += f" ({', '.join(notes)})"
+    return f"due {c.due.isoformat()}  ·  {words}" if c.due else words
 
 
 def _change_colour(tile: Tile) -> str:

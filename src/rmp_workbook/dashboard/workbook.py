@@ -40,6 +40,7 @@ from rmp_workbook.dashboard.tables import (
 )
 from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import SCHEMA_VERSION
+from rmp_workbook.status import submission_rows
 
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
@@ -121,7 +122,15 @@ class _Writer(ChartData, Charts):
         self._frame_sheet(
             self.disc_ws, self.c.discrepancies, "DiscrepanciesTable", _DISCREPANCY_HEADERS
         )
-        self._frame_sheet(self.subs_ws, self.c.submissions, "SubmissionsTable", _SUBMISSION_HEADERS)
+        # Every file with its state and due day, as rmp status gives them (status.py).
+        submissions = submission_rows(
+            self.c.submissions,
+            self.c.period,
+            self.c.expected_partners,
+            self.c.due_dates,
+            self.c.data_quality,
+        )
+        self._frame_sheet(self.subs_ws, submissions, "SubmissionsTable", _SUBMISSION_HEADERS)
         self._frame_sheet(
             self.dq_ws, self.c.data_quality, "DataQualityTable", _DATA_QUALITY_HEADERS
         )

@@ -370,7 +370,7 @@ def config_toml(config: RelationshipConfig) -> str:
         f"# Relationship config for {config.name}.",
         "# rmp template pre-fills workbooks from it; rmp merge takes partners and thresholds.",
         "",
-        *table("[relationship]", {"id": dump["id"], "name": dump["name"]}),
+        *table("[relationship]", {"id": dump["id"], "name": dump["name"], "due": dump["due"]}),
     ]
     for key in ("partners", "kpis", "sla"):
         for item in dump[key]:
