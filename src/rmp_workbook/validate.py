@@ -51,7 +51,7 @@ from rmp_workbook.formulas import compute
 from rmp_workbook.formulas import computed as computed_columns
 from rmp_workbook.formulas import inputs as formula_inputs
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
-from rmp_workbook.records import Record, Submission, SubmissionMeta
+from rmp_workbook.records import Record, Submission, SubmissionMeta, WithFindings
 from rmp_workbook.rows import fast_row, row_model
 from rmp_workbook.schema import HEADER_ROW, RELATIONSHIP, ColType, Column, SheetKind
 from rmp_workbook.suggest import did_you_mean, suggest
@@ -573,7 +573,7 @@ _LOCK = re.compile(r"^(~\$.*|\.~lock\..*#|\.~rmp-.*|\..+\.tmp\.xlsx)$")
 
 
 @dataclass
-class FileResult:
+class FileResult(WithFindings):
     """What validating one input file gave."""
 
     path: str
@@ -582,14 +582,6 @@ class FileResult:
     skipped: bool = False
     readable: bool = True
     """False when the file could not be read as an RMP workbook at all (exit code 2)."""
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
 
     @property
     def valid(self) -> bool:

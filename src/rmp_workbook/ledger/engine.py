@@ -177,14 +177,10 @@ def describe_database_error(exc: BaseException) -> str:
 
 
 class LedgerEngine:
-    """The history of every workbook a relationship's partners sent.
+    """Opening the ledger: its database, connections, write lock and forward migrations.
 
-    ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;
-    ``Ledger("postgresql://user@host/db")`` a PostgreSQL database. Opening
-    creates missing tables and adds schema columns the ledger lacks.
-    ``create=False`` refuses to create a SQLite file that does not exist.
-    ``busy_timeout`` (default: ``RMP_LEDGER_WAIT`` or 30 s) is how long a writer
-    waits for another run's write lock before LedgerBusy.
+    The base of :class:`~rmp_workbook.ledger.Ledger`, whose docstring says what the
+    arguments mean.
     """
 
     def __init__(
