@@ -60,6 +60,8 @@ def test_a_key_typed_twice_in_other_case_is_a_duplicate(tmp_path: Path) -> None:
     dups = [(f.cell, f.note) for f in report.findings if f.code == "duplicate-key"]
     assert dups == [("A3", "first on row 2")]
     assert [r.values["actual"] for r in report.submissions[0].records["kpis"]] == [91.0]
+    # The validator hands its key to the ledger, which stores it (values.stored_key).
+    assert [r.key for r in report.submissions[0].records["kpis"]] == [f"k01\x1f{PERIOD}"]
 
 
 def test_partners_spelling_a_risk_id_differently_share_one_risk(tmp_path: Path) -> None:

@@ -55,6 +55,10 @@ class Record:
     """Zero-based row index in the partner's sheet (for findings and provenance)."""
     values: dict[str, Any]
     """Column key -> typed value (str, int, float, datetime.date, or None)."""
+    key: str | None = None
+    """The row's key as :func:`rmp_workbook.values.stored_key` makes it, when the validator
+    worked it out (it does for its duplicate check, in the reader processes); None when
+    not given or not whole. The ledger stores it."""
 
 
 class WithFindings:

@@ -59,6 +59,7 @@ from rmp_workbook.values import (
     RowKey,
     is_blank,
     is_percent_unit,
+    key_string,
     key_text,
     norm,
     row_key,
@@ -323,7 +324,9 @@ def validate_sheet(
             continue
         if found_key is not None:
             seen[found_key] = raw_row.row
-        records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
+        records.append(
+            Record(sheet=sheet.key, row=raw_row.row, values=typed, key=key_string(found_key))
+        )
     return records, findings
 
 

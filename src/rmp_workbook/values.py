@@ -541,7 +541,11 @@ def stored_key(sheet: Sheet, values: Mapping[str, Any]) -> str | None:
     :data:`ALT_KEY_MARK`: ``K01`` for November 2026 is ``"k01\x1f2026-11"``. None when the
     row has no whole key.
     """
-    key = row_key(sheet, values)
+    return key_string(row_key(sheet, values))
+
+
+def key_string(key: RowKey | None) -> str | None:
+    """A :func:`row_key` as :func:`stored_key` writes it."""
     if key is None:
         return None
     kind, parts = key

@@ -703,7 +703,10 @@ class Recording(LedgerEngine):
             rows: list[list[Any]] = []
             for rec in records:
                 values = rec.values
-                row: list[Any] = [None, rec.row, stored_key(sheet, values) if keyed else None]
+                key = rec.key
+                if key is None and keyed:
+                    key = stored_key(sheet, values)
+                row: list[Any] = [None, rec.row, key]
                 for key, exact, coerce, col_type in columns:
                     value = values.get(key)
                     if value is None:
