@@ -92,3 +92,48 @@ def test_help_documents_exit_codes_and_an_example() -> None:
                  "Example:", "rmp validate "):  # fmt: skip
         assert text in proc.stdout
     assert "validate" in run_rmp("--help").stdout
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
+def test_validate_with_a_config_flags_a_kpi_it_does_not_agree_as_merge_does(
+    tmp_path: Path,
+) -> None:
+    """`rmp validate --config` warns kpi-not-agreed at the same cell `rmp merge --config`
+    lists on the Data quality sheet: one function decides it for both. An agreed KPI in
+    other case is agreed; a not-agreed KPI's row for an earlier month is not this month's."""
+    import openpyxl
+    from months import CO, NW, Relationship
+    from test_registers import AGREED
+
+    rel = Relationship(tmp_path / "rel", AGREED)
+    rel.returned("2026-09", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 96},
+                                          {"KPI ID": "K02", "Actual": 4}]})  # fmt: skip
+    extra = {"KPI": "Smiles", "Unit": "count", "Direction": "Higher is better", "Actual": 3}
+    book = rel.returned("2026-09", CO, {"KPIs": [
+        {"KPI ID": "K01", "Actual": 96},
+        {"KPI ID": "K77", "Period": "2026-09", **extra},
+        {"KPI ID": " k01 ", "KPI": "On-time delivery", "Unit": "%",
+         "Direction": "Higher is better", "Period": "2026-08", "Actual": 95},
+        {"KPI ID": "K88", "Period": "2026-08", **extra},
+    ]})  # fmt: skip
+
+    def not_agreed(*args: str) -> list[tuple[str, str, str]]:
+        proc = run_rmp("validate", str(book), "--config", str(rel.config_path), *args, "--json")
+        assert proc.returncode == 0, proc.stdout + proc.stderr  # a warning only
+        (file,) = json.loads(proc.stdout)["files"]
+        return [(p["sheet"], p["cell"], p["severity"]) for p in file["problems"]
+                if p["code"] == "kpi-not-agreed"]  # fmt: skip
+
+    assert not_agreed() == not_agreed("--period", "2026-09") == [("KPIs", "A3", "warning")]
+    # Without a config nothing is agreed or not.
+    proc = run_rmp("validate", str(book), "--json")
+    assert "kpi-not-agreed" not in proc.stdout
+
+    september = rel.merge("2026-09")
+    assert september.output is not None
+    quality = openpyxl.load_workbook(september.output)["Data quality"]
+    header = [c.value for c in quality[1]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True))
+            for r in quality.iter_rows(min_row=2)]  # fmt: skip
+    assert [(r["Sheet"], r["Cell"], r["Severity"]) for r in rows
+            if r["Code"] == "kpi-not-agreed"] == [("KPIs", "A3", "warning")]  # fmt: skip

@@ -152,6 +152,22 @@ def test_an_error_shown_in_a_computed_cell_is_a_warning(good: Path, tmp_path: Pa
     ]
 
 
+@pytest.mark.slow
+def test_an_error_libreoffice_saves_in_an_ods_is_found_at_its_cell(
+    good: Path, tmp_path: Path, soffice: str
+) -> None:
+    """An .ods keeps an error as calcext:value-type="error": found at its cell, as in xlsx."""
+    from conftest import convert
+
+    path = _with_score(good, tmp_path / "err.xlsx", "=1/0")
+    ods = convert(soffice, path, "ods", tmp_path / "lo")
+    sub = read_workbook(ods)
+    row = find_row(good, "Risks", "Risk ID", "R01")
+    assert [(f.sheet, f.cell, f.code, f.value) for f in sub.findings] == [
+        ("Risks", f"F{row}", "wrong-calculation", "#DIV/0!")
+    ]
+
+
 def test_no_module_evaluates_text_with_eval() -> None:
     """Formula columns are computed by rmp_workbook.formulas only, never with eval()."""
     import ast

@@ -205,7 +205,8 @@ def test_new_ledger_has_every_table_and_a_record_table_per_sheet(ledger: Ledger)
     assert {"restatements", "findings"} <= names
     for sheet in SHEETS:
         cols = [c["name"] for c in insp.get_columns(record_table_name(sheet))]
-        assert cols == ["record_id", "submission_id", "row_index", *(c.key for c in sheet.columns)]
+        system = ["record_id", "submission_id", "row_index", "row_key"]
+        assert cols == [*system, *(c.key for c in sheet.columns)]
     kpi_types = {c["name"]: type(c["type"]).__name__ for c in insp.get_columns("rec_kpis")}
     assert kpi_types["actual"] in ("FLOAT", "DOUBLE_PRECISION", "Float")
     assert kpi_types["period"] == "TEXT"
@@ -446,6 +447,87 @@ def test_a_superseded_workbooks_restatements_leave_the_current_view(ledger: Ledg
     (r,) = ledger.record([v3]).restatements
     assert (r.previous, r.restated, r.previous_file) == (88.0, 89.0, "northwind-2026-10.xlsx")
     assert ledger.restatements_frame(REL)["restated"].tolist() == [89.0]
+
+
+def test_a_key_spelt_differently_is_one_row_in_restatements_and_history(ledger: Ledger) -> None:
+    """K01, k01 and ' K01 ' are one KPI: the ledger stores and groups by the normalised key."""
+    ledger.record([make_submission(NORTH, "2026-10", kpis=[kpi("K01", "2026-10", 88.0)],
+                                   received_at=at(2, 11))])  # fmt: skip
+    nov = make_submission(
+        NORTH, "2026-11", kpis=[kpi("k01", "2026-10", 90.0), kpi(" K01 ", "2026-11", 91.0)],
+        received_at=at(2),
+    )  # fmt: skip
+    (r,) = ledger.record([nov]).restatements
+    assert (r.item, r.item_key, r.period, r.previous, r.restated) == (
+        "k01", "k01", "2026-10", 88.0, 90.0
+    )  # fmt: skip
+    with ledger.engine.connect() as conn:
+        keys = conn.exec_driver_sql("SELECT row_key FROM rec_kpis ORDER BY record_id").scalars()
+        assert list(keys) == ["k01\x1f2026-10", "k01\x1f2026-10", "k01\x1f2026-11"]
+    # Any spelling finds the one KPI; its figures carry the latest workbook's spelling.
+    for asked in ("K01", "k01", " K01"):
+        hist = ledger.history(REL, asked)
+        assert hist[["kpi_id", "period", "actual", "restated"]].values.tolist() == [
+            [" K01 ", "2026-10", 90.0, 1], [" K01 ", "2026-11", 91.0, 0],
+        ]  # fmt: skip
+        assert ledger.restatements_frame(REL, item=asked)["restated"].tolist() == [90.0]
+    # A resubmission spelling the key otherwise changes the figure, not the row.
+    again = make_submission(
+        NORTH, "2026-11", kpis=[kpi("k01", "2026-10", 90.0), kpi("K01", "2026-11", 93.0)],
+        received_at=at(5),
+    )  # fmt: skip
+    (sup,) = ledger.record([again]).superseded
+    assert sup.changes == ["K01 Actual 91 → 93"]
+
+
+def test_a_version_1_ledger_gets_its_keys_filled_in(ledger_url: str) -> None:
+    """A ledger the previous rmp wrote (no row_key, no item_key) is migrated forward when
+    opened: every row's normalised key and every restatement's item key are filled in,
+    and rows it holds are one row with a later workbook's other spelling."""
+    from ledger_versions import as_version_1, columns
+
+    with Ledger(ledger_url) as led:
+        led.record([make_submission(NORTH, "2026-09", kpis=[kpi("K01", "2026-09", 80.0)],
+                                    received_at=at(2, 10))])  # fmt: skip
+        sla_oct = {"service": "Help desk", "measure": "First response (hours)",
+                   "period": "2026-09", "actual": 5.0, "target": 4.0}  # fmt: skip
+        led.record([make_submission(
+            NORTH, "2026-10", kpis=[kpi("K01", "2026-09", 82.0), kpi("K01", "2026-10", 88.0)],
+            sla=[sla_oct], received_at=at(2, 11),
+        )])  # fmt: skip
+    as_version_1(ledger_url)
+    assert "row_key" not in columns(ledger_url, "rec_kpis")
+    assert "item_key" not in columns(ledger_url, "restatements")
+
+    with Ledger(ledger_url) as led:
+        notes = [m["note"] for m in led.migrations()]
+        assert notes[0] == "created ledger version 1"
+        assert {"added column rec_kpis.row_key", "added column restatements.item_key",
+                "filled restatements.item_key of 2 rows"} <= set(notes)  # fmt: skip
+        assert (
+            "filled row_key of 17 record rows (rec_contacts 2, rec_kpis 3, rec_sla 2, rec_risks 4,"
+            " rec_bottlenecks 2, rec_actions 4)"
+        ) in notes
+        assert {m["version"] for m in led.migrations()[1:]} == {LEDGER_VERSION}
+        restated = led.restatements_frame(REL)
+        assert sorted(zip(restated["item"], restated["item_key"], strict=True)) == [
+            ("Help desk / First response (hours)", "help desk\x1ffirst response (hours)"),
+            ("K01", "k01"),
+        ]
+        # November spells the KPI otherwise and restates October: one row across months.
+        nov = make_submission(
+            NORTH, "2026-11", kpis=[kpi(" k01", "2026-10", 90.0), kpi("k01", "2026-11", 91.0)],
+            received_at=at(2),
+        )  # fmt: skip
+        (r,) = led.record([nov]).restatements
+        assert (r.item_key, r.period, r.previous, r.restated) == ("k01", "2026-10", 88.0, 90.0)
+        hist = led.history(REL, "K01")
+        assert hist[["kpi_id", "period", "actual", "restated"]].values.tolist() == [
+            ["k01", "2026-09", 82.0, 1], ["k01", "2026-10", 90.0, 1], ["k01", "2026-11", 91.0, 0],
+        ]  # fmt: skip
+    # Opening again migrates nothing more.
+    with Ledger(ledger_url) as led:
+        assert [m["note"] for m in led.migrations()] == notes
 
 
 def test_a_relationship_name_given_later_fills_a_blank_one(ledger: Ledger) -> None:
@@ -835,3 +917,14 @@ def test_prefill_rows_write_next_months_workbook(tmp_path: Path) -> None:
     assert [r["Risk ID"] for r in table("Risks")] == ["R01"]
     assert [r["Action ID"] for r in table("Actions")] == ["A01"]
     assert [r["Email"] for r in table("Contacts")] == ["aisha@example.com"]
+
+
+def test_a_figure_given_as_text_is_read_as_a_person_typed_it(ledger: Ledger) -> None:
+    """A number column's text is read by values.to_number: a decimal comma is a decimal mark,
+    a figure that reads two ways is refused; commas are never simply dropped."""
+    sub = make_submission(kpis=[kpi("K01", "2026-11", "93,5"), kpi("K02", "2026-11", " 97 ")])
+    ledger.record([sub])
+    assert ledger.frames(REL)["kpis"]["actual"].tolist() == [93.5, 97.0]
+    ambiguous = make_submission(CONTOSO, kpis=[kpi("K01", "2026-11", "1,250")])
+    with pytest.raises(LedgerError, match=r"column actual: '1,250' is not a number"):
+        ledger.record([ambiguous])

@@ -60,6 +60,8 @@ def test_a_key_typed_twice_in_other_case_is_a_duplicate(tmp_path: Path) -> None:
     dups = [(f.cell, f.note) for f in report.findings if f.code == "duplicate-key"]
     assert dups == [("A3", "first on row 2")]
     assert [r.values["actual"] for r in report.submissions[0].records["kpis"]] == [91.0]
+    # The validator hands its key to the ledger, which stores it (values.stored_key).
+    assert [r.key for r in report.submissions[0].records["kpis"]] == [f"k01\x1f{PERIOD}"]
 
 
 def test_partners_spelling_a_risk_id_differently_share_one_risk(tmp_path: Path) -> None:
@@ -100,3 +102,42 @@ def test_a_prefilled_row_is_completed_whatever_the_key_spelling(tmp_path: Path) 
     ids = [ws.cell(r, 1).value for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value]
     assert ids == ["K01"]
     assert (ws["E2"].value, ws["F2"].value) == (95, 90)
+
+
+@pytest.mark.parametrize("ledger_from", ["this rmp", "the previous rmp"])
+def test_a_kpi_spelt_otherwise_next_month_is_one_kpi_in_restatements_and_history(
+    tmp_path: Path, ledger_from: str
+) -> None:
+    """Two months of real workbooks: October says K01, November's workbook restates October
+    as ' k01 '. The ledger (also one written by the previous rmp, migrated when opened)
+    finds the restatement, and `rmp history` shows one KPI, whichever spelling is asked."""
+    from conftest import run_rmp
+    from ledger_versions import as_version_1
+    from months import CONFIG, NW, Relationship
+
+    rel = Relationship(tmp_path / "rel", CONFIG)
+    rel.returned("2026-10", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 88}]})
+    october = rel.merge("2026-10").recorded
+    assert october is not None and october.restatements == []
+    if ledger_from == "the previous rmp":
+        as_version_1(rel.ledger)
+    october_again = {"KPI ID": " k01 ", "KPI": "On-time delivery", "Unit": "%",
+                     "Direction": "Higher is better", "Target": 95, "Period": "2026-10",
+                     "Actual": 90}  # fmt: skip
+    rel.returned("2026-11", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 93}, october_again]})
+    november = rel.merge("2026-11")
+    assert november.recorded is not None
+    (restated,) = november.recorded.restatements
+    assert (restated.item_key, restated.period, restated.previous, restated.restated) == (
+        "k01", "2026-10", 88.0, 90.0
+    )  # fmt: skip
+
+    for asked in ("K01", "k01"):
+        proc = run_rmp("history", "--ledger", str(rel.ledger), "--kpi", asked)
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout
+        trend = out.split("Restatements")[0]
+        assert trend.count("On-time delivery") == 1  # one KPI, not K01 and k01
+        lines = [line.split() for line in out.splitlines()]
+        assert ["2026-10", "90", "*"] in lines and ["2026-11", "93"] in lines
+        assert "Restatements (1)" in out

@@ -10,6 +10,8 @@ from pydantic_core import PydanticCustomError
 
 from rmp_workbook.schema import SCHEMA
 from rmp_workbook.values import (
+    as_number,
+    as_text,
     norm,
     to_bool,
     to_choice,
@@ -176,3 +178,17 @@ def test_text() -> None:
 
 def test_norm() -> None:
     assert norm("Risk ID *") == norm("risk_id") == norm(" RISK  ID") == "riskid"
+
+
+def test_typed_values_as_numbers_and_text() -> None:
+    """The one home of "a typed value as a figure / as text" the outputs and RAG rules use."""
+    import decimal
+
+    import numpy as np
+    import pandas as pd
+
+    assert as_number(3) == as_number(np.int64(3)) == as_number(decimal.Decimal("3")) == 3.0
+    for nothing in (None, float("nan"), float("inf"), pd.NA, pd.NaT, True, "12", ""):
+        assert as_number(nothing) is None
+    assert [as_text(v) for v in (None, float("nan"), pd.NaT, pd.NA)] == ["", "", "", ""]
+    assert [as_text(v) for v in ("K01", 91.5, D, " x ")] == ["K01", "91.5", "2026-11-05", " x "]

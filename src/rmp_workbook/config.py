@@ -243,11 +243,13 @@ class RelationshipConfig(_Strict):
     def reports_kpi(self, partner: str, kpi_id: object) -> bool:
         """Whether ``partner`` is asked for the KPI: every KPI unless its ``reported_by``
         names other partners only (a KPI the config does not list: yes)."""
-        wanted = " ".join(str(kpi_id or "").split()).casefold()
+        from rmp_workbook.values import fold_text, key_text
+
+        wanted = key_text(kpi_id)
         for k in self.kpis:
-            if " ".join(k.id.split()).casefold() == wanted:
-                by = {" ".join(p.split()).casefold() for p in k.reported_by}
-                return not by or " ".join(partner.split()).casefold() in by
+            if key_text(k.id) == wanted:
+                by = {fold_text(p) for p in k.reported_by}
+                return not by or fold_text(partner) in by
         return True
 
     @field_validator("due")

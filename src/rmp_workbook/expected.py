@@ -1,18 +1,28 @@
-"""Is a workbook one the run expects? The period being merged, a partner of the config.
+"""Is a workbook one the run expects? The period being merged, a partner of the config,
+the KPIs the config agrees.
 
 ``rmp merge --period P`` and ``rmp validate --period P --config rmp.toml`` call
 :func:`check_identity` on every workbook they read: a workbook for another month is
 ``wrong-period``, one from an organisation that is not a partner for the workbook's
 month is ``unknown-partner``. Both are errors on the Relationship sheet's cell, and a
 merge records neither file, so the ledger is untouched by them.
+
+:func:`kpis_not_agreed` finds the KPI rows whose KPI the config does not list
+(``kpi-not-agreed``, a warning): ``rmp validate --config`` on each workbook
+(:func:`check_agreed`), ``rmp merge --config`` on the period's current workbooks in the
+ledger, with the config of the run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from rmp_workbook.findings import Finding, UnknownPartner, WrongPeriod
-from rmp_workbook.schema import FORM_FIRST_ROW, FORM_VALUE_COL, RELATIONSHIP
+from pydantic_core import PydanticCustomError
+
+from rmp_workbook.findings import Finding, KpiNotAgreed, UnknownPartner, WrongPeriod
+from rmp_workbook.schema import FORM_FIRST_ROW, FORM_VALUE_COL, KPIS, RELATIONSHIP
+from rmp_workbook.values import key_text, to_period
 
 if TYPE_CHECKING:
     from rmp_workbook.config import RelationshipConfig
@@ -100,6 +110,64 @@ def check_identity(
     if sub is None or not result.readable or result.skipped:
         return []
     found = identity_findings(sub, period=period, config=config)
+    result.findings.extend(found)
+    if sub.findings is not result.findings:
+        sub.findings.extend(found)
+    return found
+
+
+KpiRow = tuple[str, int, Any, Any]
+"""A KPI row as :func:`kpis_not_agreed` reads it: (file, zero-based row, KPI ID, period)."""
+
+
+def kpis_not_agreed(
+    config: RelationshipConfig, period: str, rows: Iterable[KpiRow]
+) -> list[KpiNotAgreed]:
+    """A ``kpi-not-agreed`` warning for each KPI row of ``period`` whose KPI ID the config
+    does not list (``k01`` is the agreed ``K01``; the figure still counts, shown as not
+    agreed). Rows for other months (a restated figure) were checked in their own month.
+    A config that lists no KPIs agrees none in particular: nothing is flagged.
+    """
+    if not config.kpis:
+        return []
+    agreed = {key_text(k.id) for k in config.kpis}
+    col = [c.key for c in KPIS.columns].index("kpi_id")
+    header = KPIS.column("kpi_id").header
+    found = []
+    for file, row, kpi_id, row_period in rows:
+        if kpi_id is None or key_text(kpi_id) in agreed:
+            continue
+        if row_period is not None and _month(row_period) != period:
+            continue
+        found.append(
+            KpiNotAgreed(file=file, sheet=KPIS.name, row=row, col=col, column=header, value=kpi_id)
+        )
+    return found
+
+
+def _month(value: Any) -> str | None:
+    try:
+        return to_period(value)
+    except PydanticCustomError:
+        return None
+
+
+def check_agreed(
+    result: FileResult, *, period: str | None, config: RelationshipConfig | None
+) -> list[Finding]:
+    """Add :func:`kpis_not_agreed` of a validated file (its rows for ``period``, else for
+    its own month) to its findings; return them. Call before its records are released."""
+    sub = result.submission
+    if config is None or sub is None or not result.readable or result.skipped:
+        return []
+    month = period or sub.meta.period
+    if not month:
+        return []
+    rows = [
+        (sub.path, r.row, r.values.get("kpi_id"), r.values.get("period"))
+        for r in sub.records.get(KPIS.key) or []
+    ]
+    found: list[Finding] = list(kpis_not_agreed(config, month, rows))
     result.findings.extend(found)
     if sub.findings is not result.findings:
         sub.findings.extend(found)

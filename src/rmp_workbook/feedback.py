@@ -40,6 +40,7 @@ from rmp_workbook.atomic import atomic_output
 from rmp_workbook.cells import a1, quote_sheet, safe_sheet_name
 from rmp_workbook.container import Limits, check_container
 from rmp_workbook.findings import Finding, Severity, UsageError
+from rmp_workbook.values import norm
 
 if TYPE_CHECKING:
     from rmp_workbook.validate import Report
@@ -176,7 +177,7 @@ def _calamine_copy(
     """A new workbook holding the values of every sheet (or of the sheets with problems)."""
     import python_calamine
 
-    wanted = {_loose(f.sheet) for f in findings if f.sheet}
+    wanted = {norm(f.sheet) for f in findings if f.sheet}
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         meta = {m.name: m for m in book.sheets_metadata}
@@ -185,7 +186,7 @@ def _calamine_copy(
         taken: set[str] = set()
         sheet_map: dict[str, str] = {}
         for name in book.sheet_names:
-            if not every_sheet and _loose(name) not in wanted:
+            if not every_sheet and norm(name) not in wanted:
                 continue
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             title = safe_sheet_name(name, taken)
@@ -249,15 +250,11 @@ def _target_sheet(wb: Workbook, f: Finding, sheet_map: dict[str, str]) -> Worksh
     title = sheet_map.get(f.sheet)
     if title is None and f.sheet:
         # The reader matches sheet names forgivingly ("risks " is Risks); so does this.
-        wanted = _loose(f.sheet)
-        title = next((t for name, t in sheet_map.items() if _loose(name) == wanted), None)
+        wanted = norm(f.sheet)
+        title = next((t for name, t in sheet_map.items() if norm(name) == wanted), None)
     if title and title in wb.sheetnames:
         return wb[title]
     return None
-
-
-def _loose(name: str) -> str:
-    return re.sub(r"[\s_]+", "", name.casefold()).rstrip("*")
 
 
 def _annotate(

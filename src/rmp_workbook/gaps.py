@@ -13,7 +13,6 @@ import datetime as dt
 import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -22,27 +21,10 @@ from rmp_workbook import plan_areas
 from rmp_workbook.config import Thresholds
 from rmp_workbook.plain import clean, format_value, item_label, norm_key, norm_text
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED, days_open_rag, is_worse, kpi_rag, risk_rag
-from rmp_workbook.records import Consolidated, Gap
+from rmp_workbook.records import Check, Consolidated, Gap, GapRule
 from rmp_workbook.schema import SCHEMA
 from rmp_workbook.values import as_number as _num
 from rmp_workbook.wording import with_unit
-
-Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
-
-
-@dataclass(frozen=True)
-class GapRule:
-    """One registered gap rule."""
-
-    code: str
-    area: str
-    title: str
-    severity: str
-    """How severity is decided, in words (for the docs)."""
-    thresholds: tuple[str, ...]
-    """Names of the :class:`~rmp_workbook.config.Thresholds` fields the rule reads."""
-    check: Check
-
 
 RULES: list[GapRule] = []
 """Every gap rule, in the order findings of one severity are listed."""

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from rmp_workbook.config import PartnerConfig, RelationshipConfig
 from rmp_workbook.findings import MailError, UsageError
+from rmp_workbook.values import fold_text
 from rmp_workbook.wording import plural
 
 __all__ = [
@@ -145,10 +146,6 @@ class MailResult:
 # Finding each partner's files
 
 
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def _workbooks(folder: Path, feedback: bool) -> list[Path]:
     from rmp_workbook.feedback import FEEDBACK_SUFFIX
     from rmp_workbook.read import WORKBOOK_SUFFIXES
@@ -182,7 +179,7 @@ def files_by_partner(
     from rmp_workbook.read import WorkbookOpenError, read_meta
     from rmp_workbook.template import template_file_name
 
-    partners = {_key(p.name): p.name for p in config.partners}
+    partners = {fold_text(p.name): p.name for p in config.partners}
     by_file_name = {template_file_name(p.name, period).lower(): p.name for p in config.partners}
     found: dict[str, list[Path]] = {}
     unmatched: list[Path] = []
@@ -197,7 +194,7 @@ def files_by_partner(
                 continue  # another month's file: not this run's business
             if meta.get("relationship_id") and meta["relationship_id"] != config.id:
                 continue
-            partner = partners.get(_key(meta.get("partner", "")))
+            partner = partners.get(fold_text(meta.get("partner", "")))
         else:
             partner = by_file_name.get(path.name.lower())
         if partner is None:
@@ -254,8 +251,8 @@ def missing_partners(
     members = config.members(period)
     # The same states rmp status gives: a partner is missing when nothing of it counts.
     states = ledger_states(frame, period, [p.name for p in members], None)
-    received = {_key(name) for name, s in states.items() if s.state != MISSING}
-    return [p for p in members if _key(p.name) not in received]
+    received = {fold_text(name) for name, s in states.items() if s.state != MISSING}
+    return [p for p in members if fold_text(p.name) not in received]
 
 
 # ---------------------------------------------------------------------------

@@ -634,15 +634,12 @@ def consolidated_view(
 def _kpis_not_agreed(
     led: Ledger, relationship_id: str, period: str, config: RelationshipConfig
 ) -> list[dict[str, Any]]:
-    """A ``kpi-not-agreed`` warning for each KPI row of the period's current workbooks whose
-    KPI ID the config does not list (the figure still counts; it is shown as not agreed)."""
-    from rmp_workbook.findings import KpiNotAgreed
-    from rmp_workbook.plain import norm_key
-    from rmp_workbook.reconcile import as_period
+    """:func:`~rmp_workbook.expected.kpis_not_agreed` of the period's current workbooks in
+    the ledger, with this run's config, as data-quality rows."""
+    from rmp_workbook.expected import kpis_not_agreed
     from rmp_workbook.schema import SCHEMA
 
     sheet = SCHEMA["kpis"]
-    agreed = {norm_key(k.id) for k in config.kpis}
     source = led.source(relationship_id, period)
     subs = {s.id: s for s in source.submissions() if s.period == period and "kpis" in s.sheets}
     if not subs:
@@ -650,25 +647,15 @@ def _kpis_not_agreed(
     files = led.submissions_frame(relationship_id, period)
     file_of = dict(zip(files["submission_id"], files["file"], strict=True)) if len(files) else {}
     at = {c.key: i for i, c in enumerate(sheet.columns)}
-    rows = []
-    for sub_id, row, values in source.records(sheet, list(subs)):
-        kpi_id = values[at["kpi_id"]]
-        row_period = values[at["period"]]
-        if kpi_id is None or norm_key(kpi_id) in agreed:
-            continue
-        if row_period is not None and as_period(row_period) != period:
-            continue
-        finding = KpiNotAgreed(
-            file=str(file_of.get(sub_id, "")),
-            sheet=sheet.name,
-            row=row,
-            col=at["kpi_id"],
-            column=sheet.column("kpi_id").header,
-            value=kpi_id,
-        )
+    rows = (
+        (str(file_of.get(sub_id, "")), row, values[at["kpi_id"]], values[at["period"]])
+        for sub_id, row, values in source.records(sheet, list(subs))
+    )
+    out = []
+    for finding in kpis_not_agreed(config, period, rows):
         d = finding.to_dict()
-        rows.append({k: d.get(k, "") for k in DATA_QUALITY_COLUMNS})
-    return rows
+        out.append({k: d.get(k, "") for k in DATA_QUALITY_COLUMNS})
+    return out
 
 
 def _with_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:

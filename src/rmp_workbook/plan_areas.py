@@ -12,7 +12,7 @@ Every date is aged against the date the gaps are found for (the period's end, or
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,25 +21,10 @@ import pandas as pd
 from rmp_workbook.config import Thresholds
 from rmp_workbook.plain import clean, format_value, item_label
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED
-from rmp_workbook.records import Consolidated, Gap
+from rmp_workbook.records import Check, Consolidated, Gap, GapRule
 from rmp_workbook.schema import FREQUENCY_DAYS, SCHEMA, Sheet
 
-Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
-
-
-@dataclass(frozen=True)
-class PlanRule:
-    """What ``gaps.rule`` needs to register one rule: its description and its check."""
-
-    code: str
-    area: str
-    title: str
-    severity: str
-    thresholds: tuple[str, ...]
-    check: Check
-
-
-RULES: list[PlanRule] = []
+RULES: list[GapRule] = []
 """The plan-area rules, in the order they are listed after the other rules."""
 
 
@@ -47,7 +32,7 @@ def _rule(
     code: str, area: str, title: str, severity: str, thresholds: tuple[str, ...] = ()
 ) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
-        RULES.append(PlanRule(code, area, title, severity, thresholds, check))
+        RULES.append(GapRule(code, area, title, severity, thresholds, check))
         return check
 
     return register

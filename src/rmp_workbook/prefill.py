@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rmp_workbook.plain import clean, norm_key
+from rmp_workbook.plain import clean, norm_key, norm_text
 from rmp_workbook.schema import SCHEMA
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ def _table(view: Consolidated, key: str) -> list[dict[str, Any]]:
 
 
 def _reports(partner: str, listed: Any) -> bool:
-    names = [p.strip().casefold() for p in str(clean(listed) or "").split(",")]
-    return partner.strip().casefold() in names
+    names = [norm_text(p) for p in str(clean(listed) or "").split(",")]
+    return norm_text(partner) in names
 
 
 def prefill_rows(
@@ -74,7 +74,7 @@ def prefill_rows(
         own: set[str] = set()
         if view is not None and len(view.kpi_history):
             hist = view.kpi_history
-            mine = hist[hist["partner"].map(lambda p: str(p).casefold()) == partner.casefold()]
+            mine = hist[hist["partner"].map(norm_text) == norm_text(partner)]
             own = {norm_key(k) for k in mine["kpi_id"]}
         # A KPI not agreed is not pushed to partners who never reported it.
         out["kpis"] = [
@@ -104,7 +104,7 @@ def prefill_rows(
         scores = [
             {"behaviour": clean(b), "score": clean(s)}
             for p, b, s in zip(health["partner"], health["behaviour"], health["score"], strict=True)
-            if str(p).casefold() == partner.casefold()
+            if norm_text(p) == norm_text(partner)
             and clean(b) in SCHEMA["health"].fixed_rows
             and clean(s) is not None
         ]

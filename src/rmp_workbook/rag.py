@@ -9,8 +9,10 @@ one colour for one figure in every output.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
+
+from rmp_workbook.values import as_number as number
+from rmp_workbook.values import fold_text
 
 if TYPE_CHECKING:
     from rmp_workbook.config import Thresholds
@@ -41,21 +43,10 @@ def text_colour(rag: str) -> str:
 # --------------------------------------------------------------------------- rules
 
 
-def number(value: Any) -> float | None:
-    """A finite float, or None for blanks, NaN, text and booleans."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def lower_is_better(direction: Any) -> bool:
     """Whether a KPI or SLA Direction (``Lower is better``, ``At most``) wants small figures;
     blank or anything else means higher is better (``At least``)."""
-    words = " ".join(str(direction or "").split()).casefold()
+    words = fold_text(direction or "")
     return words in ("lower is better", "at most")
 
 

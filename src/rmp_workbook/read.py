@@ -27,6 +27,7 @@ import re
 import stat
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -799,35 +800,42 @@ def _xlsx_percent_cells(
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
+def _ods_cells(fh: Any) -> Iterator[tuple[str | None, int, int, int, Any]]:
+    """Each cell of an .ods ``content.xml``: (sheet, row, first column, columns it repeats
+    over, element), rows and columns zero-based, once the cell's element is complete."""
+    from defusedxml.ElementTree import iterparse
+
+    table = None
+    row = col = 0
+    for event, el in iterparse(fh, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == f"{_ODS_TABLE}table":
+                table, row = el.get(f"{_ODS_TABLE}name"), 0
+            elif tag == f"{_ODS_TABLE}table-row":
+                col = 0
+            continue
+        if tag == f"{_ODS_TABLE}table-row":
+            row += int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+            el.clear()
+        elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
+            repeat = int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+            yield table, row, col, repeat, el
+            col += repeat
+
+
 def _ods_percent_cells(
     path: Path, wanted: dict[str, set[tuple[int, int]]]
 ) -> dict[str, set[tuple[int, int]]]:
     """Of the ``wanted`` cells of each sheet of an .ods, those of value type percentage."""
-    from defusedxml.ElementTree import iterparse
-
     out: dict[str, set[tuple[int, int]]] = {}
     try:
         with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
-            table = None
-            row = col = 0
-            for event, el in iterparse(fh, events=("start", "end")):
-                tag = el.tag
-                if event == "start":
-                    if tag == f"{_ODS_TABLE}table":
-                        table, row = el.get(f"{_ODS_TABLE}name"), 0
-                    elif tag == f"{_ODS_TABLE}table-row":
-                        col = 0
-                    continue
-                if tag == f"{_ODS_TABLE}table-row":
-                    row += int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
-                    el.clear()
-                elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
-                    repeat = int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
-                    cells = wanted.get(table or "")
-                    if cells and el.get(f"{_ODS_OFFICE}value-type") == "percentage":
-                        hits = {(row, c) for c in range(col, col + repeat)} & cells
-                        out.setdefault(table or "", set()).update(hits)
-                    col += repeat
+            for table, row, col, repeat, el in _ods_cells(fh):
+                cells = wanted.get(table or "")
+                if cells and el.get(f"{_ODS_OFFICE}value-type") == "percentage":
+                    hits = {(row, c) for c in range(col, col + repeat)} & cells
+                    out.setdefault(table or "", set()).update(hits)
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return out
     return out
@@ -860,8 +868,6 @@ _ODS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcex
 
 def _ods_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
     """Error cells of an .ods (``calcext:value-type="error"``), by zero-based (row, col)."""
-    from defusedxml.ElementTree import iterparse
-
     out: ErrorCells = {}
     wanted = set(sheet_names)
     try:
@@ -869,24 +875,10 @@ def _ods_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
             if b'value-type="error"' not in zf.read("content.xml"):
                 return {}
             with zf.open("content.xml") as fh:
-                table = None
-                row = col = 0
-                for event, el in iterparse(fh, events=("start", "end")):
-                    tag = el.tag
-                    if event == "start":
-                        if tag == f"{_ODS_TABLE}table":
-                            table, row = el.get(f"{_ODS_TABLE}name"), 0
-                        elif tag == f"{_ODS_TABLE}table-row":
-                            col = 0
-                        continue
-                    if tag == f"{_ODS_TABLE}table-row":
-                        row += int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
-                        el.clear()
-                    elif tag in (f"{_ODS_TABLE}table-cell", f"{_ODS_TABLE}covered-table-cell"):
-                        if table in wanted and el.get(f"{_ODS_CALCEXT}value-type") == "error":
-                            text = "".join(el.itertext()).strip() or "#ERROR"
-                            out.setdefault(table, {})[(row, col)] = text
-                        col += int(el.get(f"{_ODS_TABLE}number-columns-repeated", "1"))
+                for table, row, col, _repeat, el in _ods_cells(fh):
+                    if table in wanted and el.get(f"{_ODS_CALCEXT}value-type") == "error":
+                        text = "".join(el.itertext()).strip() or "#ERROR"
+                        out.setdefault(table, {})[(row, col)] = text
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return out
     return out

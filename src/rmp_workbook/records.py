@@ -8,6 +8,7 @@ which the dashboard writes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +55,28 @@ class Record:
     """Zero-based row index in the partner's sheet (for findings and provenance)."""
     values: dict[str, Any]
     """Column key -> typed value (str, int, float, datetime.date, or None)."""
+    key: str | None = None
+    """The row's key as :func:`rmp_workbook.values.stored_key` makes it, when the validator
+    worked it out (it does for its duplicate check, in the reader processes); None when
+    not given or not whole. The ledger stores it."""
+
+
+class WithFindings:
+    """Its ``findings`` split by severity (a submission's, a validated file's)."""
+
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
 
 
 @dataclass
-class Submission:
+class Submission(WithFindings):
     """Everything read from one partner's workbook."""
 
     path: str
@@ -83,14 +102,6 @@ class Submission:
         if self.released is not None:
             return dict(self.released)
         return {k: len(v) for k, v in self.records.items()}
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
 
     @property
     def valid(self) -> bool:
@@ -208,3 +219,21 @@ class SourceSubmission:
     received_at: dt.datetime | None
     sheets: frozenset[str]
     """Keys of the sheets holding at least one of its records."""
+
+
+Check = Callable[[Consolidated, Thresholds, dt.date], Iterable[Gap]]
+"""A gap rule's check: the view, the thresholds and the day gaps are aged against."""
+
+
+@dataclass(frozen=True)
+class GapRule:
+    """One registered gap rule (:data:`rmp_workbook.gaps.RULES`)."""
+
+    code: str
+    area: str
+    title: str
+    severity: str
+    """How severity is decided, in words (for the docs)."""
+    thresholds: tuple[str, ...]
+    """Names of the :class:`~rmp_workbook.config.Thresholds` fields the rule reads."""
+    check: Check

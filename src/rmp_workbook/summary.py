@@ -8,7 +8,6 @@ and ``report`` (matplotlib) both draw from these, so they always agree.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,8 @@ from rmp_workbook.status import (
     state_text,
 )
 from rmp_workbook.status import stray_files as status_stray_files
+from rmp_workbook.values import as_number as num
+from rmp_workbook.values import as_text as text
 from rmp_workbook.wording import plural
 
 if TYPE_CHECKING:
@@ -46,40 +47,6 @@ if TYPE_CHECKING:
 MAX_PARTNER_SERIES = 6
 """Partner lines one chart draws at most: with more partners, those furthest from the
 reconciled (or joint) figures are drawn, so a network of hundreds stays readable."""
-
-
-def num(value: Any) -> float | None:
-    """A finite float, or None for blanks, NaN and text."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _num(value: Any) -> float | None:
-    """``num`` with a shortcut for the plain floats histories mostly hold."""
-    if value.__class__ is float:
-        return value if value - value == 0 else None  # NaN and infinities are no figure
-    return num(value)
-
-
-def text(value: Any) -> str:
-    """A cell's text, '' for blanks and NaN."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    try:
-        import pandas as pd
-
-        if value is pd.NaT:
-            return ""
-    except ImportError:  # pragma: no cover
-        pass
-    return str(value)
 
 
 @dataclass
@@ -193,7 +160,7 @@ def _tile(
             by_period[period] = (
                 names[rows].tolist(),
                 [
-                    a if a.__class__ is float and a - a == 0 else _num(a)
+                    a if a.__class__ is float and a - a == 0 else num(a)
                     for a in figures[rows].tolist()
                 ],
                 raw_targets[rows].tolist(),

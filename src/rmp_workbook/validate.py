@@ -51,7 +51,7 @@ from rmp_workbook.formulas import compute
 from rmp_workbook.formulas import computed as computed_columns
 from rmp_workbook.formulas import inputs as formula_inputs
 from rmp_workbook.read import WORKBOOK_SUFFIXES, CellError, RawRow, RawSheet, RawWorkbook
-from rmp_workbook.records import Record, Submission, SubmissionMeta
+from rmp_workbook.records import Record, Submission, SubmissionMeta, WithFindings
 from rmp_workbook.rows import fast_row, row_model
 from rmp_workbook.schema import HEADER_ROW, RELATIONSHIP, ColType, Column, SheetKind
 from rmp_workbook.suggest import did_you_mean, suggest
@@ -59,6 +59,7 @@ from rmp_workbook.values import (
     RowKey,
     is_blank,
     is_percent_unit,
+    key_string,
     key_text,
     norm,
     row_key,
@@ -323,7 +324,9 @@ def validate_sheet(
             continue
         if found_key is not None:
             seen[found_key] = raw_row.row
-        records.append(Record(sheet=sheet.key, row=raw_row.row, values=typed))
+        records.append(
+            Record(sheet=sheet.key, row=raw_row.row, values=typed, key=key_string(found_key))
+        )
     return records, findings
 
 
@@ -573,7 +576,7 @@ _LOCK = re.compile(r"^(~\$.*|\.~lock\..*#|\.~rmp-.*|\..+\.tmp\.xlsx)$")
 
 
 @dataclass
-class FileResult:
+class FileResult(WithFindings):
     """What validating one input file gave."""
 
     path: str
@@ -582,14 +585,6 @@ class FileResult:
     skipped: bool = False
     readable: bool = True
     """False when the file could not be read as an RMP workbook at all (exit code 2)."""
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
 
     @property
     def valid(self) -> bool:

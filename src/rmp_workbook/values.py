@@ -15,6 +15,7 @@ cell (a decimal comma, 60 in a 0-100% column) records a note in the validation c
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import math
 import numbers
@@ -90,6 +91,13 @@ def is_missing(value: Any) -> bool:
         return True
 
 
+def as_text(value: Any) -> str:
+    """A typed value's text as it stands (``str``), '' for a missing one (:func:`is_missing`)."""
+    if type(value) is str:
+        return value  # type: ignore[no-any-return]
+    return "" if is_missing(value) else str(value)
+
+
 _PERCENT_UNITS = frozenset({"%", "percent", "pct", "per cent"})
 
 
@@ -101,12 +109,12 @@ def is_percent_unit(unit: Any) -> bool:
 def as_number(value: Any) -> float | None:
     """A typed value as a finite float; None for blanks, NaN, text and booleans.
 
-    For values already typed (records, ledger and data-frame cells, numpy's numbers
-    too); a cell as a person typed it goes through :func:`to_number` instead.
+    For values already typed (records, ledger and data-frame cells, numpy's numbers and
+    decimals too); a cell as a person typed it goes through :func:`to_number` instead.
     """
     if value.__class__ is float:  # the common case, per row
         return value if value - value == 0.0 else None  # type: ignore[no-any-return]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, decimal.Decimal)):
         return None
     number = float(value)
     return number if math.isfinite(number) else None
@@ -516,6 +524,49 @@ def row_key(sheet: Sheet, values: Mapping[str, Any]) -> RowKey | None:
         if all(parts):
             return (kind, parts)
     return None
+
+
+KEY_SEPARATOR = "\x1f"
+"""Between the parts of a stored key. It is white space to :meth:`str.split`, so
+:func:`key_text` never leaves one inside a part: a stored key reads back one way only."""
+
+ALT_KEY_MARK = "\x1e"
+"""Before a stored key made of a row's alternative keys (white space as well)."""
+
+
+def stored_key(sheet: Sheet, values: Mapping[str, Any]) -> str | None:
+    """A row's key (:func:`row_key`) as the one text the ledger stores and groups by.
+
+    The parts joined by :data:`KEY_SEPARATOR`, an alternative key marked by
+    :data:`ALT_KEY_MARK`: ``K01`` for November 2026 is ``"k01\x1f2026-11"``. None when the
+    row has no whole key.
+    """
+    return key_string(row_key(sheet, values))
+
+
+def key_string(key: RowKey | None) -> str | None:
+    """A :func:`row_key` as :func:`stored_key` writes it."""
+    if key is None:
+        return None
+    kind, parts = key
+    text = KEY_SEPARATOR.join(parts)
+    return ALT_KEY_MARK + text if kind == "alt" else text
+
+
+def item_key(sheet: Sheet, stored: str) -> str:
+    """A stored key without its period part: what a KPI or SLA line is known by from month
+    to month (restatements and history group by it). Unchanged on a sheet without period."""
+    if sheet.period is None or sheet.period not in sheet.keys or stored.startswith(ALT_KEY_MARK):
+        return stored
+    parts = stored.split(KEY_SEPARATOR)
+    del parts[sheet.keys.index(sheet.period)]
+    return KEY_SEPARATOR.join(parts)
+
+
+def item_key_text(item: str, separator: str = " / ") -> str:
+    """An item as people write it (``K01``, or ``Helpdesk / First response`` for a line of
+    several key cells) as the :func:`item_key` it names."""
+    return KEY_SEPARATOR.join(key_text(part) for part in item.split(separator))
 
 
 _KEY_TYPES: dict[int, tuple[Sheet, dict[str, ColType]]] = {}

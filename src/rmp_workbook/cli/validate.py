@@ -97,8 +97,9 @@ def format_report(report: Report) -> str:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="The relationship config (rmp.toml): its relationship ID, and its partners for the "
-    "workbook's month (finding unknown-partner otherwise).",
+    help="The relationship config (rmp.toml): its relationship ID, its partners for the "
+    "workbook's month (finding unknown-partner otherwise) and its KPIs (a KPI it does not "
+    "list: warning kpi-not-agreed).",
 )
 @click.option(
     "--feedback",
@@ -141,7 +142,7 @@ def validate(
     """
     # Only counts and findings are shown: each workbook's rows are dropped once checked.
     from rmp_workbook.config import load_config, period_bounds
-    from rmp_workbook.expected import check_identity
+    from rmp_workbook.expected import check_agreed, check_identity
 
     config = load_config(config_path) if config_path else None
     if period is not None:
@@ -153,6 +154,7 @@ def validate(
 
     def check(result: FileResult) -> None:
         check_identity(result, period=period, config=config)
+        check_agreed(result, period=period, config=config)
 
     report = validate_paths(
         paths,

@@ -5,7 +5,6 @@ writing values by type (text always as text, never a formula or link).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,7 +14,6 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from rmp_workbook import summary
 from rmp_workbook.rag import (  # noqa: F401  (the dashboard's modules take them from here)
     AMBER,
     GREEN,
@@ -27,6 +25,7 @@ from rmp_workbook.rag import (  # noqa: F401  (the dashboard's modules take them
     ZONE_FILLS,
 )
 from rmp_workbook.schema import ColType
+from rmp_workbook.values import as_number, is_missing
 
 PALE = "#F2F4F7"
 RULE = "#BFC7D5"
@@ -44,12 +43,6 @@ NUMBER_FORMATS = {
     ColType.DATE: "yyyy-mm-dd",
     ColType.FORMULA: "0",
 }
-
-
-def _is_blank(value: Any) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
 
 
 _CellWriter = Callable[[Worksheet, int, int, Any, "Format | None", "Format | None"], Any]
@@ -116,7 +109,7 @@ def _write_any(
     ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None, date_fmt: Format | None
 ) -> None:
     """Any other type (numpy scalars, subclasses, decimals): tested one by one."""
-    if _is_blank(value):
+    if is_missing(value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, fmt)
@@ -124,7 +117,7 @@ def _write_any(
         ws.write_datetime(row, col, value.to_pydatetime(), date_fmt or fmt)
     elif isinstance(value, (dt.datetime, dt.date)):
         ws.write_datetime(row, col, value, date_fmt or fmt)
-    elif summary.num(value) is not None and not isinstance(value, str):
+    elif as_number(value) is not None and not isinstance(value, str):
         ws.write_number(row, col, float(value), fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
@@ -277,7 +270,7 @@ def _boxed(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """numpy scalars to Python values; blanks to None."""
-    if _is_blank(value):
+    if is_missing(value):
         return None
     if hasattr(value, "item") and not isinstance(value, (str, pd.Timestamp)):
         try:

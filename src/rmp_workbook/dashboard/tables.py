@@ -21,7 +21,6 @@ from rmp_workbook.dashboard.cells import (
     RAG_FILLS,
     SLATE,
     _frame_columns,
-    _is_blank,
     _unique_headers,
     _write_cells,
     write_value,
@@ -29,6 +28,7 @@ from rmp_workbook.dashboard.cells import (
 from rmp_workbook.dashboard.state import WriterState
 from rmp_workbook.formulas import compute, excel, inputs
 from rmp_workbook.schema import SCHEMA, ColType, Column, Sheet
+from rmp_workbook.values import is_missing
 from rmp_workbook.wording import link_text, plural
 
 
@@ -109,7 +109,7 @@ class Tables(WriterState):
         for r, row in enumerate(zip(*columns, strict=True), start=first_row):
             for i, value in enumerate(row):
                 col = first_col + i
-                if i in formulas and not _is_blank(value):
+                if i in formulas and not is_missing(value):
                     expr, refs = formulas[i]
                     cell_refs = {k: a1(r, first_col + j) for k, j in refs.items()}
                     # Written only where reconciliation gave a value: the inputs are there.
@@ -228,7 +228,7 @@ class Tables(WriterState):
                 formulas[i] = (col.formula, refs)
                 results = columns[i]
                 for r, value in enumerate(results):
-                    if _is_blank(value):
+                    if is_missing(value):
                         results[r] = compute(col, {k: columns[j][r] for k, j in refs.items()})
         widths = [c.width for c in cols] + [26, 18]
         self._table(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from rmp_workbook.schema import ColType
+from rmp_workbook.values import to_number
 
 
 class _Uncoercible(Exception):
@@ -15,22 +17,15 @@ class _Uncoercible(Exception):
 
 
 def _to_float(v: Any) -> float:
-    if isinstance(v, bool):
+    # Text is read as a person typed it (values.to_number: "93,5" is 93.5; "1,250" reads
+    # two ways and is refused), never by dropping every comma.
+    try:
+        number = to_number(v)
+    except PydanticCustomError:
+        raise _Uncoercible from None
+    if number is None:
         raise _Uncoercible
-    if isinstance(v, (int, float)):
-        f = float(v)
-        if math.isnan(f):
-            raise _Uncoercible
-        return f
-    if isinstance(v, str):
-        try:
-            f = float(v.strip().replace(",", ""))
-        except ValueError:
-            raise _Uncoercible from None
-        if math.isnan(f):
-            raise _Uncoercible
-        return f
-    raise _Uncoercible
+    return number
 
 
 def _to_int(v: Any) -> int:
@@ -69,7 +64,3 @@ def _coercer(col_type: ColType) -> Callable[[Any], Any]:
     if col_type is ColType.DATE:
         return _to_date
     return _to_text
-
-
-def _is_blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v)

@@ -18,12 +18,14 @@ from urllib.parse import unquote
 
 from sqlalchemy import (
     Table,
+    bindparam,
     create_engine,
     event,
     func,
     insert,
     inspect,
     select,
+    update,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
@@ -36,6 +38,7 @@ from rmp_workbook.ledger.tables import (
     record_table_name,
 )
 from rmp_workbook.schema import SHEETS, Sheet
+from rmp_workbook.values import item_key, item_key_text, stored_key
 
 DEFAULT_BUSY_TIMEOUT = 30.0
 """Seconds a run waits for another run's write lock before failing with LedgerBusy."""
@@ -174,14 +177,10 @@ def describe_database_error(exc: BaseException) -> str:
 
 
 class LedgerEngine:
-    """The history of every workbook a relationship's partners sent.
+    """Opening the ledger: its database, connections, write lock and forward migrations.
 
-    ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;
-    ``Ledger("postgresql://user@host/db")`` a PostgreSQL database. Opening
-    creates missing tables and adds schema columns the ledger lacks.
-    ``create=False`` refuses to create a SQLite file that does not exist.
-    ``busy_timeout`` (default: ``RMP_LEDGER_WAIT`` or 30 s) is how long a writer
-    waits for another run's write lock before LedgerBusy.
+    The base of :class:`~rmp_workbook.ledger.Ledger`, whose docstring says what the
+    arguments mean.
     """
 
     def __init__(
@@ -214,13 +213,15 @@ class LedgerEngine:
                 f"{self.url}: the database driver is not installed ({exc.name}); "
                 "for PostgreSQL: pip install 'rmp-workbook[postgres]'"
             ) from None
+        self._sheet = {s.key: s for s in self.sheets}
         self._columns = {
             s.key: [(c.key, c.type.python_type, _coercer(c.type), c.type) for c in s.columns]
             for s in self.sheets
         }
-        # Where a period sheet's row period sits in a row as _coerce makes it.
+        # Where a period sheet's row period sits in a row as _coerce makes it
+        # (after submission_id, row_index and row_key).
         self._row_period_at = {
-            s.key: 2 + [c.key for c in s.columns].index(s.period) for s in self.sheets if s.period
+            s.key: 3 + [c.key for c in s.columns].index(s.period) for s in self.sheets if s.period
         }
         self._row_inserts: dict[str, tuple[str, list[tuple[int, Callable[[Any], Any]]]]] = {}
         try:
@@ -323,8 +324,7 @@ class LedgerEngine:
                 )
         missing_tables = [t for t in self.metadata.sorted_tables if t.name not in existing]
         missing_columns: list[tuple[Table, Any]] = []
-        for sheet in self.sheets:
-            table = self.tables[record_table_name(sheet)]
+        for table in self.metadata.sorted_tables:
             if table.name not in existing:
                 continue
             have = {c["name"] for c in insp.get_columns(table.name)}
@@ -355,12 +355,80 @@ class LedgerEngine:
                 )
                 conn.exec_driver_sql(ddl)
                 notes.append(f"added column {table.name}.{col.name}")
+            notes += self._fill_keys(conn, {(t.name, c.name) for t, c in columns})
             if notes:
                 now = _now()
                 conn.execute(
                     insert(self.tables["schema_version"]),
                     [{"version": LEDGER_VERSION, "applied_at": now, "note": n} for n in notes],
                 )
+
+    def _fill_keys(self, conn: Connection, added: set[tuple[str, str]]) -> list[str]:
+        """Fill in the keys a version 1 ledger lacks, from the values it holds.
+
+        Each record row's ``row_key`` (:func:`~rmp_workbook.values.stored_key`), then each
+        restatement's ``item_key``: the key of the record row it named, found by the item
+        as version 1 wrote it (the key cells as stored, joined by " / ").
+        """
+        notes: list[str] = []
+        filled: dict[str, int] = {}
+        for sheet in self.sheets:
+            table = self.tables[record_table_name(sheet)]
+            if (table.name, "row_key") not in added or not sheet.keys:
+                continue
+            names = list(dict.fromkeys((*sheet.keys, *sheet.alt_keys)))
+            rows = conn.execute(select(table.c.record_id, *(table.c[k] for k in names))).all()
+            keys = [
+                {"id": r[0], "key": stored_key(sheet, dict(zip(names, r[1:], strict=True)))}
+                for r in rows
+            ]
+            if keys:
+                conn.execute(
+                    update(table).where(table.c.record_id == bindparam("_id")),
+                    [{"_id": k["id"], "row_key": k["key"]} for k in keys],
+                )
+            filled[table.name] = len(keys)
+        if filled:
+            each = ", ".join(f"{name} {n}" for name, n in filled.items() if n)
+            notes.append(
+                f"filled row_key of {sum(filled.values())} record rows"
+                + (f" ({each})" if each else "")
+            )
+        if ("restatements", "item_key") in added:
+            notes.append(self._fill_item_keys(conn))
+        return notes
+
+    def _fill_item_keys(self, conn: Connection) -> str:
+        rs = self.tables["restatements"]
+        by_key = {s.key: s for s in self.sheets}
+        found = conn.execute(select(rs.c.id, rs.c.sheet, rs.c.submission_id, rs.c.item)).all()
+        cache: dict[tuple[str, int], dict[str, str]] = {}
+        filled = []
+        for r in found:
+            sheet = by_key.get(r.sheet)
+            if sheet is None:
+                continue
+            items = cache.get((r.sheet, r.submission_id))
+            if items is None:
+                items = cache[(r.sheet, r.submission_id)] = self._v1_items(
+                    conn, sheet, r.submission_id
+                )
+            key = items.get(r.item, item_key_text(r.item))
+            filled.append({"_id": r.id, "item_key": key})
+        if filled:
+            conn.execute(update(rs).where(rs.c.id == bindparam("_id")), filled)
+        return f"filled restatements.item_key of {len(filled)} rows"
+
+    def _v1_items(self, conn: Connection, sheet: Sheet, submission_id: int) -> dict[str, str]:
+        """A submission's rows of a sheet: item as version 1 wrote it -> its item key."""
+        table = self.tables[record_table_name(sheet)]
+        names = [k for k in sheet.keys if k != sheet.period]
+        rows = conn.execute(
+            select(table.c.row_key, *(table.c[k] for k in names)).where(
+                table.c.submission_id == submission_id, table.c.row_key.is_not(None)
+            )
+        ).all()
+        return {" / ".join(str(v) for v in r[1:]): item_key(sheet, r[0]) for r in rows}
 
     def migrations(self) -> list[dict[str, Any]]:
         """Every migration applied to this ledger, oldest first."""

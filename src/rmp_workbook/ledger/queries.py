@@ -25,6 +25,7 @@ from rmp_workbook.ledger.tables import (
 )
 from rmp_workbook.records import PROVENANCE_COLUMNS, SourceSubmission
 from rmp_workbook.schema import ColType, Sheet
+from rmp_workbook.values import is_blank, item_key, item_key_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,8 @@ class Queries(LedgerEngine):
         partner: str | None = None,
         submission_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Records of current submissions with the provenance columns, oldest first."""
+        """Records of current submissions with the provenance columns, oldest first, and
+        ``_key``, the row's stored key (:func:`~rmp_workbook.values.stored_key`)."""
         rt = self.tables[record_table_name(sheet)]
         st = self.tables["submissions"]
         q = (
@@ -56,6 +58,7 @@ class Queries(LedgerEngine):
                 st.c.file_name.label("_file"),
                 rt.c.row_index.label("_row"),
                 st.c.received_at.label("_received_at"),
+                rt.c.row_key.label("_key"),
             )
             .join(st, st.c.id == rt.c.submission_id)
             .where(st.c.relationship_id == relationship_id, st.c.status == CURRENT)
@@ -153,9 +156,11 @@ class Queries(LedgerEngine):
         itself superseded later are left out: the workbook that replaced it made its
         own restatements when it was recorded.
 
-        Columns sheet, item, column, period (of the figure), partner, previous,
-        restated, previous_file, file, previous_submission_id, submission_id,
-        submitted_period, received_at, recorded_at.
+        Columns sheet, item (as the restating workbook spells it), item_key
+        (:func:`~rmp_workbook.values.item_key`), column, period (of the figure), partner,
+        previous, restated, previous_file, file, previous_submission_id, submission_id,
+        submitted_period, received_at, recorded_at. ``item`` selects an item however it
+        is spelt (``k01`` finds ``K01``).
         """
         import pandas as pd
 
@@ -166,6 +171,7 @@ class Queries(LedgerEngine):
             select(
                 rs.c.sheet,
                 rs.c.item,
+                rs.c.item_key,
                 rs.c.column,
                 rs.c.period,
                 rs.c.partner,
@@ -182,7 +188,7 @@ class Queries(LedgerEngine):
             .join(new, new.c.id == rs.c.submission_id)
             .join(old, old.c.id == rs.c.previous_submission_id)
             .where(rs.c.relationship_id == relationship_id)
-            .order_by(rs.c.sheet, rs.c.item, rs.c.period, rs.c.partner, rs.c.id)
+            .order_by(rs.c.sheet, rs.c.item_key, rs.c.period, rs.c.partner, rs.c.id)
         )
         if period is not None:
             q = q.where(new.c.period <= period)
@@ -191,7 +197,7 @@ class Queries(LedgerEngine):
         if sheet is not None:
             q = q.where(rs.c.sheet == sheet)
         if item is not None:
-            q = q.where(rs.c.item == item)
+            q = q.where(rs.c.item_key == item_key_text(item))
         if partner is not None:
             q = q.where(rs.c.partner == partner)
         with self._read() as conn:
@@ -249,9 +255,11 @@ class Queries(LedgerEngine):
     ) -> pd.DataFrame:
         """KPI figures in force by KPI, period and partner, with their provenance.
 
-        One row per (kpi_id, period, partner): the figure from the latest current
-        submission that reports it, the file it came from and when that file was
-        received, how often it was restated and each restatement in words.
+        One row per (KPI, period, partner), the KPI known by its key whatever its
+        spelling (``K01``, ``k01`` and `` K01 `` are one KPI): the figure from the latest
+        current submission that reports it (the ID as the latest workbook spells it), the
+        file it came from and when that file was received, how often it was restated and each
+        restatement in words. ``kpi_id`` selects a KPI however it is spelt.
         Columns kpi_id, kpi, unit, direction, target, amber, period, partner, actual,
         file, received_at, submission_id, restated, restatements.
         """
@@ -260,17 +268,22 @@ class Queries(LedgerEngine):
         sheet = next(s for s in self.sheets if s.key == "kpis")
         with self._read() as conn:
             rows = self._record_rows(conn, sheet, relationship_id, partner=partner)
-        if kpi_id is not None:
-            rows = [r for r in rows if r["kpi_id"] == kpi_id]
+        wanted = None if kpi_id is None else item_key_text(kpi_id)
         latest: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+        spelt: dict[str, Any] = {}
         for r in rows:  # ordered oldest first: the last one wins
-            latest[(r["kpi_id"], r["period"], r["_partner"])] = r
+            if r["_key"] is None:
+                continue
+            item = item_key(sheet, r["_key"])
+            if wanted is None or item == wanted:
+                latest[(item, r["period"], r["_partner"])] = r
+                spelt[item] = r["kpi_id"]
         restated = self.restatements_frame(
             relationship_id, sheet="kpis", item=kpi_id, partner=partner
         )
         words: dict[tuple[Any, Any, Any], list[str]] = {}
         for r in restated.itertuples(index=False):
-            words.setdefault((r.item, r.period, r.partner), []).append(
+            words.setdefault((r.item_key, r.period, r.partner), []).append(
                 f"{r.column} {_fmt(r.previous)} → {_fmt(r.restated)} in {r.file}"
                 f" (was {r.previous_file})"
             )
@@ -280,7 +293,7 @@ class Queries(LedgerEngine):
             said = words.get(key, [])
             out.append(
                 {
-                    "kpi_id": r["kpi_id"],
+                    "kpi_id": spelt[key[0]],  # one spelling a KPI: its latest
                     "kpi": r["kpi"],
                     "unit": r["unit"],
                     "direction": r["direction"],
@@ -333,23 +346,23 @@ class Queries(LedgerEngine):
                 if sheet is None:
                     continue
                 ident = [k for k in sheet.keys if k != sheet.period]
-                best: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+                best: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
                 # Own workbook first, then the others in partner order: the first
                 # definition of a line wins and keeps its place.
                 order = [own_id] if own_id is not None else []
                 order += [i for p, i in sorted(latest.items()) if p != partner]
                 lines: list[dict[str, Any]] = []
-                seen: set[tuple[Any, ...]] = set()
+                seen: set[Any] = set()
                 for sub_id in order:
                     rows = self._record_rows(conn, sheet, relationship_id, submission_id=sub_id)
                     # A workbook may carry several periods of a line: keep its latest.
                     for r in rows:
-                        k = tuple(r[c] for c in ident)
+                        k = _line(sheet, ident, r)
                         rank = (str(r[sheet.period] or ""),) if sheet.period else ()
                         if k not in best or rank >= best[k][0]:
                             best[k] = (rank, r)
                     for r in rows:
-                        k = tuple(r[c] for c in ident)
+                        k = _line(sheet, ident, r)
                         if k in seen:
                             continue
                         seen.add(k)
@@ -444,6 +457,13 @@ class Queries(LedgerEngine):
                 for name, table in self.tables.items()
                 if name != "schema_version"
             }
+
+
+def _line(sheet: Sheet, ident: list[str], row: dict[str, Any]) -> Any:
+    """What a KPI or SLA line is known by from month to month: its item key (``K01`` and
+    ``k01`` are one line), or its key cells as they are when they are not whole."""
+    key = row["_key"]
+    return item_key(sheet, key) if key is not None else tuple(row[c] for c in ident)
 
 
 def _input_values(sheet: Sheet, row: dict[str, Any]) -> dict[str, Any]:
@@ -544,12 +564,8 @@ class LedgerSource:
                         v = values[i]
                         if v is not None and (not v or v.isspace()):
                             values = tuple(
-                                None if j in texts and _blank(x) else x
+                                None if j in texts and is_blank(x) else x
                                 for j, x in enumerate(values)
                             )
                             break
                     yield (r[0], r[1], values)
-
-
-def _blank(value: Any) -> bool:
-    return isinstance(value, str) and (not value or value.isspace())

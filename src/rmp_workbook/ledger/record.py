@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from rmp_workbook.findings import LedgerError
-from rmp_workbook.ledger.coerce import _is_blank, _Uncoercible
+from rmp_workbook.ledger.coerce import _Uncoercible
 from rmp_workbook.ledger.engine import LedgerEngine, _now, _utc_naive
 from rmp_workbook.ledger.publish import Proposal, latest_publication_id, propose
 from rmp_workbook.ledger.queries import _fmt
@@ -41,6 +41,7 @@ from rmp_workbook.ledger.tables import (
 from rmp_workbook.ledger.versions import current_user
 from rmp_workbook.records import Submission
 from rmp_workbook.schema import Sheet
+from rmp_workbook.values import is_blank, is_missing, item_key, stored_key
 
 # ---------------------------------------------------------------------------
 # Results of a record run
@@ -119,6 +120,8 @@ class Restatement:
     previous_file: str
     submission_id: int
     file: str
+    item_key: str = ""
+    """The item's key (:func:`~rmp_workbook.values.item_key`), whatever its spelling."""
 
 
 @dataclass
@@ -521,23 +524,29 @@ class Recorder:
                 rows = conn.execute(
                     select(
                         table.c.submission_id,
+                        table.c.row_key,
                         *(table.c[k] for k in keys),
                         *(table.c[c.key] for c in compared),
                     )
                     .where(table.c.submission_id.in_(ids), table.c[sheet.period] == sup.period)
                     .order_by(table.c.row_index)
                 ).all()
-                seen: dict[int, dict[tuple[Any, ...], tuple[Any, ...]]] = {i: {} for i in ids}
-                order: list[tuple[Any, ...]] = []
+                # Rows are matched by their stored key (K01 and k01 are one row); a row
+                # without a whole key by its key cells as they are.
+                seen: dict[int, dict[Any, tuple[Any, ...]]] = {i: {} for i in ids}
+                spelt: dict[int, dict[Any, str]] = {i: {} for i in ids}
+                order: dict[Any, None] = {}
                 for r in rows:
-                    item = tuple(r[1 : 1 + len(keys)])
-                    seen[r[0]].setdefault(item, tuple(r[1 + len(keys) :]))
-                    if item not in order:
-                        order.append(item)
+                    raw = tuple(r[2 : 2 + len(keys)])
+                    item = r[1] if r[1] is not None else raw
+                    seen[r[0]].setdefault(item, tuple(r[2 + len(keys) :]))
+                    spelt[r[0]].setdefault(item, " / ".join(str(v) for v in raw))
+                    order.setdefault(item)
                 for item in order:
                     old = seen[sup.old_id].get(item)
                     new = seen[sup.new_id].get(item)
-                    name = " / ".join(str(v) for v in item)
+                    # Named as the newer workbook spells it.
+                    name = spelt[sup.new_id].get(item) or spelt[sup.old_id][item]
                     if old is None or new is None:
                         what = "added" if old is None else "removed"
                         sup.changes.append(f"{sheet.name} {name} {what}")
@@ -591,7 +600,8 @@ class Recorder:
         rt, st = led.tables[record_table_name(sheet)], led.tables["submissions"]
         compared = [c.key for c in sheet.columns if c.type in _NUMERIC and c.key not in sheet.keys]
         latest = max(m.state.period for m in mine_of.values())
-        nkeys = len(sheet.keys)
+        names = [k for k in sheet.keys if k != sheet.period]
+        nnames = len(names)
         q = (
             select(
                 st.c.id.label("s_id"),
@@ -600,7 +610,8 @@ class Recorder:
                 rt.c.row_index.label("r_index"),
                 rt.c[sheet.period].label("r_period"),
                 st.c.partner.label("s_partner"),
-                *(rt.c[k].label(f"k{i}") for i, k in enumerate(sheet.keys)),
+                rt.c.row_key.label("r_key"),
+                *(rt.c[k].label(f"k{i}") for i, k in enumerate(names)),
                 *(rt.c[c].label(f"v{i}") for i, c in enumerate(compared)),
             )
             .join(st, st.c.id == rt.c.submission_id)
@@ -609,11 +620,14 @@ class Recorder:
                 st.c.partner.in_(partners),
                 st.c.status == CURRENT,
                 st.c.period <= latest,
+                # A row without a whole key cannot be followed from month to month.
+                rt.c.row_key.is_not(None),
             )
-            # Each partner's rows of a key together, oldest submission first (_SubState.order).
+            # Each partner's rows of a key together (the stored key: K01 and k01 are one
+            # row), oldest submission first (_SubState.order).
             .order_by(
                 st.c.partner,
-                *(rt.c[k] for k in sheet.keys),
+                rt.c.row_key,
                 st.c.period,
                 st.c.received_at.nulls_first(),
                 st.c.id,
@@ -624,7 +638,6 @@ class Recorder:
         if sheet.period in sheet.keys:
             # Rows of the latest period of this run restate nothing.
             q = q.where(rt.c[sheet.period] < latest)
-        period_at = sheet.keys.index(sheet.period) if sheet.period in sheet.keys else None
         out: list[tuple[tuple[Any, ...], dict[str, Any], Restatement]] = []
         group: tuple[Any, ...] | None = None
         # First row of the submission being read, and of the one before it, for this key.
@@ -632,20 +645,18 @@ class Recorder:
         before: tuple[int, str, tuple[Any, ...]] | None = None
         for r in self._conn.execute(q):
             sid, speriod, sfile, row_index, row_period = r[0], r[1], r[2], r[3], r[4]
-            partner_key = tuple(r[5 : 6 + nkeys])
-            values = tuple(r[6 + nkeys :])
-            if partner_key != group:
-                group, this, before = partner_key, None, None
+            partner, key = r[5], r[6]
+            values = tuple(r[7 + nnames :])
+            if (partner, key) != group:
+                group, this, before = (partner, key), None, None
             if this is None or this[0] != sid:
                 before, this = this, (sid, sfile, values)
             mine = mine_of.get(sid)
             if mine is None or before is None or row_period is None or row_period >= speriod:
                 continue
-            partner, key = partner_key[0], partner_key[1:]
-            item = " / ".join(
-                str(v) for k, v in zip(sheet.keys, key, strict=True) if k != sheet.period
-            )
-            period = key[period_at] if period_at is not None else ""
+            # The item as the newer workbook spells it; item_key whatever the spelling.
+            item = " / ".join(str(v) for v in r[7 : 7 + nnames])
+            period = row_period if sheet.period in sheet.keys else ""
             prev_id, prev_file, prev_values = before
             for ci, (col, new, old) in enumerate(zip(compared, values, prev_values, strict=True)):
                 # A blank in the newer workbook reports nothing: it restates nothing.
@@ -655,6 +666,7 @@ class Recorder:
                     "relationship_id": rel,
                     "sheet": sheet.key,
                     "item": item,
+                    "item_key": item_key(sheet, key),
                     "column": col,
                     "period": period,
                     "partner": partner,
@@ -666,7 +678,7 @@ class Recorder:
                 }
                 restatement = Restatement(
                     rel, sheet.key, item, col, period, partner, old, new,
-                    prev_id, prev_file, sid, sfile,
+                    prev_id, prev_file, sid, sfile, row["item_key"],
                 )  # fmt: skip
                 out.append(((speriod, rel, partner, index, row_index, ci), row, restatement))
         return out
@@ -696,8 +708,9 @@ class Recording(LedgerEngine):
         """The submission's record rows in the ledger's column types, and whether a period
         sheet holds a row for a period before the submission's own (a possible restatement).
 
-        A row is ``[submission_id (None until known), row_index, *columns in schema order]``.
-        Values the validator already typed are taken as they are; only others are coerced.
+        A row is ``[submission_id (None until known), row_index, row_key, *columns in schema
+        order]``, its key as :func:`~rmp_workbook.values.stored_key` makes it. Values the
+        validator already typed are taken as they are; only others are coerced.
         """
         period = sub.meta.period
         history = False
@@ -706,11 +719,16 @@ class Recording(LedgerEngine):
             columns = self._columns.get(sheet_key)
             if columns is None:
                 raise LedgerError(f"{name}: the ledger has no sheet {sheet_key!r}")
+            sheet = self._sheet[sheet_key]
+            keyed = bool(sheet.keys)
             period_at = self._row_period_at.get(sheet_key)
             rows: list[list[Any]] = []
             for rec in records:
-                row: list[Any] = [None, rec.row]
                 values = rec.values
+                key = rec.key
+                if key is None and keyed:
+                    key = stored_key(sheet, values)
+                row: list[Any] = [None, rec.row, key]
                 for key, exact, coerce, col_type in columns:
                     value = values.get(key)
                     if value is None:
@@ -721,7 +739,7 @@ class Recording(LedgerEngine):
                         # Exact type: bool is not taken for int, nor datetime for date.
                         blank = (kind is float and value != value) or (kind is str and not value)
                         row.append(None if blank else value)
-                    elif _is_blank(value):
+                    elif is_missing(value) or is_blank(value):
                         row.append(None)
                     else:
                         try:
@@ -748,7 +766,7 @@ class Recording(LedgerEngine):
         sql, processors = self._row_inserts.get(sheet.key, (None, None))
         if sql is None or processors is None:
             table = self.tables[record_table_name(sheet)]
-            cols = [table.c[k] for k in ("submission_id", "row_index")]
+            cols = [table.c[k] for k in ("submission_id", "row_index", "row_key")]
             cols += [table.c[c.key] for c in sheet.columns]
             prep = conn.dialect.identifier_preparer
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"

@@ -11,6 +11,7 @@ from rmp_workbook.ledger.publish import Publishing
 from rmp_workbook.ledger.queries import Queries
 from rmp_workbook.ledger.record import Recording
 from rmp_workbook.ledger.versions import ConfigVersions
+from rmp_workbook.values import item_key_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,7 +73,8 @@ def kpi_history(
             )
         name = rels.loc[rels["relationship_id"] == relationship_id, "name"].iloc[0] or ""
         everything = ledger.history(relationship_id)
-        if kpi_id is not None and kpi_id not in set(everything["kpi_id"]):
+        known_kpis = {item_key_text(str(k)) for k in everything["kpi_id"]}
+        if kpi_id is not None and item_key_text(kpi_id) not in known_kpis:
             raise UsageError(
                 f"no KPI {kpi_id!r} in {relationship_id}; known KPIs: "
                 + (", ".join(sorted(set(everything["kpi_id"]))) or "none")

@@ -27,13 +27,16 @@ from sqlalchemy import (
 
 from rmp_workbook.schema import SHEETS, ColType, Sheet
 
-LEDGER_VERSION = 1
-"""The ledger's own table layout version (not the workbook's schema version)."""
+LEDGER_VERSION = 2
+"""The ledger's own table layout version (not the workbook's schema version).
+
+2: record tables keep each row's normalised key (``row_key``) and restatements the key of
+their item (``item_key``); a version 1 ledger gets both filled in when it is opened."""
 
 RECORD_PREFIX = "rec_"
 """Record tables are named ``rec_<sheet key>``, e.g. ``rec_kpis``."""
 
-_RECORD_SYSTEM_COLUMNS = ("record_id", "submission_id", "row_index")
+_RECORD_SYSTEM_COLUMNS = ("record_id", "submission_id", "row_index", "row_key")
 
 CURRENT = "current"
 SUPERSEDED = "superseded"
@@ -127,6 +130,9 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
                 "submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True
             ),
             Column("row_index", Integer, nullable=False),
+            # The row's key as values.stored_key makes it (K01, k01 and " K01 " are one):
+            # what restatements, history and supersede changes match rows by.
+            Column("row_key", Text),
             *(Column(c.key, _SQL_TYPES[c.type]) for c in sheet.columns),
         )
     Table(
@@ -136,6 +142,7 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
         Column("sheet", Text, nullable=False),
         Column("item", Text, nullable=False),
+        Column("item_key", Text),  # values.item_key: the item however it was spelt
         Column("column", Text, nullable=False),
         Column("period", Text, nullable=False),
         Column("partner", Text, nullable=False),
