@@ -246,8 +246,8 @@ class Tables(WriterState):
                 max(len(columns[0]), 1) + 2,
                 0,
                 f"{plural(held_back, 'testimonial')} not cleared for sharing "
-                f"({'is' if held_back == 1 else 'are'} held back: "
-                f"{'it stays' if held_back == 1 else 'they stay'} in the ledger).",
+                f"{'is' if held_back == 1 else 'are'} held back: "
+                f"{'it stays' if held_back == 1 else 'they stay'} in the ledger.",
                 self.f(italic=True, font_color=SLATE),
             )
         self._data_sheet_setup(ws, len(headers))
