@@ -723,19 +723,18 @@ class _Writer:
             row += 1
 
         title = f"Relationship Management Plan — {name}"
-        banner_points = textfit.column_points(2) + label_points + text_points
-        if textfit.text_width(title, 18, bold=True) + 2 * textfit.PADDING > banner_points:
-            # A long relationship name: the title wraps in a taller banner, never cut.
+        # The title on one line at 18 pt, else at 16 pt; a longer one wraps, never cut.
+        indent = 7.5  # points of the banner's one-level indent
+        room = textfit.column_points(2) + label_points + text_points - 2 * textfit.PADDING - indent
+        size = next((z for z in (18, 16) if textfit.text_width(title, z, bold=True) <= room), 16)
+        lines = len(textfit.wrap(title, room, size, bold=True))
+        if size != 18 or lines > 1:
             banner = self.plain(
-                bold=True, font_size=18, font_color="#FFFFFF", bg_color=_NAVY,
-                valign="vcenter", indent=1, text_wrap=True,
+                bold=True, font_size=size, font_color="#FFFFFF", bg_color=_NAVY,
+                valign="vcenter", indent=1, text_wrap=lines > 1,
             )  # fmt: skip
-            lines = len(textfit.wrap(title, banner_points - 2 * textfit.PADDING, 18, bold=True))
-            ws.merge_range(row, 0, row, 2, title, banner)
-            ws.set_row(row, max(36, 18 * textfit.LINE * lines + 12))
-        else:
-            ws.merge_range(row, 0, row, 2, title, banner)
-            ws.set_row(row, 36)
+        ws.merge_range(row, 0, row, 2, title, banner)
+        ws.set_row(row, max(36, size * textfit.LINE * lines + 12))
         row += 1
         due = self.due_date()
         who = ", ".join(
