@@ -283,3 +283,12 @@ def test_the_demos_dashboard_prints_on_one_page(demo_book, check, tmp_path, soff
     pdf = check.print_sheet(demo_book, DASHBOARD, tmp_path, soffice)
     assert check.pdf_pages(pdf) == 1
     assert check.printed_scale(pdf, "Top", 11) >= 0.55
+
+
+def test_a_long_item_is_cut_at_a_word():
+    from rmp_workbook.plain import item_label
+    from rmp_workbook.schema import SCHEMA
+
+    risk = "Contoso volumes fall sharply if the EV platform launch slips beyond the second quarter."
+    label = item_label(SCHEMA["risks"], {"risk_id": "R02", "risk": risk})
+    assert label == "R02 Contoso volumes fall sharply if the EV platform launch…"

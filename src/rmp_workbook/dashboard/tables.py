@@ -292,9 +292,10 @@ class Tables(WriterState):
         ]
         # An area is a sheet's name ("Exit and continuity plan"): one line, up to 26 wide.
         area = min(26.0, max(14.0, textfit.width_for([str(g.area) for g in gaps])))
-        # Value and Target hold text too ("3 of 5 partners"): wide enough, and wrapped.
+        # Value and Target hold text too ("done by 2026-10-15"): wide enough for a date
+        # after a few words, and wrapped.
         last = self._table(
-            ws, 0, "GapsTable", headers, columns, formats, [10, area, 40, 24, 16, 16, 12, 48, 26]
+            ws, 0, "GapsTable", headers, columns, formats, [10, area, 40, 24, 20, 20, 12, 48, 26]
         )
         self._rag_text_formats(ws, 1, 0, last, 0)
         self._data_sheet_setup(ws, len(headers))
