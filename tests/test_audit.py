@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import run_rmp
 
@@ -246,3 +247,31 @@ def test_sign_offs_have_one_hook_and_none_are_kept_yet(ledger: Path):
         pack = build_audit(lg, REL, "2026-11", "2026-11")
         assert audit._signoff_sections(lg, REL, {}) == []
     assert "Sign-offs" not in [s.title for s in pack.sections]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler's pdftotext")
+def test_the_first_pdf_page_holds_every_event_it_lists(changed_plan: Path, tmp_path: Path):
+    """Six months: eight risk events and two plan changes, each on the first page (the page
+    once ran out before the last event); a longer list says how many are left out."""
+    from rmp_workbook.audit import write_audit_pdf
+
+    with Ledger(changed_plan, create=False) as lg:
+        pack = build_audit(lg, REL, "2026-06", "2026-11")
+    events = pack.section("Risk events").frame
+    assert len(events) == 8 and len(pack.section("Plan changes").frame) == 2
+    pdf = write_audit_pdf(pack, tmp_path / "audit.pdf")
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    text = re.sub(r"[ ]+", " ", text)
+    for rec in events.to_dict("records"):
+        assert f"{rec['Period']} {rec['Risk ID']} {rec['Event']}" in text, rec
+    assert "earlier on the" not in text
+
+    pack.section("Risk events").frame = pd.concat([events] * 5, ignore_index=True)
+    pdf = write_audit_pdf(pack, tmp_path / "long.pdf")
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    left_out = re.search(r"… (\d+) earlier on the Risk events sheet", text)
+    assert left_out, text
+    shown = len(re.findall(r"\d{4}-\d{2}\s+R0\d\s+(?:Raised|Closed)", text))
+    assert shown + int(left_out.group(1)) == 40

@@ -660,26 +660,45 @@ def _headline_page(pack: AuditPack, fig: Any) -> Any:
         fig.text(0.07, y, label, fontsize=11, fontweight="bold")
         fig.text(0.38, y, str(value), fontsize=11)
         y -= 0.045
-    events = pack.section("Risk events").frame
-    if len(events):
-        y -= 0.02
-        fig.text(0.07, y, "Risk events", fontsize=11, fontweight="bold", color=NAVY)
-        for rec in events.tail(8).itertuples(index=False):
-            y -= 0.035
-            fig.text(0.07, y, f"{rec.Period}  {rec[1]}  {rec.Event}  (score {_fmt(rec.Score)})",
-                     fontsize=9)  # fmt: skip
-    changes = pack.section("Plan changes").frame
-    if len(changes):
-        # A column of its own, right of the headline: the latest changes, one line each.
-        fig.text(0.62, 0.82, "Plan changes", fontsize=11, fontweight="bold", color=NAVY)
-        for i, rec in enumerate(changes.tail(14).to_dict("records"), start=1):
-            moved = " → ".join(str(v) for v in (rec["Before"], rec["After"]) if v)
-            line = f"{rec['From period']}  {rec['Change']}: {rec['Item']}" + (
-                f" ({moved})" if moved else ""
-            )
-            fig.text(0.62, 0.82 - 0.035 * i, line if len(line) <= 72 else line[:71] + "…",
-                     fontsize=8)  # fmt: skip
+    # The right-hand column: the latest plan changes, then the latest risk events, as many
+    # as the page holds; what is left out is on its sheet of the workbook.
+    blocks = [
+        ("Plan changes", "Plan changes", [_change_line(r) for r in
+                                          pack.section("Plan changes").frame.to_dict("records")]),
+        ("Risk events", "Risk events", [
+            f"{r['Period']}  {r['Risk ID']}  {r['Event']}  (score {_fmt(r['Score'])})"
+            for r in pack.section("Risk events").frame.to_dict("records")
+        ]),
+    ]  # fmt: skip
+    y, step, bottom = 0.82, 0.032, 0.06
+    room = int((y - bottom) / step) - 2 * len(blocks)
+    for i, (title, sheet, lines) in enumerate(blocks):
+        if not lines:
+            continue
+        later = sum(len(b[2]) for b in blocks[i + 1 :])
+        # Plan changes keep at most half the column while risk events follow.
+        keep = min(len(lines), room if not later else max(room // 2, room - later))
+        fig.text(0.62, y, title, fontsize=11, fontweight="bold", color=NAVY)
+        y -= step
+        if keep < len(lines):
+            keep = max(0, keep - 1)  # the line that says how many are left out
+            fig.text(0.62, y, f"… {len(lines) - keep} earlier on the {sheet} sheet",
+                     fontsize=8, color="#44546A", style="italic")  # fmt: skip
+            y -= step
+            room -= 1
+        for line in lines[len(lines) - keep :]:
+            fig.text(0.62, y, line if len(line) <= 72 else line[:71] + "…", fontsize=8)
+            y -= step
+        room -= keep
+        y -= step / 2
     return fig
+
+
+def _change_line(rec: dict[str, Any]) -> str:
+    moved = " → ".join(str(v) for v in (rec["Before"], rec["After"]) if v)
+    return f"{rec['From period']}  {rec['Change']}: {rec['Item']}" + (
+        f" ({moved})" if moved else ""
+    )
 
 
 def _kpi_page(pack: AuditPack, fig: Any) -> bool:
