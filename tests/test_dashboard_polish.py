@@ -225,6 +225,16 @@ def test_a_first_month_draws_bars_not_lone_dots(tmp_path):
     charts = [x for x in _chart_xml(path) if "radarChart" not in x and "Life-cycle" not in x]
     assert charts and all("lineChart" not in x and "barChart" in x for x in charts)
     assert "Trend (1 month)" in texts(path, DASHBOARD)
+    # No change to show in a first month: a plain dash, no colour and no dot beside it.
+    ws = load(path)[DASHBOARD]
+    rows = [
+        row
+        for row in ws.iter_rows()
+        if isinstance(row[1].value, str) and re.match(r"K\d\d ", row[1].value)
+    ]
+    assert rows and all(row[5].value == "–" for row in rows)
+    # Coloured as the Target beside it: neither green nor red.
+    assert all(row[5].font.color == row[4].font.color for row in rows)
 
 
 # ---------------------------------------------------------------- a network
