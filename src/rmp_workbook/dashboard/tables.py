@@ -151,17 +151,23 @@ class Tables(WriterState):
                 for r, value in enumerate(columns[i], start=first_row)
                 if value.__class__ is str and (len(value) > fits or "\n" in value)
             ]
-            widest = max((textfit.longest_word(v, size, bold=bold) for _, v in longer), default=0.0)
+            widest = max(
+                (textfit.longest_word(v, size, bold=bold) for v in {v for _, v in longer}),
+                default=0.0,
+            )
             needed = textfit.column_width(widest + textfit.PADDING)
             if needed > widths[i]:
                 widths[i] = min(math.ceil(needed * 2) / 2, MAX_WIDTH)
                 sure = textfit.column_points(widths[i]) - textfit.PADDING
                 fits = int(sure / (size * 1.02))
             points = textfit.column_points(widths[i])
+            measured: dict[str, int] = {}  # a column repeats its values (partners, statuses)
             for r, value in longer:
                 if len(value) <= fits and "\n" not in value:
                     continue
-                lines = len(textfit.wrap(value, points, size, bold=bold))
+                lines = measured.get(value)
+                if lines is None:
+                    lines = measured[value] = len(textfit.wrap(value, points, size, bold=bold))
                 if lines > 1:
                     height = textfit.row_height(min(lines, 15), size)
                     if height > heights.get(r, 0):
