@@ -3,8 +3,8 @@
     PYTHONPATH=src python scripts/docs_images.py            # writes docs/images/*.png
 
 Runs ``rmp demo`` into a temporary folder, then renders (LibreOffice headless, see
-``scripts/screenshots.py``): a partner's filled workbook (Guide, KPIs, Risks, Exit and
-continuity plan), the consolidated workbook (Dashboard, Charts, Gaps, Discrepancies), the
+``scripts/screenshots.py``): a partner's filled workbook (Guide, KPIs, Risks) and next
+month's pre-filled one (Exit and continuity plan), the consolidated workbook (Dashboard, Charts, Gaps, Discrepancies), the
 feedback copy
 (Problems and an annotated sheet), the report's KPI trends and PDF summary, and the
 first page of the audit pack's PDF (``rmp audit`` over the demo's six months).
@@ -116,8 +116,12 @@ def build(out: Path) -> list[Path]:
         partner = max(
             (p for p in demo.returned if p.name.startswith("northwind-")), key=lambda p: p.name
         )
-        for sheet in ("Guide", "KPIs", "Risks", "Exit and continuity plan"):
+        for sheet in ("Guide", "KPIs", "Risks"):
             written.append(sheet_png(partner, sheet, out, f"partner-{slug(sheet)}", tmp))
+        # Next month's workbook as rmp writes it: last month's open scenarios carried forward.
+        following = next(p for p in demo.next_month if p.name.startswith("northwind-"))
+        sheet = "Exit and continuity plan"
+        written.append(sheet_png(following, sheet, out, f"partner-{slug(sheet)}", tmp))
         assert demo.merged.output is not None, "the demo wrote no consolidated workbook"
         for sheet in ("Dashboard", "Charts", "Gaps", "Discrepancies"):
             written.append(
