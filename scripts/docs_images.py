@@ -4,10 +4,10 @@
 
 Runs ``rmp demo`` into a temporary folder, then renders (LibreOffice headless, see
 ``scripts/screenshots.py``): a partner's filled workbook (Guide, KPIs, Risks) and next
-month's pre-filled one (Exit and continuity plan), the consolidated workbook (Dashboard, Charts, Gaps, Discrepancies), the
-feedback copy
-(Problems and an annotated sheet), the report's KPI trends and PDF summary, and the
-first page of the audit pack's PDF (``rmp audit`` over the demo's six months).
+month's pre-filled one (Exit and continuity plan), the consolidated workbook (Dashboard,
+Charts, Gaps, Discrepancies), the feedback copy (Problems and an annotated sheet), the
+report's KPI trends and PDF summary, and the first page of the audit pack's PDF
+(``rmp audit`` over the demo's six months).
 Only each sheet's first page is kept, trimmed to its content. Needs LibreOffice,
 pdftoppm and Pillow (a matplotlib dependency).
 """
