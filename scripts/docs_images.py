@@ -3,9 +3,11 @@
     PYTHONPATH=src python scripts/docs_images.py            # writes docs/images/*.png
 
 Runs ``rmp demo`` into a temporary folder, then renders (LibreOffice headless, see
-``scripts/screenshots.py``): a partner's filled workbook (Guide, KPIs, Risks), the
-consolidated workbook (Dashboard, Charts, Gaps, Discrepancies), the feedback copy
-(Problems and an annotated sheet), and the report's KPI trends and PDF summary.
+``scripts/screenshots.py``): a partner's filled workbook (Guide, KPIs, Risks) and next
+month's pre-filled one (Exit and continuity plan), the consolidated workbook (Dashboard,
+Charts, Gaps, Discrepancies), the feedback copy (Problems and an annotated sheet), the
+report's KPI trends and PDF summary, and the first page of the audit pack's PDF
+(``rmp audit`` over the demo's six months).
 Only each sheet's first page is kept, trimmed to its content. Needs LibreOffice,
 pdftoppm and Pillow (a matplotlib dependency).
 """
@@ -116,6 +118,10 @@ def build(out: Path) -> list[Path]:
         )
         for sheet in ("Guide", "KPIs", "Risks"):
             written.append(sheet_png(partner, sheet, out, f"partner-{slug(sheet)}", tmp))
+        # Next month's workbook as rmp writes it: last month's open scenarios carried forward.
+        following = next(p for p in demo.next_month if p.name.startswith("northwind-"))
+        sheet = "Exit and continuity plan"
+        written.append(sheet_png(following, sheet, out, f"partner-{slug(sheet)}", tmp))
         assert demo.merged.output is not None, "the demo wrote no consolidated workbook"
         for sheet in ("Dashboard", "Charts", "Gaps", "Discrepancies"):
             written.append(
@@ -127,7 +133,20 @@ def build(out: Path) -> list[Path]:
         report = demo.charts[0].parent
         written.append(copy_png(report / "kpi-trends.png", out, "report-kpi-trends"))
         written.append(pdf_png(report / "summary.pdf", out, "report-summary", tmp))
+        written.append(_audit_png(demo, out, tmp))
     return written
+
+
+def _audit_png(demo: object, out: Path, tmp: Path) -> Path:
+    """The audit pack's first PDF page: ``rmp audit`` over every month of the demo."""
+    from rmp_workbook.audit import audit_from_ledger
+    from rmp_workbook.config import load_config
+
+    config = load_config(demo.config)  # type: ignore[attr-defined]
+    ledger = demo.folder / "rmp-ledger.sqlite"  # type: ignore[attr-defined]
+    pdf = tmp / "audit.pdf"
+    audit_from_ledger(ledger, "2026-06", "2026-11", tmp / "audit.xlsx", config=config, pdf=pdf)
+    return pdf_png(pdf, out, "audit-summary", tmp)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -206,8 +206,15 @@ def _row_height(ws: Any, row: int) -> float:
     return float(default) if default else DEFAULT_ROW_HEIGHT
 
 
-def misfits(path: str | Path, sheets: list[str] | None = None) -> list[Misfit]:
-    """Every cell of ``sheets`` (default: every visible sheet) whose text does not fit."""
+def misfits(
+    path: str | Path, sheets: list[str] | None = None, *, autofit_rows: bool = False
+) -> list[Misfit]:
+    """Every cell of ``sheets`` (default: every visible sheet) whose text does not fit.
+
+    ``autofit_rows``: a row stored without a custom height grows to its wrapped text, as
+    Excel lays it out on opening (a partner's workbook, whose rows the partner fills);
+    only rows with a height of their own (``customHeight``) can cut text then.
+    """
     with warnings.catch_warnings():  # sparklines and icon sets: openpyxl cannot keep them
         warnings.simplefilter("ignore", UserWarning)
         # Cached results: a formula cell prints its value, not its expression.
@@ -218,11 +225,11 @@ def misfits(path: str | Path, sheets: list[str] | None = None) -> list[Misfit]:
             sheets is not None and ws.title not in sheets
         ):
             continue
-        found += _sheet_misfits(ws)
+        found += _sheet_misfits(ws, autofit_rows=autofit_rows)
     return found
 
 
-def _sheet_misfits(ws: Any) -> list[Misfit]:
+def _sheet_misfits(ws: Any, *, autofit_rows: bool = False) -> list[Misfit]:
     merged = _merged_map(ws)
     covered = _covered(ws)
     widths: dict[int, float] = {}
@@ -235,7 +242,9 @@ def _sheet_misfits(ws: Any) -> list[Misfit]:
 
     def height(row: int) -> float:
         if row not in heights:
-            heights[row] = _row_height(ws, row)
+            dim = ws.row_dimensions.get(row)
+            custom = dim is not None and dim.height is not None  # a height of its own
+            heights[row] = _row_height(ws, row) if custom or not autofit_rows else float("inf")
         return heights[row]
 
     hidden_cols = {
@@ -365,8 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workbook", type=Path)
     parser.add_argument("--sheet", action="append", default=None, help="a sheet to check")
     parser.add_argument("--pdf", action="store_true", help="also print each sheet, count pages")
+    parser.add_argument(
+        "--autofit-rows",
+        action="store_true",
+        help="rows without a height of their own grow to their text (a partner's workbook)",
+    )
     args = parser.parse_args(argv)
-    found = misfits(args.workbook, args.sheet)
+    found = misfits(args.workbook, args.sheet, autofit_rows=args.autofit_rows)
     for m in found:
         print(m)
     if args.pdf:

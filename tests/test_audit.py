@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import run_rmp
 
@@ -57,13 +58,17 @@ def test_workbook_has_a_summary_and_a_sheet_per_section(pack_files):
     assert wb.sheetnames == [
         "Summary", "KPI trends", "SLA trends", "Risk history", "Risk events", "Value creation",
         "Successes", "Testimonials", "Health check", "Stage progress", "Data quality",
+        "Plan changes",
     ]  # fmt: skip
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Relationship"] == REL
     assert summary["Months"] == "2026-09 to 2026-11 (3)"
     assert summary["Workbooks received"] == "9 of 9 expected"
     assert summary["Shareable testimonials"] == 1
+    assert summary["Changes to the plan"] == 0, "one plan, merged once: nothing changed"
     assert "ledger" in str(summary["Source"])
+    plan = [r[0] for r in wb["Plan changes"].iter_rows(min_row=5, values_only=True)]
+    assert plan[0] == "The plan did not change in these months (the ledger keeps it from 2026-11)."
 
 
 def test_kpi_trends_are_the_published_figures_with_targets(pack_files, ledger):
@@ -146,3 +151,127 @@ def test_help_ends_with_an_example():
     proc = run_rmp("audit", "--help")
     assert proc.returncode == 0
     assert "rmp audit --ledger rmp-ledger.sqlite --from 2026-06 --to 2026-11" in proc.stdout
+
+
+# ---------------------------------------------------------------- plan changes and sign-offs
+
+
+@pytest.fixture(scope="module")
+def changed_plan(ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample ledger, then the same workbooks merged again under an edited plan: K01's
+    target raised and the health-check gap threshold widened (the files are duplicates, so
+    only the plan changes, from the latest month the ledger holds)."""
+    tmp = tmp_path_factory.mktemp("changed")
+    path = tmp / "rmp-ledger.sqlite"
+    shutil.copy(ledger, path)
+    text = (SAMPLE / "rmp.toml").read_text(encoding="utf-8")
+    edited = text.replace("target = 95.0", "target = 96.0", 1).replace(
+        "health_gap = 2", "health_gap = 3"
+    )
+    assert edited.count("96.0") == 1 and "health_gap = 3" in edited
+    v2 = tmp / "v2.toml"
+    v2.write_text(edited, encoding="utf-8")
+    proc = run_rmp(
+        "merge", str(SAMPLE), "--config", str(v2), "--ledger", str(path),
+        "-o", str(tmp / "consolidated.xlsx"), "--jobs", "1",
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    return path
+
+
+def test_plan_changes_in_the_months_are_in_the_pack(changed_plan: Path, tmp_path: Path):
+    import datetime as dt
+    import getpass
+
+    xlsx, pdf = tmp_path / "audit.xlsx", tmp_path / "audit.pdf"
+    proc = run_rmp(
+        "audit", "--ledger", str(changed_plan), "--from", "2026-09", "--to", "2026-11",
+        "-o", str(xlsx), "--pdf", str(pdf),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    wb = openpyxl.load_workbook(xlsx)
+    rows = table(wb, "Plan changes")
+    who = getpass.getuser()
+    assert [
+        (r["From period"], r["Changed by"], r["Change"], r["Item"], r["Before"], r["After"])
+        for r in rows
+    ] == [
+        ("2026-11", who, "Target changed", "K01 On-time delivery", "95", "96"),
+        ("2026-11", who, "Threshold changed", "health_gap", "2", "3"),
+    ]
+    assert all(isinstance(r["Seen"], dt.datetime) for r in rows), "when, to the minute"
+    assert wb["Plan changes"]["B5"].number_format == "yyyy-mm-dd hh:mm"
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Changes to the plan"] == 2
+    assert "Plan changes" in [r[0] for r in wb["Summary"].iter_rows(values_only=True)]
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        lines = [re.sub(r"\s+", " ", line).strip() for line in text.splitlines()]
+        # The headline page: the changes in a column of their own, right of the figures.
+        assert any(line.endswith("Plan changes") for line in lines), text
+        assert any(line.endswith("2026-11 Target changed: K01 On-time delivery (95 → 96)")
+                   for line in lines), text  # fmt: skip
+        assert any(line.endswith("2026-11 Threshold changed: health_gap (2 → 3)")
+                   for line in lines), text  # fmt: skip
+
+
+def test_plan_changes_outside_the_months_are_left_out(changed_plan: Path):
+    with Ledger(changed_plan, create=False) as lg:
+        before = build_audit(lg, REL, "2026-06", "2026-10")
+        nov = build_audit(lg, REL, "2026-11", "2026-11")
+    assert before.section("Plan changes").frame.empty
+    assert dict(before.headline)["Changes to the plan"] == 0
+    assert len(nov.section("Plan changes").frame) == 2
+
+
+def test_a_ledger_without_a_plan_says_how_to_keep_one(tmp_path: Path):
+    june = tmp_path / "june"
+    june.mkdir()
+    for book in SAMPLE.glob("*_2026-06.xlsx"):
+        shutil.copy(book, june / book.name)
+    path = tmp_path / "rmp-ledger.sqlite"
+    proc = run_rmp("merge", str(june), "--ledger", str(path), "-o", str(tmp_path / "c.xlsx"),
+                   "--jobs", "1")  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    with Ledger(path, create=False) as lg:
+        section = build_audit(lg, REL, "2026-06", "2026-06").section("Plan changes")
+    assert section.frame.empty
+    assert "--config rmp.toml" in section.empty
+
+
+def test_sign_offs_have_one_hook_and_none_are_kept_yet(ledger: Path):
+    from rmp_workbook import audit
+
+    with Ledger(ledger, create=False) as lg:
+        pack = build_audit(lg, REL, "2026-11", "2026-11")
+        assert audit._signoff_sections(lg, REL, {}) == []
+    assert "Sign-offs" not in [s.title for s in pack.sections]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler's pdftotext")
+def test_the_first_pdf_page_holds_every_event_it_lists(changed_plan: Path, tmp_path: Path):
+    """Six months: eight risk events and two plan changes, each on the first page (the page
+    once ran out before the last event); a longer list says how many are left out."""
+    from rmp_workbook.audit import write_audit_pdf
+
+    with Ledger(changed_plan, create=False) as lg:
+        pack = build_audit(lg, REL, "2026-06", "2026-11")
+    events = pack.section("Risk events").frame
+    assert len(events) == 8 and len(pack.section("Plan changes").frame) == 2
+    pdf = write_audit_pdf(pack, tmp_path / "audit.pdf")
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    text = re.sub(r"[ ]+", " ", text)
+    for rec in events.to_dict("records"):
+        assert f"{rec['Period']} {rec['Risk ID']} {rec['Event']}" in text, rec
+    assert "earlier on the" not in text
+
+    pack.section("Risk events").frame = pd.concat([events] * 5, ignore_index=True)
+    pdf = write_audit_pdf(pack, tmp_path / "long.pdf")
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    left_out = re.search(r"… (\d+) earlier on the Risk events sheet", text)
+    assert left_out, text
+    shown = len(re.findall(r"\d{4}-\d{2}\s+R0\d\s+(?:Raised|Closed)", text))
+    assert shown + int(left_out.group(1)) == 40

@@ -152,9 +152,8 @@ def test_submissions_show_the_start_of_the_digest_and_about_all_of_it(book):
 def test_testimonials_not_cleared_stay_out_of_the_workbook(book):
     for sheet in load(book).sheetnames:
         assert not [t for t in texts(book, sheet) if NOT_SHARED in t], sheet
-    assert any(
-        t.startswith("1 testimonial not cleared for sharing") for t in texts(book, "Testimonials")
-    )
+    held = "1 testimonial not cleared for sharing is held back: it stays in the ledger."
+    assert held in texts(book, "Testimonials")
 
 
 # ---------------------------------------------------------------- sparklines and change
@@ -226,6 +225,16 @@ def test_a_first_month_draws_bars_not_lone_dots(tmp_path):
     charts = [x for x in _chart_xml(path) if "radarChart" not in x and "Life-cycle" not in x]
     assert charts and all("lineChart" not in x and "barChart" in x for x in charts)
     assert "Trend (1 month)" in texts(path, DASHBOARD)
+    # No change to show in a first month: a plain dash, no colour and no dot beside it.
+    ws = load(path)[DASHBOARD]
+    rows = [
+        row
+        for row in ws.iter_rows()
+        if isinstance(row[1].value, str) and re.match(r"K\d\d ", row[1].value)
+    ]
+    assert rows and all(row[5].value == "–" for row in rows)
+    # Coloured as the Target beside it: neither green nor red.
+    assert all(row[5].font.color == row[4].font.color for row in rows)
 
 
 # ---------------------------------------------------------------- a network
@@ -284,3 +293,12 @@ def test_the_demos_dashboard_prints_on_one_page(demo_book, check, tmp_path, soff
     pdf = check.print_sheet(demo_book, DASHBOARD, tmp_path, soffice)
     assert check.pdf_pages(pdf) == 1
     assert check.printed_scale(pdf, "Top", 11) >= 0.55
+
+
+def test_a_long_item_is_cut_at_a_word():
+    from rmp_workbook.plain import item_label
+    from rmp_workbook.schema import SCHEMA
+
+    risk = "Contoso volumes fall sharply if the EV platform launch slips beyond the second quarter."
+    label = item_label(SCHEMA["risks"], {"risk_id": "R02", "risk": risk})
+    assert label == "R02 Contoso volumes fall sharply if the EV platform launch…"

@@ -507,6 +507,9 @@ def test_problems_sheet_prints_on_one_landscape_page_width(
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$1:$1"
     assert all(ws.cell(2, c).alignment.wrap_text for c in range(1, len(PROBLEM_HEADERS) + 1))
+    # Headers and links name their font (one without a name prints as a serif fallback).
+    fonts = {ws.cell(r, c).font.name for r in (1, 2) for c in range(1, len(PROBLEM_HEADERS) + 1)}
+    assert fonts == {"Calibri"}, fonts
     # Rendered: the Problems sheet alone, through LibreOffice, is one landscape page.
     wb = openpyxl.load_workbook(out)
     for name in wb.sheetnames[1:]:

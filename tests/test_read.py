@@ -295,3 +295,18 @@ def test_error_values_are_looked_for_only_where_the_check_saw_them(
     assert check_container(books["lo-ods"]).error_values is None  # .ods: the reader scans itself
     # A clean workbook's cells are still read in full: only the error scan is skipped.
     assert read_workbook(clean).records["sla"]
+
+
+def test_cells_of_a_style_are_found_from_the_sheets_xml() -> None:
+    """The percent look-up finds the cells of the percentage styles straight from the XML."""
+    from rmp_workbook.read import _styled_cells
+
+    xml = (
+        b'<cols><col min="8" max="8" style="9"/></cols><sheetData>'
+        b'<row r="7" s="9" customFormat="1"><c r="G7" s="4"><v>1</v></c>'
+        b'<c s="9" t="n"\n r="H7"><v>0.91</v></c><c r="I7"/><c r="J7" s="19"/>'
+        b'<c r="AH7" s="12"><v>0.5</v></c></row></sheetData>'
+    )
+    assert _styled_cells(xml, {9, 12}) == {b"H7", b"AH7"}, "s before r; not the row's style"
+    assert _styled_cells(xml, {4}) == {b"G7"}
+    assert _styled_cells(xml, set()) == set() and _styled_cells(xml, {5}) == set()

@@ -105,3 +105,24 @@ def test_formula_cells_are_measured_by_their_results(check, tmp_path):
         ws.write_formula(0, 1, "=A1+1000000000", None, 1000000001)
 
     assert _kinds(check.misfits(_book(tmp_path / "f.xlsx", build))) == {("B1", "hashes")}
+
+
+def test_autofit_rows_lets_rows_without_a_height_grow(check, tmp_path):
+    """A partner's workbook: Excel grows a row stored without a height to its wrapped text,
+    so only a row with a height of its own can cut it."""
+    text = "Review the mitigation with Contoso Engineering plc and agree actions that lower it."
+
+    def build(wb, ws):
+        ws.set_column(0, 0, 25)
+        wrap = wb.add_format({"text_wrap": True})
+        ws.write_string(0, 0, text, wrap)  # no height: grows
+        ws.set_row(1, 16)
+        ws.write_string(1, 0, text, wrap)  # a height of its own: cut
+        ws.write_string(2, 0, "Northwind Components Ltd, clipped by its neighbour")
+        ws.write_string(2, 1, "x")
+
+    path = _book(tmp_path / "autofit.xlsx", build)
+    assert _kinds(check.misfits(path)) == {("A1", "cut-lines"), ("A2", "cut-lines"),
+                                          ("A3", "clipped")}  # fmt: skip
+    assert _kinds(check.misfits(path, autofit_rows=True)) == {("A2", "cut-lines"),
+                                                              ("A3", "clipped")}  # fmt: skip

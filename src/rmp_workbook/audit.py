@@ -6,7 +6,9 @@ to the month, gaps aged against the month's last day), so every date and figure 
 published one. From those views it builds one table per section: agreed KPI and SLA
 trends with their targets, the risk register's history (raised, escalated, closed),
 successes and value realised, shareable testimonials only, the health check per
-behaviour, stage progress, and data quality per partner. :func:`write_audit_workbook`
+behaviour, stage progress, data quality per partner, and the plan's own changes (the
+config versions the ledger keeps). Sign-offs join through one hook,
+:func:`_signoff_sections`. :func:`write_audit_workbook`
 writes them to an Excel workbook (a Summary sheet, then one sheet per section) and
 :func:`write_audit_pdf` to a PDF for the board (matplotlib, Agg canvas only).
 """
@@ -67,6 +69,8 @@ class Section:
     frame: pd.DataFrame
     number_formats: dict[str, str] = field(default_factory=dict)
     """Column -> Excel number format, e.g. ``0%`` for a share."""
+    empty: str = "Nothing recorded in the ledger for these months."
+    """What the sheet says when the table has no rows."""
 
 
 @dataclass
@@ -129,6 +133,8 @@ def build_audit(
         _health_section(views),
         _stage_section(views),
         _data_quality_section(led, relationship_id, periods, last_view),
+        _plan_changes_section(led, relationship_id, periods),
+        *_signoff_sections(led, relationship_id, views),
     ]
     return AuditPack(
         relationship_id=relationship_id,
@@ -154,7 +160,8 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, pd.Timestamp):
-        return value.date()
+        # A date stays a date; a moment (when a plan change was seen) keeps its time.
+        return value.date() if value == value.normalize() else value.to_pydatetime()
     return value
 
 
@@ -437,6 +444,48 @@ def _data_quality_section(
     )
 
 
+def _plan_changes_section(led: Ledger, relationship_id: str, periods: list[str]) -> Section:
+    """Every change to the plan that took effect in the range: the differences between the
+    config versions the ledger keeps (:func:`rmp_workbook.plan.plan_changes`)."""
+    from rmp_workbook.plan import PLAN_CHANGE_COLUMNS, PLAN_CHANGE_HEADERS, plan_changes
+
+    versions = led.config_versions(relationship_id, periods[-1])
+    rows = [
+        {PLAN_CHANGE_HEADERS[k]: getattr(c, k) or None for k in PLAN_CHANGE_COLUMNS}
+        for c in plan_changes(versions)
+        if periods[0] <= c.period <= periods[-1]
+    ]
+    if versions:
+        first = versions[0].period or "its first merge"
+        empty = f"The plan did not change in these months (the ledger keeps it from {first})."
+    else:
+        empty = (
+            "The ledger keeps no plan for this relationship: give rmp merge the config "
+            "(--config rmp.toml) and each change to it is kept."
+        )
+    return Section(
+        "Plan changes",
+        "How the plan itself changed: KPIs and SLA lines added or dropped, targets, owners "
+        "and thresholds changed, partners who joined or left.",
+        pd.DataFrame(rows, columns=[PLAN_CHANGE_HEADERS[k] for k in PLAN_CHANGE_COLUMNS]),
+        {PLAN_CHANGE_HEADERS["seen_at"]: "yyyy-mm-dd hh:mm"},
+        empty=empty,
+    )
+
+
+def _signoff_sections(
+    led: Ledger, relationship_id: str, views: dict[str, Consolidated]
+) -> list[Section]:
+    """The months' joint sign-offs: the one place they join the pack.
+
+    The ledger keeps no sign-off yet, so there is no section. Once ``rmp signoff record``
+    keeps them, return a "Sign-offs" section from here (per month and partner: approved or
+    not, by whom, on which day, and the values the partners agreed); the workbook, the
+    Summary's list of sections and the PDF take it like any other.
+    """
+    return []
+
+
 def _headline(periods: list[str], sections: list[Section]) -> list[tuple[str, Any]]:
     by = {s.title: s.frame for s in sections}
     lines: list[tuple[str, Any]] = [("Months", f"{periods[0]} to {periods[-1]} ({len(periods)})")]
@@ -480,6 +529,7 @@ def _headline(periods: list[str], sections: list[Section]) -> list[tuple[str, An
                 f"{int(dq['Workbooks received'].sum())} of {int(dq['Months'].sum())} expected",
             )
         )
+    lines.append(("Changes to the plan", len(by["Plan changes"])))
     return lines
 
 
@@ -509,7 +559,10 @@ def write_audit_workbook(pack: AuditPack, path: str | os.PathLike[str]) -> Path:
     title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"})
     bold = wb.add_format({"bold": True})
     note = wb.add_format({"italic": True, "font_color": "#44546A"})
-    formats = {"0%": wb.add_format({"num_format": "0%"})}
+    formats = {
+        fmt: wb.add_format({"num_format": fmt})
+        for fmt in sorted({f for s in pack.sections for f in s.number_formats.values()})
+    }
     ws = wb.add_worksheet("Summary")
     ws.set_column(0, 0, 42)
     ws.set_column(1, 1, 48)
@@ -551,14 +604,21 @@ def write_audit_workbook(pack: AuditPack, path: str | os.PathLike[str]) -> Path:
             )  # fmt: skip
         else:
             sheet.write_row(first, 0, columns, bold)
-            sheet.write(first + 1, 0, "Nothing recorded in the ledger for these months.", note)
+            sheet.write(first + 1, 0, s.empty, note)
         for j, c in enumerate(columns):
-            width = max([len(c), *(len(str(r[j])) for r in data[:200] if r[j] is not None)])
+            width = max([len(c), *(_shown_len(r[j]) for r in data[:200] if r[j] is not None)])
             sheet.set_column(j, j, min(max(width + 2, 9), 60))
         sheet.freeze_panes(first + 1, 0)
     wb.close()
     os.replace(tmp, path)
     return path
+
+
+def _shown_len(value: Any) -> int:
+    """Characters a cell shows: a date-time as its yyyy-mm-dd hh:mm format, not repr."""
+    if isinstance(value, dt.datetime):
+        return 16
+    return len(str(value))
 
 
 def _cell(value: Any) -> Any:
@@ -598,17 +658,47 @@ def _headline_page(pack: AuditPack, fig: Any) -> Any:
     y = 0.82
     for label, value in pack.headline:
         fig.text(0.07, y, label, fontsize=11, fontweight="bold")
-        fig.text(0.45, y, str(value), fontsize=11)
+        fig.text(0.38, y, str(value), fontsize=11)
         y -= 0.045
-    events = pack.section("Risk events").frame
-    if len(events):
-        y -= 0.02
-        fig.text(0.07, y, "Risk events", fontsize=11, fontweight="bold", color=NAVY)
-        for rec in events.tail(8).itertuples(index=False):
-            y -= 0.035
-            fig.text(0.07, y, f"{rec.Period}  {rec[1]}  {rec.Event}  (score {_fmt(rec.Score)})",
-                     fontsize=9)  # fmt: skip
+    # The right-hand column: the latest plan changes, then the latest risk events, as many
+    # as the page holds; what is left out is on its sheet of the workbook.
+    blocks = [
+        ("Plan changes", "Plan changes", [_change_line(r) for r in
+                                          pack.section("Plan changes").frame.to_dict("records")]),
+        ("Risk events", "Risk events", [
+            f"{r['Period']}  {r['Risk ID']}  {r['Event']}  (score {_fmt(r['Score'])})"
+            for r in pack.section("Risk events").frame.to_dict("records")
+        ]),
+    ]  # fmt: skip
+    y, step, bottom = 0.82, 0.032, 0.06
+    room = int((y - bottom) / step) - 2 * len(blocks)
+    for i, (title, sheet, lines) in enumerate(blocks):
+        if not lines:
+            continue
+        later = sum(len(b[2]) for b in blocks[i + 1 :])
+        # Plan changes keep at most half the column while risk events follow.
+        keep = min(len(lines), room if not later else max(room // 2, room - later))
+        fig.text(0.62, y, title, fontsize=11, fontweight="bold", color=NAVY)
+        y -= step
+        if keep < len(lines):
+            keep = max(0, keep - 1)  # the line that says how many are left out
+            fig.text(0.62, y, f"… {len(lines) - keep} earlier on the {sheet} sheet",
+                     fontsize=8, color="#44546A", style="italic")  # fmt: skip
+            y -= step
+            room -= 1
+        for line in lines[len(lines) - keep :]:
+            fig.text(0.62, y, line if len(line) <= 72 else line[:71] + "…", fontsize=8)
+            y -= step
+        room -= keep
+        y -= step / 2
     return fig
+
+
+def _change_line(rec: dict[str, Any]) -> str:
+    moved = " → ".join(str(v) for v in (rec["Before"], rec["After"]) if v)
+    return f"{rec['From period']}  {rec['Change']}: {rec['Item']}" + (
+        f" ({moved})" if moved else ""
+    )
 
 
 def _kpi_page(pack: AuditPack, fig: Any) -> bool:

@@ -316,7 +316,10 @@ def _add_problems_sheet(
 ) -> None:
     title = safe_sheet_name(PROBLEMS_SHEET, original_titles)
     ws = wb.create_sheet(title, 0)
-    bold = Font(bold=True)
+    # A font without a name prints in the spreadsheet's fallback (a serif in LibreOffice):
+    # headers and links take the workbook's own default font.
+    normal = _normal_font(wb)
+    bold = Font(name=normal.name, size=normal.sz, bold=True)
     for c, header in enumerate(PROBLEM_HEADERS, start=1):
         cell = ws.cell(1, c)
         _set_value(cell, header, limits)
@@ -333,7 +336,7 @@ def _add_problems_sheet(
         ),
     )
     wrap = Alignment(wrap_text=True, vertical="top")
-    link_font = Font(color="0563C1", underline="single")
+    link_font = Font(name=normal.name, size=normal.sz, color="0563C1", underline="single")
     for r, f in enumerate(rows, start=2):
         cell_ref = f.cell if f.row is not None and f.col is not None else ""
         values = (
@@ -367,6 +370,17 @@ def _add_problems_sheet(
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet is ws
     wb.active = 0
+
+
+def _normal_font(wb: Workbook) -> Font:
+    """The workbook's Normal style font (Calibri 11 when it names none)."""
+    try:
+        font = wb._named_styles["Normal"].font
+    except (KeyError, AttributeError):  # a workbook without the Normal style
+        font = None
+    name = font.name if font is not None and font.name else "Calibri"
+    size = font.sz if font is not None and font.sz else 11
+    return Font(name=name, size=size)
 
 
 def _print_one_page_wide(ws: Worksheet) -> None:

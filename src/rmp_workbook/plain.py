@@ -93,6 +93,9 @@ def item_label(sheet: Sheet, values: Mapping[str, Any]) -> str:
     extra = LABEL_COLUMNS.get(sheet.key)
     if extra and format_value(values.get(extra)):
         text = format_value(values.get(extra))
-        text = text if len(text) <= 60 else text[:57] + "…"
+        if len(text) > 60:  # cut at a word ("launch sl…" reads as a typo)
+            head = text[:57]
+            cut = head.rfind(" ")
+            text = (head[:cut] if cut > 30 else head).rstrip(" ,;:–-") + "…"
         label = f"{label} {text}".strip()
     return label

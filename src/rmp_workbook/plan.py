@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLAN_CHANGE_COLUMNS",
+    "PLAN_CHANGE_HEADERS",
     "ConfigVersion",
     "PlanChange",
     "diff_configs",
@@ -34,6 +35,18 @@ __all__ = [
 ]
 
 PLAN_CHANGE_COLUMNS = ("period", "seen_at", "seen_by", "change", "item", "before", "after")
+
+PLAN_CHANGE_HEADERS: dict[str, str] = {
+    "period": "From period",
+    "seen_at": "Seen",
+    "seen_by": "Changed by",
+    "change": "Change",
+    "item": "Item",
+    "before": "Before",
+    "after": "After",
+}
+"""How a reader sees each of :data:`PLAN_CHANGE_COLUMNS` (the consolidated workbook's
+Plan changes sheet and the audit pack's)."""
 
 
 def canonical_config(config: RelationshipConfig) -> dict[str, Any]:

@@ -334,7 +334,7 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
         return raw
     finally:
         book.close()
-    _read_percent_cells(raw, info.kind)
+    _read_percent_cells(raw, info.kind, data)
     # The reader's own macro finding names the VBA modules; the container's covers .xls.
     # The container listed every part: without macro parts there is nothing to name.
     named = macro_findings(path) if info.has_macros else []
@@ -694,14 +694,15 @@ PERCENT_CANDIDATE_MAX = 10.0
 larger ones were not typed as a percentage of a figure on the 0-100 scale."""
 
 
-def _read_percent_cells(raw: RawWorkbook, kind: str) -> None:
+def _read_percent_cells(raw: RawWorkbook, kind: str, data: bytes | None = None) -> None:
     """Read a number column's cell shown as a percentage (typed ``91%``) as 91, not 0.91.
 
     The Guide tells partners a percentage may be typed as 91%; Excel and LibreOffice then
     store 0.91 with a percentage format, which python-calamine does not report. Number
     columns (KPI and SLA figures, targets) hold figures on the scale of their unit, so the
     figure shown (91) is the one meant. Only sheets holding a small fraction in a number
-    column are looked up in the file, so most workbooks cost nothing.
+    column are looked up in the file (``data``, its bytes when already read), so most
+    workbooks cost nothing.
     """
     if kind not in ("xlsx", "xlsm", "ods"):
         return
@@ -715,10 +716,9 @@ def _read_percent_cells(raw: RawWorkbook, kind: str) -> None:
                     wanted.setdefault(rs.name, set()).add(raw_row.cells[key])
     if not wanted:
         return
+    source: Path | io.BytesIO = raw.path if data is None else io.BytesIO(data)
     found = (
-        _ods_percent_cells(raw.path, wanted)
-        if kind == "ods"
-        else _xlsx_percent_cells(raw.path, wanted)
+        _ods_percent_cells(source, wanted) if kind == "ods" else _xlsx_percent_cells(source, wanted)
     )
     for rs in raw.sheets.values():
         shown = found.get(rs.name)
@@ -765,8 +765,26 @@ def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
 _STYLE_ATTR = re.compile(rb'\bs="([0-9]+)"')
 
 
+def _styled_cells(data: bytes, styles: set[int]) -> set[bytes]:
+    """References (``b"H7"``) of the cells of a worksheet part whose style is one of
+    ``styles``: found from the style attribute, which few cells carry (percentages are
+    rare), in one pass of the regex engine, not a Python step per cell of the sheet."""
+    if not styles:
+        return set()
+    pattern = re.compile(rb'\ss="(?:' + b"|".join(str(i).encode() for i in sorted(styles)) + rb')"')
+    found: set[bytes] = set()
+    for m in pattern.finditer(data):
+        start = data.rfind(b"<", 0, m.start())  # attribute values hold no "<": the tag's start
+        if data[start : start + 2] != b"<c" or not data[start + 2 : start + 3].isspace():
+            continue  # a row's or another element's style
+        ref = _REF_ATTR.search(data, start, data.find(b">", m.end()))
+        if ref is not None:
+            found.add(ref.group(1) + ref.group(2))
+    return found
+
+
 def _xlsx_percent_cells(
-    path: Path, wanted: dict[str, set[tuple[int, int]]]
+    path: Path | io.BytesIO, wanted: dict[str, set[tuple[int, int]]]
 ) -> dict[str, set[tuple[int, int]]]:
     """Of the ``wanted`` cells of each sheet, those whose style shows a percentage."""
     from rmp_workbook.cells import a1
@@ -782,16 +800,10 @@ def _xlsx_percent_cells(
                 part = parts.get(name)
                 if part is None:
                     continue
-                refs = {a1(r, c).encode(): (r, c) for r, c in cells}
-                data = zf.read(part)
-                for m in _CELL.finditer(data):
-                    attrs = m.group(1)
-                    ref = _REF_ATTR.search(attrs)
-                    if ref is None or ref.group(1) + ref.group(2) not in refs:
-                        continue
-                    style = _STYLE_ATTR.search(attrs)
-                    if style is not None and int(style.group(1)) in styles:
-                        out.setdefault(name, set()).add(refs[ref.group(1) + ref.group(2)])
+                styled = _styled_cells(zf.read(part), styles)
+                hits = {(r, c) for r, c in cells if a1(r, c).encode() in styled}
+                if hits:
+                    out.setdefault(name, set()).update(hits)
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return out
     return out
@@ -825,7 +837,7 @@ def _ods_cells(fh: Any) -> Iterator[tuple[str | None, int, int, int, Any]]:
 
 
 def _ods_percent_cells(
-    path: Path, wanted: dict[str, set[tuple[int, int]]]
+    path: Path | io.BytesIO, wanted: dict[str, set[tuple[int, int]]]
 ) -> dict[str, set[tuple[int, int]]]:
     """Of the ``wanted`` cells of each sheet of an .ods, those of value type percentage."""
     out: dict[str, set[tuple[int, int]]] = {}

@@ -23,7 +23,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from rmp_workbook import schema
+from rmp_workbook import schema, textfit
 from rmp_workbook.atomic import atomic_output
 from rmp_workbook.cells import a1, quote_sheet
 from rmp_workbook.config import RelationshipConfig, example_config_text
@@ -77,6 +77,13 @@ _BLUE = "#2F5597"
 _GREY = "#E7E6E6"
 _PALE_BLUE = "#D9E1F2"
 _LOCKED_TEXT = "#404040"
+_FONT_SIZE = 11
+"""The workbook's font size (xlsxwriter's default, Calibri 11). Text is measured with
+:mod:`rmp_workbook.textfit`'s Arial widths, a little wider than Calibri: it fits in both."""
+_ONE_LINE = (ColType.TEXT, ColType.EMAIL, ColType.PHONE, ColType.CHOICE, ColType.PERIOD)
+"""Column types whose cells do not wrap: a value wider than its column is cut by the next."""
+_WIDEST_FITTED = 48.0
+"""Pre-filled one-line text widens its column up to this width (characters), no further."""
 _NUMBER_FORMATS = {
     ColType.INTEGER: "0",
     ColType.SCORE: "0",
@@ -287,6 +294,21 @@ def input_message(col: Column) -> str:
     return _clip(text, 255)
 
 
+def _column_width(col: Column, rows: Sequence[Mapping[str, object]], *, bold: bool) -> float:
+    """A table column's width: the schema's, widened so that its header breaks only between
+    words and pre-filled one-line text (a KPI or SLA name, an owner, an e-mail) is not cut
+    by the next column."""
+    width = col.width
+    word = textfit.longest_word(col.header, _FONT_SIZE, bold=True) + textfit.PADDING
+    width = max(width, math.ceil(textfit.column_width(word) * 2) / 2)
+    if col.type in _ONE_LINE:
+        texts = [str(v) for r in rows if isinstance(v := r.get(col.key), str) and v]
+        if texts:
+            fitted = textfit.width_for(texts, _FONT_SIZE, bold=bold)
+            width = max(width, min(_WIDEST_FITTED, fitted))
+    return width
+
+
 def _validation(col: Column, first_cell: str) -> dict[str, Any] | None:
     """xlsxwriter data-validation options for a column; ``first_cell`` anchors custom formulas."""
     c = first_cell
@@ -453,7 +475,10 @@ class _Writer:
             if col.type is ColType.LONG_TEXT:
                 props["text_wrap"] = True
             if boxed:
-                props.update({"border": 1, "border_color": "#BFBFBF", "align": "left"})
+                # A form's value wraps: its row grows to a long name instead of cutting it.
+                props.update(
+                    {"border": 1, "border_color": "#BFBFBF", "align": "left", "text_wrap": True}
+                )
             elif col.type in (ColType.SCORE, ColType.FORMULA, ColType.PERIOD):
                 props["align"] = "center"
             if locked:
@@ -554,6 +579,7 @@ class _Writer:
         last_input_row = last_table_row if fixed else top + INPUT_ROWS
 
         columns = []
+        header_height = 30.0
         for j, col in enumerate(sheet.columns):
             is_fixed = fixed and j == 0
             locked = is_fixed or not col.is_input
@@ -561,10 +587,16 @@ class _Writer:
             # A computed column gets its formula cell by cell below, with plain references:
             # a table's calculated-column formula ([@Likelihood]) is lost by Gnumeric.
             columns.append({"header": col.header, "header_format": self.header})
+            width = _column_width(col, rows, bold=is_fixed)
+            header_height = max(
+                header_height,
+                textfit.height_for(col.header, textfit.column_points(width), _FONT_SIZE, bold=True),
+            )
             # Whole-column formats guide rows added below the table without creating cells,
             # so openpyxl's ws.append still lands right under the table.
-            ws.set_column(j, j, col.width, None if (fixed or locked) else cell_fmt)
-        ws.set_row(top, 30)
+            ws.set_column(j, j, width, None if (fixed or locked) else cell_fmt)
+        # As tall as the header that wraps to the most lines ("Notice period (days)").
+        ws.set_row(top, header_height)
         ws.add_table(
             top,
             0,
@@ -637,7 +669,8 @@ class _Writer:
         ws.set_column(0, 0, 2)
         ws.set_column(1, 1, 30)
         ws.set_column(2, 2, 100)
-        wrap_width = 120  # characters per line of column C at the default font
+        text_points = textfit.column_points(100)  # column C, where the paragraphs wrap
+        label_points = textfit.column_points(30)  # column B, the bold labels
 
         banner = self.plain(
             bold=True,
@@ -674,7 +707,11 @@ class _Writer:
             if lbl:
                 ws.write_string(row, 1, lbl, lbl_fmt)
             ws.write_string(row, 2, text, fmt)
-            lines = sum(max(1, math.ceil(len(part) / wrap_width)) for part in text.split("\n"))
+            # Lines as the words wrap, measured: a row stored this high never cuts its text.
+            lines = max(
+                len(textfit.wrap(text, text_points, _FONT_SIZE)),
+                len(textfit.wrap(lbl, label_points, _FONT_SIZE, bold=True)) if lbl else 1,
+            )
             ws.set_row(row, 15 * lines + 3)
             row += 1
 
@@ -685,8 +722,19 @@ class _Writer:
             ws.set_row(row, 22)
             row += 1
 
-        ws.merge_range(row, 0, row, 2, f"Relationship Management Plan — {name}", banner)
-        ws.set_row(row, 36)
+        title = f"Relationship Management Plan — {name}"
+        # The title on one line at 18 pt, else at 16 pt; a longer one wraps, never cut.
+        indent = 7.5  # points of the banner's one-level indent
+        room = textfit.column_points(2) + label_points + text_points - 2 * textfit.PADDING - indent
+        size = next((z for z in (18, 16) if textfit.text_width(title, z, bold=True) <= room), 16)
+        lines = len(textfit.wrap(title, room, size, bold=True))
+        if size != 18 or lines > 1:
+            banner = self.plain(
+                bold=True, font_size=size, font_color="#FFFFFF", bg_color=_NAVY,
+                valign="vcenter", indent=1, text_wrap=lines > 1,
+            )  # fmt: skip
+        ws.merge_range(row, 0, row, 2, title, banner)
+        ws.set_row(row, max(36, size * textfit.LINE * lines + 12))
         row += 1
         due = self.due_date()
         who = ", ".join(

@@ -11,6 +11,7 @@ fits here fits in both.
 
 from __future__ import annotations
 
+import functools
 import math
 
 _CHARS = "".join(chr(i) for i in range(32, 127)) + "–—…×→↓“”‘’£€·°±≥≤•"
@@ -46,8 +47,12 @@ ROW_PADDING = 2.0
 """Points a row keeps above and below its lines, together."""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text_width(text: str, size: float = 10, *, bold: bool = False) -> float:
-    """The printed width of one line of ``text`` in points at ``size`` points."""
+    """The printed width of one line of ``text`` in points at ``size`` points.
+
+    Remembered: a consolidated workbook measures the same words (names, statuses)
+    hundreds of thousands of times."""
     table = BOLD if bold else REGULAR
     get = table.get
     return sum(get(ch, OTHER) for ch in text) * size / 1000

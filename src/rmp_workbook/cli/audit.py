@@ -46,8 +46,10 @@ def audit(
     From the ledger alone, with the figures as they were published each month:
     KPI and SLA trends against their targets, the risk register's history (raised,
     escalated, closed), successes and value realised against estimate, shareable
-    testimonials only, the health check per behaviour, stage progress and data
-    quality per partner. One sheet per section after a Summary sheet.
+    testimonials only, the health check per behaviour, stage progress, data
+    quality per partner, and the changes to the plan itself (targets, owners,
+    partners, KPIs: the config versions merges with --config kept). One sheet
+    per section after a Summary sheet.
 
     \b
     Example:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rmp_workbook.plan import PLAN_CHANGE_HEADERS
+
 if TYPE_CHECKING:
     import pandas as pd
     from xlsxwriter.worksheet import Worksheet
@@ -12,15 +14,16 @@ if TYPE_CHECKING:
 
 PLAN_CHANGES = "Plan changes"
 
-PLAN_CHANGE_HEADERS = {
-    "period": ("From period", 11.0),
-    "seen_at": ("Seen", 17.0),
-    "seen_by": ("Changed by", 16.0),
-    "change": ("Change", 24.0),
-    "item": ("Item", 34.0),
-    "before": ("Before", 28.0),
-    "after": ("After", 28.0),
+_WIDTHS = {
+    "period": 11.0,
+    "seen_at": 17.0,
+    "seen_by": 16.0,
+    "change": 24.0,
+    "item": 34.0,
+    "before": 28.0,
+    "after": 28.0,
 }
+_COLUMNS = {c: (PLAN_CHANGE_HEADERS[c], w) for c, w in _WIDTHS.items()}
 """Column -> (header, width) of :func:`rmp_workbook.plan.plan_changes_frame`'s columns."""
 
 
@@ -28,4 +31,4 @@ def write_plan_changes(writer: Tables, ws: Worksheet, changes: pd.DataFrame | No
     """Every change to the plan (targets, owners, partners joined or left, KPIs added or
     dropped, thresholds), oldest first, as an Excel table; empty while the plan has one
     version (or was never given to a merge with --config)."""
-    writer._frame_sheet(ws, changes, "PlanChangesTable", PLAN_CHANGE_HEADERS)
+    writer._frame_sheet(ws, changes, "PlanChangesTable", _COLUMNS)

@@ -151,17 +151,23 @@ class Tables(WriterState):
                 for r, value in enumerate(columns[i], start=first_row)
                 if value.__class__ is str and (len(value) > fits or "\n" in value)
             ]
-            widest = max((textfit.longest_word(v, size, bold=bold) for _, v in longer), default=0.0)
+            widest = max(
+                (textfit.longest_word(v, size, bold=bold) for v in {v for _, v in longer}),
+                default=0.0,
+            )
             needed = textfit.column_width(widest + textfit.PADDING)
             if needed > widths[i]:
                 widths[i] = min(math.ceil(needed * 2) / 2, MAX_WIDTH)
                 sure = textfit.column_points(widths[i]) - textfit.PADDING
                 fits = int(sure / (size * 1.02))
             points = textfit.column_points(widths[i])
+            measured: dict[str, int] = {}  # a column repeats its values (partners, statuses)
             for r, value in longer:
                 if len(value) <= fits and "\n" not in value:
                     continue
-                lines = len(textfit.wrap(value, points, size, bold=bold))
+                lines = measured.get(value)
+                if lines is None:
+                    lines = measured[value] = len(textfit.wrap(value, points, size, bold=bold))
                 if lines > 1:
                     height = textfit.row_height(min(lines, 15), size)
                     if height > heights.get(r, 0):
@@ -246,8 +252,8 @@ class Tables(WriterState):
                 max(len(columns[0]), 1) + 2,
                 0,
                 f"{plural(held_back, 'testimonial')} not cleared for sharing "
-                f"({'is' if held_back == 1 else 'are'} held back: "
-                f"{'it stays' if held_back == 1 else 'they stay'} in the ledger).",
+                f"{'is' if held_back == 1 else 'are'} held back: "
+                f"{'it stays' if held_back == 1 else 'they stay'} in the ledger.",
                 self.f(italic=True, font_color=SLATE),
             )
         self._data_sheet_setup(ws, len(headers))
@@ -292,9 +298,10 @@ class Tables(WriterState):
         ]
         # An area is a sheet's name ("Exit and continuity plan"): one line, up to 26 wide.
         area = min(26.0, max(14.0, textfit.width_for([str(g.area) for g in gaps])))
-        # Value and Target hold text too ("3 of 5 partners"): wide enough, and wrapped.
+        # Value and Target hold text too ("done by 2026-10-15"): wide enough for a date
+        # after a few words, and wrapped.
         last = self._table(
-            ws, 0, "GapsTable", headers, columns, formats, [10, area, 40, 24, 16, 16, 12, 48, 26]
+            ws, 0, "GapsTable", headers, columns, formats, [10, area, 40, 24, 20, 20, 12, 48, 26]
         )
         self._rag_text_formats(ws, 1, 0, last, 0)
         self._data_sheet_setup(ws, len(headers))

@@ -18,7 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rmp_workbook.config import KpiConfig, PartnerConfig, RelationshipConfig, SlaConfig
+from rmp_workbook.config import (
+    KpiConfig,
+    ManagerConfig,
+    PartnerConfig,
+    RelationshipConfig,
+    SlaConfig,
+)
 from rmp_workbook.schema import BEHAVIOURS, STAGES
 
 Style = Literal["tidy", "messy"]
@@ -317,9 +323,13 @@ def make_config(partners: int) -> RelationshipConfig:
     roles = _roles(partners)
     name = [o.name for o in ORGS]
     supplier, customer, logistics = (name[roles[r]] for r in (SUPPLIER, CUSTOMER, LOGISTICS))
+    # The relationship manager runs the RMP day to day: every Guide names them to ask.
+    manager = ORGS[0].contacts[0]
     return RelationshipConfig(
         id=RELATIONSHIP_ID,
         name=RELATIONSHIP_NAME,
+        due=DEADLINE_DAY,
+        manager=ManagerConfig(name=manager.name, email=manager.email, phone=manager.phone),
         partners=[
             PartnerConfig(name=o.name, contact=o.contacts[0].name, email=o.contacts[0].email)
             for o in ORGS[:partners]
@@ -372,6 +382,8 @@ def config_toml(config: RelationshipConfig) -> str:
         "",
         *table("[relationship]", {"id": dump["id"], "name": dump["name"], "due": dump["due"]}),
     ]
+    if dump.get("manager"):
+        lines += table("[relationship.manager]", dump["manager"])
     for key in ("partners", "kpis", "sla"):
         for item in dump[key]:
             lines += table(f"[[relationship.{key}]]", item)
