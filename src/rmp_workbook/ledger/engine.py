@@ -170,9 +170,7 @@ def describe_database_error(exc: BaseException) -> str:
     if kind == "NOT NULL":
         column = getattr(diag, "column_name", None) or columns
         return f"a row of {where} has no value in {column}, which needs one; nothing was changed"
-    return (
-        f"a row of {where} refers to a row that is not in the ledger{said}; nothing was changed"
-    )
+    return f"a row of {where} refers to a row that is not in the ledger{said}; nothing was changed"
 
 
 class LedgerEngine:

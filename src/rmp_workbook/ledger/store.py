@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger.queries import Queries
 from rmp_workbook.ledger.record import Recording
+from rmp_workbook.ledger.signoff import SignoffStore
 from rmp_workbook.ledger.versions import ConfigVersions
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-class Ledger(Recording, Queries, ConfigVersions):
+class Ledger(Recording, Queries, ConfigVersions, SignoffStore):
     """The history of every workbook a relationship's partners sent.
 
     ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;
