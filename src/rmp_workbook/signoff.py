@@ -972,7 +972,8 @@ def _apply_to_discrepancies(
             frame.at[idx, "rule"] = f"{rule}; {outcome.text}" if rule else outcome.text
             continue
         state.agreed += 1
-        reasons = "; ".join(dict.fromkeys(g.reason for g in group if g.reason))
+        said = {g.partner: g.reason for g in group}
+        reasons = "; ".join(dict.fromkeys(said[p] for p in outcome.by if said.get(p)))
         text = outcome.text[:1].upper() + outcome.text[1:]
         frame.at[idx, "reconciled"] = outcome.value
         frame.at[idx, "rule"] = _clip(f"{text}: {reasons}" if reasons else text, 250)

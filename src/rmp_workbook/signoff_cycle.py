@@ -32,6 +32,7 @@ from rmp_workbook.records import Consolidated
 from rmp_workbook.signoff import (
     REF,
     SIGNOFF_SHEET,
+    DiscrepancyRef,
     SignoffReturn,
     discrepancy_refs,
     read_signoff,
@@ -235,7 +236,7 @@ def _check(
     current = {r.identity: r for r in discrepancy_refs(c)}
     for a in ret.agreements:
         now = current.get(a.ref.identity)
-        if now is not None and now.figures == a.ref.figures and now.values == a.ref.values:
+        if now is not None and _same_figures(now, a.ref):
             continue
         note = (
             "the partners' figures changed after this sign-off workbook was made "
@@ -247,3 +248,11 @@ def _check(
         ret.findings.append(
             SignoffUnknownDiscrepancy(file, SIGNOFF_SHEET, a.row, 0, REF, a.ref.ref, note=note)
         )
+
+
+def _same_figures(now: DiscrepancyRef, then: DiscrepancyRef) -> bool:
+    """Whether the partners' figures are those the sign-off workbook showed (in any order;
+    for many partners, without a column each, the values summary)."""
+    if now.figures or then.figures:
+        return now.figures == then.figures
+    return now.values == then.values

@@ -110,15 +110,15 @@ def record(
     period: str | None,
     as_json: bool,
 ) -> None:
-    """Check returned sign-off workbooks and store their agreed values and
-    approvals in the ledger.
+    """Check returned sign-off workbooks and store them in the ledger.
 
     Every cell is checked: the month (--period when given) and partner, each
     Ref, each Agreed value against the column it settles (a number for an
     Actual), a Reason for each, and the approval (Yes needs a name and a date).
-    A file with any error is not recorded; its problems are listed with their
-    cells. From then on rmp merge shows each agreed value in place of the
-    reconciled one, with who agreed it and when.
+    A file with any error is not recorded (its agreed values and approval are
+    one statement); its problems are listed with their cells. From then on rmp
+    merge shows each agreed value in place of the reconciled one, with who
+    agreed it and when.
 
     \b
     Exit codes:
