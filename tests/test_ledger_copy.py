@@ -60,7 +60,12 @@ def test_sqlite_to_postgresql_to_sqlite_keeps_every_row(
         counts = led.counts()
     assert counts["submissions"] == 5 and counts["restatements"] >= 1 and counts["findings"] >= 1
     with Ledger(sqlite_ledger, create=False) as led, led.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM submissions WHERE superseded_by IS NOT NULL")).scalar() == 1  # noqa: E501
+        assert (
+            conn.execute(
+                text("SELECT COUNT(*) FROM submissions WHERE superseded_by IS NOT NULL")
+            ).scalar()
+            == 1
+        )
 
     result = copy_ledger(sqlite_ledger, postgres_database)
     assert {t.name: (t.rows, t.checksum) for t in result.tables} == original
