@@ -41,15 +41,19 @@ TODAY = dt.date(2026, 12, 10)
 MADE = dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC)
 
 
-def build_month(root: Path, ledger: str | Path, period: str = "2026-11") -> Path:
+def build_month(
+    root: Path, ledger: str | Path, period: str = "2026-11", *, agree: bool = False
+) -> Path:
     """A config and a merged month where the partners disagree on K01's Actual (91.5 vs
-    88) and on R01's Likelihood (3 vs 4). Returns the folder of the partners' workbooks."""
+    88) and on R01's Likelihood (3 vs 4), or (``agree``) on nothing. Returns the folder of
+    the partners' workbooks."""
     config_path = root / "rmp.toml"
     config_path.write_text(CONFIG, encoding="utf-8")
     folder = root / period
     workbook(folder, NORTH, period, kpis=[kpi("K01", period, 91.5), kpi("K02", period, 4)])
-    workbook(folder, CONTOSO, period, kpis=[kpi("K01", period, 88.0), kpi("K02", period, 4)],
-             likelihood=4)  # fmt: skip
+    workbook(folder, CONTOSO, period,
+             kpis=[kpi("K01", period, 91.5 if agree else 88.0), kpi("K02", period, 4)],
+             likelihood=3 if agree else 4)  # fmt: skip
     merge([folder], ledger=ledger, output=root / f"c-{period}.xlsx", period=period,
           config=load_config(config_path), today=TODAY)  # fmt: skip
     return folder
@@ -67,9 +71,9 @@ def fill_signoff(
     then the approval block by its labels (``cells``: any other cell by address)."""
     wb = openpyxl.load_workbook(src)
     ws = wb["Sign-off"]
-    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Ref")
-    cols = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
-    for r in range(header + 1, ws.max_row + 1):
+    header = next((r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Ref"), 0)
+    cols = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)} if header else {}
+    for r in range(header + 1, ws.max_row + 1) if header else ():
         if ws.cell(r, 1).value in agreed:
             value, reason = agreed[ws.cell(r, 1).value]
             ws.cell(r, cols["Agreed value"]).value = value
@@ -347,6 +351,34 @@ def test_a_resent_workbook_reopens_the_agreement(tmp_path: Path) -> None:
     k01 = c.discrepancies.iloc[0]
     assert k01["reconciled"] == 91.5 and "agreed on earlier figures" in k01["rule"]
     assert folder.exists()
+
+
+def test_a_month_without_discrepancies_is_approved_alone(tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    folder = build_month(tmp_path, ledger, agree=True)
+    config = load_config(tmp_path / "rmp.toml")
+    made, count = write_signoff_templates(ledger, "2026-11", tmp_path / "so", config=config)
+    assert count == 0
+    ws = openpyxl.load_workbook(made[0])["Sign-off"]
+    assert ws["A5"].value.startswith("The partners' figures agree for 2026-11")
+    assert not ws.tables
+    north = fill_signoff(made[0], tmp_path / "r" / "n.xlsx", {})
+    contoso = fill_signoff(made[1], tmp_path / "r" / "c.xlsx", {},
+                           ("Tom Becker", dt.datetime(2026, 12, 4), "No"))  # fmt: skip
+    report = record_signoffs([north, contoso], ledger, config=config, today=TODAY)
+    assert [(f.status, f.approved) for f in report.files] == [
+        ("recorded", True),
+        ("recorded", False),
+    ]
+    assert report.lines == {"2026-11": f"Not approved by {CONTOSO}"}
+    # Contoso approves after all: its latest sign-off counts.
+    again = fill_signoff(made[1], tmp_path / "r" / "c2.xlsx", {},
+                         ("Tom Becker", dt.datetime(2026, 12, 8), "Yes"))  # fmt: skip
+    report = record_signoffs([again], ledger, config=config, today=TODAY)
+    assert report.lines == {"2026-11": "Agreed by all partners on 2026-12-08"}
+    out = tmp_path / "c.xlsx"
+    merge([folder], ledger=ledger, output=out, period="2026-11", config=config, today=TODAY)
+    assert rows_of(out, "Dashboard")[3][1] == "Agreed by all partners on 2026-12-08"
 
 
 def test_a_ledger_without_signoff_tables_gains_them(tmp_path: Path) -> None:

@@ -368,6 +368,7 @@ def _write_sheet(
         ws.set_row(top, 30, fmt.header)
         for i, (r, values) in enumerate(zip(refs, data, strict=True)):
             row = top + 1 + i
+            ws.set_row(row, 30)  # room to read a long item and to type a reason
             col = _column(r.sheet, r.column)
             number = fmt.number(col)
             for j, v in enumerate(values[:agreed_at]):
