@@ -169,6 +169,19 @@ def test_the_signoff_workbook_is_guided(month: dict[str, Path]) -> None:
     assert unlocked == {"I6", "J6", "I7", "J7"} | approval
 
 
+def test_filled_signoff_workbooks_are_not_overwritten(month: dict[str, Path]) -> None:
+    root = month["root"]
+    args = ["signoff", "template", "--period", "2026-11", "--ledger", str(month["ledger"]),
+            "-o", str(month["made"])]  # fmt: skip
+    proc = run_rmp(*args)
+    assert proc.returncode == 2 and "already exist" in proc.stderr
+    assert run_rmp(*args, "--force", "--config", str(root / "rmp.toml")).returncode == 0
+    proc = run_rmp("signoff", "template", "--period", "2026-09", "--ledger",
+                   str(month["ledger"]), "-o", str(root / "none"))  # fmt: skip
+    assert proc.returncode == 2
+    assert "the ledger holds no workbooks for 2026-09: run rmp merge first" in proc.stderr
+
+
 def test_agreed_values_replace_the_reconciled_ones(month: dict[str, Path]) -> None:
     out = month["out"]
     kpis = {r["KPI ID"]: r for r in table(out, "KPIs")}

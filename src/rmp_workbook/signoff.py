@@ -734,7 +734,7 @@ def _read_table(out: SignoffReturn, grid: list[list[Any]]) -> None:
     )
     if header_row is None:
         return  # no discrepancies to settle: the approval alone
-    cols = {norm_text(str(v)): j for j, v in enumerate(grid[header_row]) if _cell([[v]], 0, 0)}
+    cols = {norm_text(str(v)): j for j, v in enumerate(grid[header_row]) if to_text(v)}
     agreed_at, reason_at = cols.get(norm_text(AGREED)), cols.get(norm_text(REASON))
     if agreed_at is None or reason_at is None:
         out.findings.append(
