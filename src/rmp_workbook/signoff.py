@@ -196,16 +196,15 @@ def _sheet_and_column(sheet_name: Any, header: Any) -> tuple[Sheet, Column] | No
     return None if col is None else (sheet, col)
 
 
-def _row_of(c: Consolidated, sheet: Sheet, item: str) -> tuple[Any, dict[str, Any]] | None:
-    """The reconciled row (index, values) the discrepancy of ``item`` is about."""
+def _rows_by_label(c: Consolidated, sheet: Sheet) -> dict[str, dict[str, Any]]:
+    """A sheet's reconciled rows by their item's readable name (folded); the first wins."""
     frame = c.tables.get(sheet.key)
     if frame is None or frame.empty:
-        return None
-    want = norm_text(item)
-    for idx, row in zip(frame.index, frame.to_dict("records"), strict=True):
-        if norm_text(item_label(sheet, row)) == want:
-            return idx, row
-    return None
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for row in frame.to_dict("records"):
+        out.setdefault(norm_text(item_label(sheet, row)), row)
+    return out
 
 
 def discrepancy_refs(c: Consolidated) -> list[DiscrepancyRef]:
@@ -215,14 +214,17 @@ def discrepancy_refs(c: Consolidated) -> list[DiscrepancyRef]:
         return []
     partner_cols = [p for p in frame.columns if p not in DISCREPANCY_COLUMNS]
     out: list[DiscrepancyRef] = []
+    labels: dict[str, dict[str, dict[str, Any]]] = {}  # built once per sheet
     for rec in frame.to_dict("records"):
         found = _sheet_and_column(rec.get("sheet"), rec.get("column"))
         if found is None:
             continue
         sheet, col = found
         item = str(rec.get("item") or "")
-        row = _row_of(c, sheet, item)
-        keys = {k: format_value(row[1].get(k)) for k in sheet.keys} if row else {}
+        if sheet.key not in labels:
+            labels[sheet.key] = _rows_by_label(c, sheet)
+        row = labels[sheet.key].get(norm_text(item))
+        keys = {k: format_value(row.get(k)) for k in sheet.keys} if row else {}
         figures = {
             str(p): format_value(rec.get(p)) for p in partner_cols if clean(rec.get(p)) is not None
         }
