@@ -221,6 +221,25 @@ def test_the_ledger_keeps_who_approved_and_what(month: dict[str, Path]) -> None:
     assert report.exit_code == 0
 
 
+def test_the_audit_table_of_signoffs(month: dict[str, Path]) -> None:
+    from rmp_workbook.signoff import signoff_audit_frame
+
+    with Ledger(month["ledger"]) as led:
+        signed, agreed = led.signoff_agreements(RELATIONSHIP_ID, "2026-12")
+    frame = signoff_audit_frame({"2026-11": [NORTH, CONTOSO], "2026-12": [NORTH]}, signed, agreed)
+    rows = frame.to_dict("records")
+    assert [(r["Month"], r["Partner"], r["Approved"], r["Approved by"]) for r in rows] == [
+        ("2026-11", NORTH, "Yes", "Aisha Khan"),
+        ("2026-11", CONTOSO, "Yes", "Tom Becker"),
+        ("2026-12", NORTH, "Awaiting", None),
+    ]
+    assert rows[0]["On"] == dt.date(2026, 12, 3)
+    assert rows[0]["Agreed values"] == (
+        "K01 On-time delivery, Actual: 90 (Deliveries recounted with the carrier); "
+        "R01 Key engineer leaves, Likelihood: 3 (Mitigation agreed at the review)"
+    )
+
+
 def test_later_months_keep_the_agreement(month: dict[str, Path]) -> None:
     """December: K01's November figure in the trend is the agreed one; R01's likelihoods
     are still 3 and 4, so November's agreement on them stands; December awaits sign-off."""

@@ -61,6 +61,7 @@ __all__ = [
     "apply_signoff",
     "discrepancy_refs",
     "read_signoff",
+    "signoff_audit_frame",
     "signoff_file_name",
     "signoff_line",
     "source_texts",
@@ -1105,3 +1106,44 @@ def source_texts(c: Consolidated, sheet_key: str, index: Sequence[Any], sources:
         if mark:
             out[i] = f"{out[i]}; {mark}" if clean(out[i]) is not None else mark
     return out
+
+
+SIGNOFF_AUDIT_COLUMNS = ("Month", "Partner", "Approved", "Approved by", "On", "Agreed values")
+"""The audit pack's Sign-offs table (:func:`signoff_audit_frame`)."""
+
+
+def signoff_audit_frame(
+    expected: Mapping[str, Sequence[str]],
+    signoffs: Sequence[StoredSignoff],
+    agreements: Sequence[StoredAgreement],
+) -> pd.DataFrame:
+    """Per month (``expected``: month -> its partners) and partner: approved or not, by
+    whom, on which day, and the values it agreed (``K01 On-time delivery, Actual: 90 —
+    recount``). A partner with no sign-off for a month reads "Awaiting"."""
+    latest = {(s.period, s.partner): s for s in signoffs}
+    agreed: dict[tuple[str, str], list[str]] = {}
+    for a in agreements:
+        col = _column(a.sheet, a.column)
+        what = f"{a.item}, {col.header if col else a.column}: {format_value(a.value)}"
+        agreed.setdefault((a.period, a.partner), []).append(
+            f"{what} ({a.reason})" if a.reason else what
+        )
+    rows = []
+    for period in sorted(expected):
+        names = list(dict.fromkeys([*expected[period], *(p for m, p in latest if m == period)]))
+        for partner in names:
+            s = latest.get((period, partner))
+            answer = (
+                "Awaiting" if s is None or s.approved is None else "Yes" if s.approved else "No"
+            )
+            rows.append(
+                (
+                    period,
+                    partner,
+                    answer,
+                    s.approved_by if s else None,
+                    s.approved_on if s else None,
+                    "; ".join(agreed.get((period, partner), [])) or None,
+                )
+            )
+    return pd.DataFrame(rows, columns=list(SIGNOFF_AUDIT_COLUMNS), dtype=object)
