@@ -447,3 +447,21 @@ def test_record_on_postgresql(postgres_database: str, tmp_path: Path) -> None:
     assert {s.partner for s in signed} == {NORTH, CONTOSO}
     assert c.tables["kpis"].set_index("kpi_id").loc["K01", "actual"] == 90.0
     assert c.discrepancies.iloc[0]["rule"].startswith(f"Agreed 2026-12-04 by {NORTH}, {CONTOSO}")
+
+
+def test_the_sample_partners_sign_off(tmp_path: Path) -> None:
+    """``rmp demo``'s partners settle the first discrepancies at the reconciled value."""
+    from rmp_workbook.sample.signoff import sign_off
+
+    ledger = tmp_path / "l.sqlite"
+    build_month(tmp_path, ledger)
+    config = load_config(tmp_path / "rmp.toml")
+    made, report = sign_off(ledger, config, "2026-11", tmp_path / "signoff", on=TODAY)
+    assert [p.name for p in made] == ["signoff-northwind-ltd-2026-11.xlsx",
+                                      "signoff-contoso-plc-2026-11.xlsx"]  # fmt: skip
+    assert [(f.status, len(f.agreements)) for f in report.files] == [("recorded", 2)] * 2
+    assert report.lines == {"2026-11": "Agreed by all partners on 2026-12-10"}
+    with Ledger(ledger) as led:
+        c = consolidated_view(led, RELATIONSHIP_ID, "2026-11", config=config)
+    assert list(c.discrepancies["reconciled"]) == [91.5, 4]
+    assert all(r.startswith("Agreed 2026-12-10 by") for r in c.discrepancies["rule"])
