@@ -439,6 +439,96 @@ class Macros(Finding):
     severity = Severity.WARNING
 
 
+# --- Findings about a returned sign-off workbook (``rmp signoff record``) --------------------
+#
+# A sign-off workbook with any error is not recorded at all: its agreed values and its
+# approval are one statement by the partner, stored together or not at all.
+
+
+class NotASignoff(Finding):
+    code = "signoff-not-a-signoff"
+    title = "Not a sign-off workbook"
+    description = (
+        "``rmp signoff record`` was given a file that is not a sign-off workbook made by "
+        "``rmp signoff template`` (a partner's monthly workbook, say, or a sign-off workbook "
+        "whose hidden identity sheet was removed)."
+    )
+    template = "This is not a sign-off workbook: {note}."
+    fatal: ClassVar[bool] = True
+
+
+class SignoffWrongPeriod(Finding):
+    code = "signoff-wrong-period"
+    title = "Sign-off for another month"
+    description = (
+        "The sign-off workbook is for another month than the one being recorded "
+        "(``--period``), or for a month the ledger holds no workbooks for."
+    )
+    template = "This sign-off workbook is for {value!r}: {note}."
+
+
+class SignoffUnknownPartner(Finding):
+    code = "signoff-unknown-partner"
+    title = "Sign-off from a non-partner"
+    description = (
+        "The sign-off workbook was made for an organisation that is not a partner of the "
+        "relationship in its month (per the config's membership, or the ledger's partners)."
+    )
+    template = "This sign-off workbook is for {value!r}, {note}."
+
+
+class SignoffUnknownDiscrepancy(Finding):
+    code = "signoff-unknown-discrepancy"
+    title = "Not a discrepancy of the month"
+    description = (
+        "A row of the sign-off table does not stand for a discrepancy of the month as the "
+        "ledger now holds it: its Ref was changed or copied, or a partner resent a workbook "
+        "after the sign-off workbook was made, so the figures it settles changed."
+    )
+    template = "{column} {value!r}: {note}."
+
+
+class SignoffAgreedValue(Finding):
+    code = "signoff-agreed-value"
+    title = "Agreed value of the wrong kind"
+    description = (
+        "An Agreed value cannot be the item's value: text where the column holds a number, "
+        "a date that is not a date, a value not in the column's list, or out of its range."
+    )
+    template = "{column}: {value!r} is not {note}."
+
+
+class SignoffReasonMissing(Finding):
+    code = "signoff-reason-missing"
+    title = "Agreed value without a reason"
+    description = (
+        "An Agreed value is given without a Reason. The reason is what makes the agreed "
+        "figure auditable later, so it is required."
+    )
+    template = "{column} is blank: say why the partners agree {value!r}."
+
+
+class SignoffApproval(Finding):
+    code = "signoff-approval-incomplete"
+    title = "Approval incomplete"
+    description = (
+        "The month is approved (Approve the month: Yes) without the name of the person "
+        "approving or the date; or the date is not a date or lies in the future; or Approve "
+        "the month is not Yes or No."
+    )
+    template = "{column}: {note}."
+
+
+class SignoffDuplicate(Finding):
+    code = "signoff-duplicate-row"
+    title = "Discrepancy listed twice"
+    description = (
+        "Two rows of the sign-off table carry the same Ref (a row was copied); which agreed "
+        "value counts cannot be told."
+    )
+    template = "{column} {value!r} appears twice ({note})."
+
+
 # --- Container findings: what the check before parsing reports (rmp_workbook.container) ------
 #
 # File-level, no sheet or cell; each means no parser opens the file (``fatal``). The

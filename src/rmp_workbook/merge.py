@@ -612,6 +612,11 @@ def consolidated_view(
         former_partners=former,
         plan_owners=plan.plan_owners() if plan is not None else None,
     )
+    # The partners' agreed values replace the reconciled ones (rmp signoff record).
+    from rmp_workbook.signoff import apply_signoff
+
+    signed, agreed = led.signoff_agreements(relationship_id, period)
+    apply_signoff(c, agreed, signed, in_use=bool(signed))
     if config is not None and config.kpis:
         c.data_quality = _with_rows(
             c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import Finding, Severity
+from rmp_workbook.values import fold_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,10 +201,37 @@ class Consolidated:
     """Open items of the former partners, left out of ``tables``, the tiles and the heat
     map: the ``partner-left-open-items`` gap lists them (their history stays)."""
 
+    signoff: SignoffState | None = None
+    """The month's joint sign-off (:mod:`rmp_workbook.signoff`); None while the
+    relationship has never recorded one."""
+
     @property
     def due(self) -> dt.date | None:
         """The day this period's workbooks were due back, or None (no ``due`` in the config)."""
         return self.due_dates.get(self.period)
+
+
+@dataclass
+class SignoffState:
+    """Who has approved a month (``rmp signoff record``) and what their agreed values did."""
+
+    expected: list[str]
+    """The partners whose approval the month needs (members for the period)."""
+    approved: dict[str, dt.date] = field(default_factory=dict)
+    """Partner -> the day it approved the month (Approve the month: Yes)."""
+    refused: list[str] = field(default_factory=list)
+    """Partners who answered No to Approve the month."""
+    agreed: int = 0
+    """Discrepancies whose reconciled value is now the partners' agreed value."""
+    disputed: int = 0
+    """Discrepancies where partners recorded different agreed values."""
+    provenance: dict[str, dict[Any, str]] = field(default_factory=dict)
+    """Sheet key -> reconciled row (frame index) -> which values were agreed, when, by whom."""
+
+    @property
+    def awaiting(self) -> list[str]:
+        """Expected partners who have not approved the month, in the expected order."""
+        return [p for p in self.expected if p not in self.approved]
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,3 +265,42 @@ class GapRule:
     thresholds: tuple[str, ...]
     """Names of the :class:`~rmp_workbook.config.Thresholds` fields the rule reads."""
     check: Check
+
+
+@dataclass(frozen=True)
+class StoredSignoff:
+    """A partner's latest sign-off workbook for a month, as the ledger holds it."""
+
+    id: int
+    period: str
+    partner: str
+    file: str
+    approved: bool | None
+    approved_by: str | None
+    approved_on: dt.date | None
+    recorded_at: dt.datetime
+
+    @property
+    def day(self) -> dt.date:
+        """The day it counts from: its approval date, else the day it was recorded."""
+        return self.approved_on or self.recorded_at.date()
+
+
+@dataclass(frozen=True)
+class StoredAgreement:
+    """One agreed value of a partner's latest sign-off workbook for a month."""
+
+    period: str
+    partner: str
+    sheet: str
+    item: str
+    column: str
+    keys: dict[str, str]
+    figures: dict[str, str]
+    value: Any
+    reason: str
+    day: dt.date
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return (self.sheet, self.column, fold_text(self.item))

@@ -114,6 +114,18 @@ def _coercer(column: Column) -> Any:
     return coerce
 
 
+def type_cell(column: Column, value: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+    """One cell typed as the column's coercer types it in a workbook row, and the notes of
+    what it had to interpret (``(code, column, found, used, shown)``, e.g. a guessed %).
+
+    Raises :class:`PydanticCustomError` whose type is a finding code when the cell
+    cannot be read; the range (``minimum``/``maximum``) is the caller's to check.
+    """
+    context: dict[str, Any] = {}
+    typed = _coercer(column)(value, _Context(context))
+    return typed, list(context.get("notes", []))
+
+
 class _Context:
     """What a coercer sees of pydantic's ``ValidationInfo`` on the fast path: the context."""
 

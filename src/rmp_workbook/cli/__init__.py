@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rmp_workbook.cli.mail:mail",
         "Write (and send) the month's e-mails: templates, feedback, reminders.",
     ),
+    "signoff": (
+        "rmp_workbook.cli.signoff:signoff",
+        "Joint sign-off: each partner's agreed values and approval of the month.",
+    ),
     "demo": ("rmp_workbook.cli.demo:demo", "Run the whole monthly cycle on sample data."),
     "schema": ("rmp_workbook.cli.schema:schema", "Print the workbook schema (JSON or markdown)."),
     "history": ("rmp_workbook.cli.history:history", "KPI figures by month; restatements."),

@@ -27,6 +27,7 @@ from rmp_workbook.dashboard.plan import managing_block
 from rmp_workbook.dashboard.state import CHART_DATA
 from rmp_workbook.dashboard.tables import Tables
 from rmp_workbook.rag import risk_legend
+from rmp_workbook.signoff import signoff_line
 from rmp_workbook.summary import Tile
 from rmp_workbook.wording import plural
 
@@ -199,7 +200,12 @@ class _Dashboard:
             f(bold=True, font_size=11, font_color=NAVY, bg_color=PALE, valign="vcenter", indent=1),
         )
         self._height(2, 22)
-        self._height(3, 6)
+        signed = signoff_line(c)  # the month's joint sign-off, once the relationship uses it
+        if signed:
+            agreed = signed.startswith("Agreed by all")
+            self._merged(3, _B, _R, signed, f(italic=True, font_size=9, valign="vcenter",
+                         indent=1, font_color="#375623" if agreed else "#9C5700"))  # fmt: skip
+        self._height(3, 16 if signed else 6)
 
     def _partners(self, row: int) -> int:
         f, ws = self.f, self.ws

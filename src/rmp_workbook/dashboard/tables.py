@@ -28,6 +28,7 @@ from rmp_workbook.dashboard.cells import (
 from rmp_workbook.dashboard.state import WriterState
 from rmp_workbook.formulas import compute, excel, inputs
 from rmp_workbook.schema import SCHEMA, ColType, Column, Sheet
+from rmp_workbook.signoff import source_texts
 from rmp_workbook.values import is_missing
 from rmp_workbook.wording import link_text, plural
 
@@ -217,6 +218,8 @@ class Tables(WriterState):
         headers = [c.header for c in cols] + ["Partners", "Source"]
         keys = [c.key for c in cols] + ["partners", "source"]
         columns = _frame_columns(frame, keys)
+        if frame is not None:  # an agreed value names who agreed it, and when
+            columns[-1] = source_texts(self.c, key, list(frame.index), columns[-1])
         wrap = self.f.cell(text_wrap=True)
         formats = [self._column_format(c) for c in cols] + [wrap, wrap]
         for i, col in enumerate(cols):

@@ -10,6 +10,7 @@ from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger.publish import Publishing
 from rmp_workbook.ledger.queries import Queries
 from rmp_workbook.ledger.record import Recording
+from rmp_workbook.ledger.signoff import SignoffStore
 from rmp_workbook.ledger.versions import ConfigVersions
 from rmp_workbook.values import item_key_text
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-class Ledger(Recording, Queries, ConfigVersions, Publishing):
+class Ledger(Recording, Queries, ConfigVersions, Publishing, SignoffStore):
     """The history of every workbook a relationship's partners sent.
 
     ``Ledger("rmp-ledger.sqlite")`` opens (or creates) a SQLite file;

@@ -182,8 +182,45 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         Column("config", Text, nullable=False),
         Index("ix_config_version", "relationship_id", "id"),
     )
+    _signoff_tables(md)
     _publication_tables(md)
     return md
+
+
+def _signoff_tables(md: MetaData) -> None:
+    """Joint sign-off (``rmp signoff record``): one row per returned sign-off workbook,
+    one per agreed value in it. A partner's latest workbook for a month is the one that
+    counts; earlier ones stay, as submissions do."""
+    Table(
+        "signoffs",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        Column("period", Text, nullable=False),
+        Column("partner", Text, nullable=False),
+        Column("file_name", Text, nullable=False),
+        Column("sha256", Text, nullable=False),
+        Column("approved", Text),
+        Column("approved_by", Text),
+        Column("approved_on", Date),
+        Column("recorded_at", DateTime, nullable=False),
+        Column("recorded_by", Text, nullable=False),
+        UniqueConstraint("relationship_id", "sha256", name="uq_signoff_content"),
+        Index("ix_signoff_period", "relationship_id", "period", "partner"),
+    )
+    Table(
+        "signoff_agreements",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("signoff_id", Integer, ForeignKey("signoffs.id"), nullable=False, index=True),
+        Column("sheet", Text, nullable=False),
+        Column("item", Text, nullable=False),
+        Column("column", Text, nullable=False),
+        Column("item_keys", Text, nullable=False),
+        Column("figures", Text, nullable=False),
+        Column("agreed_value", Text, nullable=False),
+        Column("reason", Text, nullable=False),
+    )
 
 
 def _publication_tables(md: MetaData) -> None:
