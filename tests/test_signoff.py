@@ -240,6 +240,18 @@ def test_the_audit_table_of_signoffs(month: dict[str, Path]) -> None:
     )
 
 
+def test_the_audit_pack_has_a_signoff_section(month: dict[str, Path]) -> None:
+    from rmp_workbook.audit import build_audit
+
+    with Ledger(month["ledger"]) as led:
+        pack = build_audit(led, RELATIONSHIP_ID, "2026-11", "2026-11")
+    by = {s.title: s.frame for s in pack.sections}
+    rows = by["Sign-offs"].to_dict("records")
+    assert sorted((r["Month"], r["Partner"], r["Approved"]) for r in rows) == sorted(
+        [("2026-11", NORTH, "Yes"), ("2026-11", CONTOSO, "Yes")]
+    )
+
+
 def test_later_months_keep_the_agreement(month: dict[str, Path]) -> None:
     """December: K01's November figure in the trend is the agreed one; R01's likelihoods
     are still 3 and 4, so November's agreement on them stands; December awaits sign-off."""

@@ -476,14 +476,24 @@ def _plan_changes_section(led: Ledger, relationship_id: str, periods: list[str])
 def _signoff_sections(
     led: Ledger, relationship_id: str, views: dict[str, Consolidated]
 ) -> list[Section]:
-    """The months' joint sign-offs: the one place they join the pack.
+    """The months' joint sign-offs (``rmp signoff record``): per month and partner, approved
+    or not, by whom, on which day, and the values it agreed. None recorded: no section."""
+    from rmp_workbook.signoff import signoff_audit_frame
 
-    The ledger keeps no sign-off yet, so there is no section. Once ``rmp signoff record``
-    keeps them, return a "Sign-offs" section from here (per month and partner: approved or
-    not, by whom, on which day, and the values the partners agreed); the workbook, the
-    Summary's list of sections and the PDF take it like any other.
-    """
-    return []
+    signed, agreed = led.signoff_agreements(relationship_id)
+    signed = [s for s in signed if s.period in views]
+    if not signed:
+        return []
+    agreed = [a for a in agreed if a.period in views]
+    expected = {p: list(v.expected_partners or v.partners) for p, v in views.items()}
+    frame = signoff_audit_frame(expected, signed, agreed)
+    return [
+        Section(
+            "Sign-offs",
+            "Each partner's approval of each month and the values the partners agreed.",
+            frame,
+        )
+    ]
 
 
 def _headline(periods: list[str], sections: list[Section]) -> list[tuple[str, Any]]:
