@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import shlex
 import warnings
@@ -18,7 +19,8 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     proc = run_rmp("demo", str(folder), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for step in ("template", "fill", "validate", "merge", "status", "report", "next month"):
+    steps = ("template", "fill", "validate", "merge", "status", "sign-off and close", "report")
+    for step in (*steps, "next month"):
         assert step in proc.stderr
     # A partner is late: its workbook was missing on the due day, a reminder draft went out,
     # and rmp status, the Dashboard and the Submissions sheet call it late.
@@ -33,6 +35,15 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert "It was due on Monday 7 December 2026" in msg.get_body().get_content()
     assert len(proc.stdout.splitlines()) <= 16, "the demo's output stays short"
     assert "Consolidated workbook: demo/consolidated-2026-11.xlsx" in proc.stdout
+    # Both partners' sign-off workbooks are recorded, then the month is closed.
+    assert (
+        "Sign-off: demo/signoff/ (Agreed by all partners on 2026-12-14); "
+        "2026-11 closed and published (rmp close)"
+    ) in proc.stdout
+    closed = run_rmp("close", "--period", "2026-11", "--config", "rmp.toml", "--json",
+                     cwd=folder)  # fmt: skip
+    assert closed.returncode == 0, closed.stdout + closed.stderr
+    assert json.loads(closed.stdout)["new"] is False  # published already, nothing changed
 
     assert sorted(p.name for p in (folder / "2026-11").iterdir()) == [
         "contoso-engineering-plc-2026-11.xlsx",

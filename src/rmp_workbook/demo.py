@@ -50,10 +50,18 @@ class DemoResult:
     """Partners whose workbook came in after the due day (``rmp status``: late)."""
     first_merge: MergeResult | None = None
     """The merge on the due day (``merged`` is the one after the late workbook came)."""
+    late_merge: MergeResult | None = None
+    """The merge once the late workbook came (``merged`` rebuilt it after the sign-off)."""
+    signoff: list[Path] = field(default_factory=list)
+    """The month's sign-off workbooks (``signoff/``), as the partners returned them."""
+    signoff_line: str = ""
+    """What the Dashboard says of the sign-off, e.g. "Agreed by all partners on …"."""
+    closed: bool = False
+    """Whether ``rmp close`` published the month."""
 
     def recorded(self, key: str) -> int:
         """A count of both merges' summaries (workbooks ``recorded``, ``rows_added`` …)."""
-        runs = [r for r in (self.first_merge, self.merged) if r is not None]
+        runs = [r for r in (self.first_merge, self.late_merge, self.merged) if r is not None]
         return sum(int(r.summary()[key]) for r in runs)
 
 
@@ -86,12 +94,12 @@ def run_demo(
     config = sample.config.model_copy(update={"due": f"day {DEADLINE_DAY}"})
     period = sample.periods[-1]
 
-    say(f"1/8 template: one workbook per partner for {period}")
+    say(f"1/9 template: one workbook per partner for {period}")
     # The folder is laid out as the README's relationship folder: rmp.toml, one folder of
     # templates per month, returned/, the ledger, the consolidated workbook, feedback/, report/.
     templates = write_partner_templates(out / period, config, period)
 
-    say(f"2/8 fill: {len(sample.workbooks)} workbooks come back over {len(sample.periods)} months")
+    say(f"2/9 fill: {len(sample.workbooks)} workbooks come back over {len(sample.periods)} months")
     returned_dir = out / "returned"
     if returned_dir.exists():
         shutil.rmtree(returned_dir)
@@ -101,7 +109,7 @@ def run_demo(
     config_path.write_text(config_toml(config), encoding="utf-8")
     returned = written[1:]
 
-    say("3/8 validate: every cell of every workbook")
+    say("3/9 validate: every cell of every workbook")
     validation = validate_paths([returned_dir])
 
     ledger_path = out / "rmp-ledger.sqlite"
@@ -110,11 +118,11 @@ def run_demo(
     due = config.due_date(period)
     assert due is not None  # the sample's config says when workbooks are due
     in_by_due = [p for p in returned if _arrived(sample, p) <= due]
-    say(f"4/8 merge on the due day, {due}: the {len(in_by_due)} workbooks in by then")
+    say(f"4/9 merge on the due day, {due}: the {len(in_by_due)} workbooks in by then")
     consolidated = out / f"consolidated-{period}.xlsx"
     first = merge(in_by_due, ledger=ledger_path, output=consolidated, config=config, today=due)
 
-    say("5/8 status and reminders: who is missing, and a reminder e-mail draft to them")
+    say("5/9 status and reminders: who is missing, and a reminder e-mail draft to them")
     with Ledger(ledger_path) as led:
         missing = [p.partner for p in status(led, period, config=config).partners
                    if p.state == MISSING]  # fmt: skip
@@ -129,7 +137,7 @@ def run_demo(
     )  # fmt: skip
     reminders = write_drafts(drafts, outbox)
 
-    say("6/8 merge: the late workbook is in; ledger, reconciliation, gaps, consolidated workbook")
+    say("6/9 merge: the late workbook is in; ledger, reconciliation, gaps, consolidated workbook")
     today = max(w.received_at for w in sample.workbooks).date() + dt.timedelta(days=1)
     merged = merge(
         [returned_dir],
@@ -142,13 +150,36 @@ def run_demo(
     with Ledger(ledger_path) as led:
         late = [p for p in status(led, period, config=config).partners if p.late]
 
-    say("7/8 report: chart images and a one-page PDF")
+    say("7/9 sign-off and close: partners agree the differences; the month is published")
+    from rmp_workbook.close import close_month
+    from rmp_workbook.sample.signoff import sign_off
+
+    signed_on = today + dt.timedelta(days=2)
+    made, _recorded = sign_off(ledger_path, config, period, out / "signoff", on=signed_on)
+    # Rebuilt with the agreed values in place, then frozen as issued.
+    late_merge = merged
+    merged = merge(
+        [returned_dir],
+        ledger=ledger_path,
+        output=consolidated,
+        config=config,
+        feedback_dir=out / "feedback",
+        today=signed_on,
+    )
+    closed = close_month(ledger_path, period, config=config, output=consolidated, by="demo")
+    sign_line = ""
+    if merged.consolidated is not None:
+        from rmp_workbook.signoff import signoff_line
+
+        sign_line = signoff_line(merged.consolidated) or ""
+
+    say("8/9 report: chart images and a one-page PDF")
     charts: list[Path] = []
     if merged.consolidated is not None:
         charts = write_report(merged.consolidated, out / "report", config.thresholds)
 
     nxt = _next_period(period)
-    say(f"8/8 next month: {nxt} workbooks pre-filled from the ledger")
+    say(f"9/9 next month: {nxt} workbooks pre-filled from the ledger")
     with Ledger(ledger_path) as led:
         prefill = {p.name: led.prefill_rows(config.id, p.name, nxt) for p in config.partners}
     next_month = write_partner_templates(out / nxt, config, nxt, prefill=prefill)
@@ -168,6 +199,10 @@ def run_demo(
         reminders=reminders,
         late=late,
         first_merge=first,
+        late_merge=late_merge,
+        signoff=made,
+        signoff_line=sign_line,
+        closed=closed.new,
     )
 
 

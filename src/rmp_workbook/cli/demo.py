@@ -92,6 +92,12 @@ def demo(folder: str, seed: int) -> None:
             f"({_n(len(m.feedback), 'annotated copy', 'annotated copies')}: the cells to fix "
             "are marked and listed on a Problems sheet)"
         )
+    if result.signoff:
+        published = f"; {m.period} closed and published (rmp close)" if result.closed else ""
+        click.echo(
+            f"Sign-off: {_rel(result.signoff[0].parent)}/ "
+            f"({result.signoff_line or 'recorded'}){published}"
+        )
     if result.charts:
         click.echo(f"Report: {_rel(result.charts[0].parent)}/ ({len(result.charts)} files)")
     click.echo(f"Next month's workbooks, pre-filled: {_rel(result.next_month[0].parent)}/")
