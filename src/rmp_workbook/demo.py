@@ -137,16 +137,20 @@ def run_demo(
     )  # fmt: skip
     reminders = write_drafts(drafts, outbox)
 
+    def merge_returned(on: dt.date) -> MergeResult:
+        """Merge everything in returned/ as on day ``on``, with feedback copies."""
+        return merge(
+            [returned_dir],
+            ledger=ledger_path,
+            output=consolidated,
+            config=config,
+            feedback_dir=out / "feedback",
+            today=on,
+        )
+
     say("6/9 merge: the late workbook is in; ledger, reconciliation, gaps, consolidated workbook")
     today = max(w.received_at for w in sample.workbooks).date() + dt.timedelta(days=1)
-    merged = merge(
-        [returned_dir],
-        ledger=ledger_path,
-        output=consolidated,
-        config=config,
-        feedback_dir=out / "feedback",
-        today=today,
-    )
+    merged = merge_returned(today)
     with Ledger(ledger_path) as led:
         late = [p for p in status(led, period, config=config).partners if p.late]
 
@@ -158,14 +162,7 @@ def run_demo(
     made, _recorded = sign_off(ledger_path, config, period, out / "signoff", on=signed_on)
     # Rebuilt with the agreed values in place, then frozen as issued.
     late_merge = merged
-    merged = merge(
-        [returned_dir],
-        ledger=ledger_path,
-        output=consolidated,
-        config=config,
-        feedback_dir=out / "feedback",
-        today=signed_on,
-    )
+    merged = merge_returned(signed_on)
     closed = close_month(ledger_path, period, config=config, output=consolidated, by="demo")
     sign_line = ""
     if merged.consolidated is not None:
