@@ -366,27 +366,7 @@ class Publishing(LedgerEngine):
                 or 0
             ) + 1
             text = json.dumps(figures, sort_keys=True, default=str, ensure_ascii=False)
-            new_id = conn.execute(
-                insert(pub).returning(pub.c.id),
-                {
-                    "relationship_id": relationship_id,
-                    "period": period,
-                    "version": version,
-                    "published_at": now,
-                    "published_by": by,
-                    "command": command,
-                    "reason": reason,
-                    "proposal_id": proposal_id,
-                    "figures": text,
-                    "fingerprint": fingerprint,
-                    "workbook": workbook,
-                    "workbook_sha256": workbook_sha256,
-                    "workbook_path": workbook_path,
-                },
-            ).scalar_one()
-        return _publication(
-            {
-                "id": new_id,
+            row = {
                 "relationship_id": relationship_id,
                 "period": period,
                 "version": version,
@@ -397,10 +377,12 @@ class Publishing(LedgerEngine):
                 "proposal_id": proposal_id,
                 "figures": text,
                 "fingerprint": fingerprint,
+                "workbook": workbook,
                 "workbook_sha256": workbook_sha256,
                 "workbook_path": workbook_path,
             }
-        )
+            new_id = conn.execute(insert(pub).returning(pub.c.id), row).scalar_one()
+        return _publication({**row, "id": new_id})
 
     def publications(
         self, relationship_id: str, period: str | None = None, *, latest: bool = True
