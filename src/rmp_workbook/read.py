@@ -27,10 +27,10 @@ import re
 import stat
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -64,6 +64,7 @@ from rmp_workbook.schema import (
 from rmp_workbook.suggest import did_you_mean, suggest
 from rmp_workbook.values import is_blank, norm
 
+T = TypeVar("T")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 10
 """How far down a table sheet the header row is looked for (the template puts it in row 0)."""
@@ -741,14 +742,36 @@ def _is_percent_format(code: str) -> bool:
     return "%" in code
 
 
-def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
+def _xlsx_percent_styles(zf: zipfile.ZipFile) -> frozenset[int]:
     """Indexes of the cell styles (``s="N"``) whose number format is a percentage."""
+    try:
+        data = zf.read("xl/styles.xml")
+    except KeyError:
+        return frozenset()
+    return _parsed_once(_parse_percent_styles, data)
+
+
+_PARSED: dict[tuple[Any, ...], Any] = {}
+_PARSED_KEPT = 64
+
+
+def _parsed_once(parse: Callable[..., T], *parts: bytes) -> T:
+    """``parse(*parts)``, remembered for those bytes: partners' workbooks come from a few
+    templates and applications, so most share their styles and workbook parts byte for
+    byte, and each distinct one is parsed once per process."""
+    key = (parse, *parts)
+    hit = _PARSED.get(key)
+    if hit is None:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        hit = _PARSED[key] = parse(*parts)
+    return cast(T, hit)
+
+
+def _parse_percent_styles(data: bytes) -> frozenset[int]:
     from defusedxml.ElementTree import fromstring
 
-    try:
-        root = fromstring(zf.read("xl/styles.xml"))
-    except KeyError:
-        return set()
+    root = fromstring(data)
     ns = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
     custom = {
         int(el.get("numFmtId", "-1")): el.get("formatCode", "") for el in root.iter(f"{ns}numFmt")
@@ -756,24 +779,25 @@ def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
     percent = _PERCENT_FORMAT_IDS | {i for i, code in custom.items() if _is_percent_format(code)}
     xfs = root.find(f"{ns}cellXfs")
     if xfs is None:
-        return set()
-    return {
+        return frozenset()
+    return frozenset(
         i for i, xf in enumerate(xfs.findall(f"{ns}xf")) if int(xf.get("numFmtId", "0")) in percent
-    }
+    )
 
 
-_STYLE_ATTR = re.compile(rb'\bs="([0-9]+)"')
-
-
-def _styled_cells(data: bytes, styles: set[int]) -> set[bytes]:
+def _styled_cells(data: bytes, styles: Set[int]) -> set[bytes]:
     """References (``b"H7"``) of the cells of a worksheet part whose style is one of
     ``styles``: found from the style attribute, which few cells carry (percentages are
     rare), in one pass of the regex engine, not a Python step per cell of the sheet."""
     if not styles:
         return set()
-    pattern = re.compile(rb'\ss="(?:' + b"|".join(str(i).encode() for i in sorted(styles)) + rb')"')
+    # A literal start lets the regex engine skip ahead; the space before it is checked
+    # per match (a look-behind would test every position of the part).
+    pattern = re.compile(rb's="(?:' + b"|".join(str(i).encode() for i in sorted(styles)) + rb')"')
     found: set[bytes] = set()
     for m in pattern.finditer(data):
+        if not data[m.start() - 1 : m.start()].isspace():
+            continue  # the end of another attribute's name ("cs=")
         start = data.rfind(b"<", 0, m.start())  # attribute values hold no "<": the tag's start
         if data[start : start + 2] != b"<c" or not data[start + 2 : start + 3].isspace():
             continue  # a row's or another element's style
@@ -801,6 +825,8 @@ def _xlsx_percent_cells(
                 if part is None:
                     continue
                 styled = _styled_cells(zf.read(part), styles)
+                if not styled:
+                    continue
                 hits = {(r, c) for r, c in cells if a1(r, c).encode() in styled}
                 if hits:
                     out.setdefault(name, set()).update(hits)
@@ -927,10 +953,16 @@ def _xlsx_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> zip part (``xl/worksheets/sheet1.xml``) from workbook.xml and its rels."""
+    book = zf.read("xl/workbook.xml")
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    return dict(_parsed_once(_parse_sheet_parts, book, rels))
+
+
+def _parse_sheet_parts(book_xml: bytes, rels_xml: bytes) -> dict[str, str]:
     from xml.sax.saxutils import unescape
 
-    book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    book = book_xml.decode("utf-8", "replace")
+    rels = rels_xml.decode("utf-8", "replace")
     targets: dict[str, str] = {}
     for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
         rid = re.search(r'\bId="([^"]+)"', rel.group(0))
