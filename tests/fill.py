@@ -221,11 +221,11 @@ def set_error_cells(path: Path, errors: Mapping[str, Mapping[str, str]]) -> Path
     import shutil
     import zipfile
 
-    from rmp_workbook.read import _sheet_parts
+    from rmp_workbook.container import check_container
 
+    parts = check_container(path).sheet_parts
     tmp = path.with_suffix(".tmp" + path.suffix)
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        parts = _sheet_parts(src)
         patch = {parts[sheet]: cells for sheet, cells in errors.items()}
         for item in src.infolist():
             data = src.read(item.filename)

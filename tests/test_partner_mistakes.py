@@ -69,6 +69,23 @@ def test_a_percentage_typed_as_91_percent_reads_91_without_a_warning(
     assert _findings(path) == [("KPIs", "H4", "guessed-percent")]
 
 
+def test_91_percent_reads_the_same_when_the_check_keeps_no_part(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader looks into the parts the container check kept inflated; a workbook
+    beyond the kept budget has them read again from the file, with the same result."""
+    from rmp_workbook import container
+
+    path = _typed_as_percent(template, tmp_path / "pct.xlsx")
+    kept = container.check_container(path)
+    assert "xl/styles.xml" in kept.kept and kept.sheet_parts["KPIs"] in kept.kept
+    monkeypatch.setattr(container, "KEPT_BYTES", 0)
+    assert container.check_container(path).kept == {}
+    actual = {r["kpi_id"]: r["actual"] for r in _records(path, "kpis")}
+    assert actual == {"K01": 91, "K02": 100, "K03": 93}
+    assert _findings(path) == [("KPIs", "H4", "guessed-percent")]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["ods", "xlsx:Calc MS Excel 2007 XML"])
 def test_91_percent_survives_libreoffice(

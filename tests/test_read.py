@@ -280,6 +280,21 @@ def test_excel_error_cells_are_seen(books: dict[str, Path], tmp_path: Path) -> N
     assert sub.records["sla"] == []
 
 
+def test_error_cells_are_seen_in_parts_read_again(
+    books: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond the container check's kept budget the worksheet is read again from the file."""
+    from rmp_workbook import container
+
+    monkeypatch.setattr(container, "KEPT_BYTES", 0)
+    rows = {"SLA": [{"Service": "Help desk", "Measure": "Resolution", "Period": "2026-11",
+                     "Target": "=1/0", "Actual": 3}]}  # fmt: skip
+    path = set_error_cells(fill(books["template"], tmp_path / "e.xlsx", rows=rows),
+                           {"SLA": {"C2": "#DIV/0!"}})  # fmt: skip
+    codes = [(f.ref, f.code) for f in read_workbook(path).findings if f.code != "incomplete"]
+    assert codes == [("SLA!C2", "formula-error")]
+
+
 def test_error_values_are_looked_for_only_where_the_check_saw_them(
     books: dict[str, Path], tmp_path: Path
 ) -> None:

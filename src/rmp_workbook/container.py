@@ -194,6 +194,12 @@ class ContainerInfo:
     error_values: bool | None = None
     """For .xlsx/.xlsm: whether any worksheet holds an error value (``t="e"``), seen while
     the parts were checked, so the reader looks for them only then; None: not scanned."""
+    sheet_parts: dict[str, str] = field(default_factory=dict)
+    """For .xlsx/.xlsm: sheet name -> its worksheet part (``xl/worksheets/sheet1.xml``)."""
+    kept: dict[str, bytes] = field(default_factory=dict)
+    """Worksheet and styles parts as the check inflated them (:data:`KEPT_BYTES` in all at
+    most), so the reader looks into them (percentage formats, error cells) without
+    inflating them again. Dropped with the info: never held past one workbook's read."""
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -352,6 +358,10 @@ _CELL_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]{1,7})"')
 _XML_SCAN_BYTES = 64 * 1024
 """The prolog of an XML part (declaration, comments) must end within this many bytes."""
 _CHUNK = 1 * MB
+KEPT_BYTES = 32 * MB
+"""Inflated worksheet and styles XML the check keeps for the reader (:attr:`ContainerInfo.kept`);
+parts beyond it are inflated again if the reader needs them."""
+STYLES_PART = "xl/styles.xml"
 
 
 def _check_zip(path: Path, limits: Limits, info: ContainerInfo, data: bytes | None) -> None:
@@ -384,6 +394,7 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo, data: bytes | No
                     PasswordProtected(note=f"part {zi.filename} is encrypted inside the zip")
                 )
         sheet_names = _ooxml_sheet_names(zf, names) if info.kind != "ods" else {}
+        info.sheet_parts = {sheet: part for part, sheet in sheet_names.items()}
         if info.kind in ("xlsx", "xlsm"):
             info.error_values = False
         _stream_members(data if data is not None else path, zf, infos, limits, info, sheet_names)
@@ -576,7 +587,7 @@ def _stream_members(
     info: ContainerInfo,
     sheet_names: dict[str, str],
 ) -> None:
-    total = 0
+    total = kept = 0
     for zi in infos:
         if zi.is_dir():
             continue
@@ -585,6 +596,8 @@ def _stream_members(
         name = zi.filename
         is_xml = name.lower().endswith((".xml", ".rels")) or name == "[Content_Types].xml"
         is_sheet = bool(re.match(r"xl/worksheets/[^/]+\.xml$", name))
+        keep = (is_sheet or name == STYLES_PART) and kept + zi.file_size <= KEPT_BYTES
+        chunks: list[bytes] = []
         prolog = b""
         prolog_done = not is_xml
         rows = cols = 0
@@ -594,6 +607,8 @@ def _stream_members(
         for chunk in _member_stream(source, zi, limit):
             produced += len(chunk)
             crc = zlib.crc32(chunk, crc)
+            if keep:
+                chunks.append(chunk)
             if produced > zi.file_size or produced > limits.max_member_bytes:
                 raise _Stop(
                     ZipBomb(
@@ -636,6 +651,9 @@ def _stream_members(
             raise _Stop(
                 CorruptFile(note=f"part {name} is damaged (its size or checksum does not match)")
             )
+        if keep:
+            info.kept[name] = b"".join(chunks)
+            kept += produced
         if is_sheet:
             sheet = sheet_names.get(name, name)
             info.extents[sheet] = (rows, cols)

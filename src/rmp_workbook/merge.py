@@ -651,10 +651,11 @@ def _kpis_not_agreed(
         return []
     files = led.submissions_frame(relationship_id, period)
     file_of = dict(zip(files["submission_id"], files["file"], strict=True)) if len(files) else {}
-    at = {c.key: i for i, c in enumerate(sheet.columns)}
     rows = (
-        (str(file_of.get(sub_id, "")), row, values[at["kpi_id"]], values[at["period"]])
-        for sub_id, row, values in source.records(sheet, list(subs))
+        (str(file_of.get(sub_id, "")), row, kpi_id, row_period)
+        for sub_id, row, (kpi_id, row_period) in source.records(
+            sheet, list(subs), columns=("kpi_id", "period")
+        )
     )
     out = []
     for finding in kpis_not_agreed(config, period, rows):

@@ -34,7 +34,7 @@ from typing import Any, TypeVar, cast
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from rmp_workbook.container import ContainerInfo, Limits, check_container
+from rmp_workbook.container import STYLES_PART, ContainerInfo, Limits, check_container
 from rmp_workbook.findings import (
     CorruptFile,
     Finding,
@@ -296,7 +296,7 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
             return raw
         # The container check saw every worksheet: most workbooks hold no error value.
         errors = (
-            _error_cells(path, [located[s.key] for s in present])
+            _error_cells(info, path if data is None else data, [located[s.key] for s in present])
             if info.error_values is not False
             else {}
         )
@@ -335,7 +335,7 @@ def read_raw(path: str | Path, limits: Limits | None = None) -> RawWorkbook:
         return raw
     finally:
         book.close()
-    _read_percent_cells(raw, info.kind, data)
+    _read_percent_cells(raw, info, data)
     # The reader's own macro finding names the VBA modules; the container's covers .xls.
     # The container listed every part: without macro parts there is nothing to name.
     named = macro_findings(path) if info.has_macros else []
@@ -695,32 +695,39 @@ PERCENT_CANDIDATE_MAX = 10.0
 larger ones were not typed as a percentage of a figure on the 0-100 scale."""
 
 
-def _read_percent_cells(raw: RawWorkbook, kind: str, data: bytes | None = None) -> None:
+def _read_percent_cells(raw: RawWorkbook, info: ContainerInfo, data: bytes | None = None) -> None:
     """Read a number column's cell shown as a percentage (typed ``91%``) as 91, not 0.91.
 
     The Guide tells partners a percentage may be typed as 91%; Excel and LibreOffice then
     store 0.91 with a percentage format, which python-calamine does not report. Number
     columns (KPI and SLA figures, targets) hold figures on the scale of their unit, so the
     figure shown (91) is the one meant. Only sheets holding a small fraction in a number
-    column are looked up in the file (``data``, its bytes when already read), so most
-    workbooks cost nothing.
+    column are looked up: in the parts the container check kept, else in the file
+    (``data``, its bytes when already read).
     """
-    if kind not in ("xlsx", "xlsm", "ods"):
+    if info.kind not in ("xlsx", "xlsm", "ods"):
         return
     wanted: dict[str, set[tuple[int, int]]] = {}
     for rs in raw.sheets.values():
         numbers = [c.key for c in rs.sheet.columns if c.type is ColType.NUMBER]
+        if not numbers:
+            continue
+        cells: set[tuple[int, int]] = set()
         for raw_row in rs.rows:
+            values = raw_row.values
             for key in numbers:
-                value = raw_row.values.get(key)
+                value = values.get(key)
                 if value.__class__ is float and 0 < abs(value) <= PERCENT_CANDIDATE_MAX:
-                    wanted.setdefault(rs.name, set()).add(raw_row.cells[key])
+                    cells.add(raw_row.cells[key])
+        if cells:
+            wanted[rs.name] = cells
     if not wanted:
         return
-    source: Path | io.BytesIO = raw.path if data is None else io.BytesIO(data)
-    found = (
-        _ods_percent_cells(source, wanted) if kind == "ods" else _xlsx_percent_cells(source, wanted)
-    )
+    if info.kind == "ods":
+        found = _ods_percent_cells(raw.path if data is None else io.BytesIO(data), wanted)
+    else:
+        with _Parts(info, raw.path if data is None else data) as parts:
+            found = _xlsx_percent_cells(parts, wanted)
     for rs in raw.sheets.values():
         shown = found.get(rs.name)
         if not shown:
@@ -742,13 +749,11 @@ def _is_percent_format(code: str) -> bool:
     return "%" in code
 
 
-def _xlsx_percent_styles(zf: zipfile.ZipFile) -> frozenset[int]:
+def _xlsx_percent_styles(styles_xml: bytes | None) -> frozenset[int]:
     """Indexes of the cell styles (``s="N"``) whose number format is a percentage."""
-    try:
-        data = zf.read("xl/styles.xml")
-    except KeyError:
+    if styles_xml is None:
         return frozenset()
-    return _parsed_once(_parse_percent_styles, data)
+    return _parsed_once(_parse_percent_styles, styles_xml)
 
 
 _PARSED: dict[tuple[Any, ...], Any] = {}
@@ -808,31 +813,62 @@ def _styled_cells(data: bytes, styles: Set[int]) -> set[bytes]:
 
 
 def _xlsx_percent_cells(
-    path: Path | io.BytesIO, wanted: dict[str, set[tuple[int, int]]]
+    parts: _Parts, wanted: dict[str, set[tuple[int, int]]]
 ) -> dict[str, set[tuple[int, int]]]:
     """Of the ``wanted`` cells of each sheet, those whose style shows a percentage."""
     from rmp_workbook.cells import a1
 
     out: dict[str, set[tuple[int, int]]] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
-            styles = _xlsx_percent_styles(zf)
-            if not styles:
-                return out
-            parts = _sheet_parts(zf)
-            for name, cells in wanted.items():
-                part = parts.get(name)
-                if part is None:
-                    continue
-                styled = _styled_cells(zf.read(part), styles)
-                if not styled:
-                    continue
-                hits = {(r, c) for r, c in cells if a1(r, c).encode() in styled}
-                if hits:
-                    out.setdefault(name, set()).update(hits)
+        styles = _xlsx_percent_styles(parts.part(STYLES_PART))
+        if not styles:
+            return out
+        for name, cells in wanted.items():
+            xml = parts.sheet(name)
+            styled = _styled_cells(xml, styles) if xml is not None else None
+            if not styled:
+                continue
+            hits = {(r, c) for r, c in cells if a1(r, c).encode() in styled}
+            if hits:
+                out.setdefault(name, set()).update(hits)
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return out
     return out
+
+
+class _Parts:
+    """The XML parts of an .xlsx/.xlsm the reader looks into itself: those the container
+    check kept inflated (:attr:`ContainerInfo.kept`), else read again from ``source``."""
+
+    def __init__(self, info: ContainerInfo, source: Path | bytes) -> None:
+        self.info = info
+        self.source = source
+        self._zip: zipfile.ZipFile | None = None
+
+    def part(self, name: str) -> bytes | None:
+        """The inflated part, None when the file has no such part."""
+        hit = self.info.kept.get(name)
+        if hit is not None:
+            return hit
+        if self._zip is None:
+            source = self.source
+            self._zip = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+        try:
+            return self._zip.read(name)
+        except KeyError:
+            return None
+
+    def sheet(self, name: str) -> bytes | None:
+        """The worksheet part of the sheet called ``name``."""
+        part = self.info.sheet_parts.get(name)
+        return None if part is None else self.part(part)
+
+    def __enter__(self) -> _Parts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._zip is not None:
+            self._zip.close()
 
 
 _ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -887,16 +923,14 @@ _VALUE = re.compile(rb"<v>([^<]*)</v>")
 ErrorCells = dict[str, dict[tuple[int, int], str]]
 
 
-def _error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+def _error_cells(info: ContainerInfo, source: Path | bytes, sheet_names: list[str]) -> ErrorCells:
     """Cells showing an error (#DIV/0! …): calamine reads them as blank, so look in the XML."""
-    if not zipfile.is_zipfile(path):
-        return {}
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-    if "xl/workbook.xml" in names:
-        return _xlsx_error_cells(path, sheet_names)
-    if "content.xml" in names:
-        return _ods_error_cells(path, sheet_names)
+    if info.kind in ("xlsx", "xlsm"):
+        with _Parts(info, source) as parts:
+            return _xlsx_error_cells(parts, sheet_names)
+    if info.kind == "ods":
+        return _ods_error_cells(source if isinstance(source, Path) else io.BytesIO(source),
+                                sheet_names)  # fmt: skip
     return {}
 
 
@@ -904,7 +938,7 @@ _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _ODS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 
 
-def _ods_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+def _ods_error_cells(path: Path | io.BytesIO, sheet_names: list[str]) -> ErrorCells:
     """Error cells of an .ods (``calcext:value-type="error"``), by zero-based (row, col)."""
     out: ErrorCells = {}
     wanted = set(sheet_names)
@@ -922,62 +956,27 @@ def _ods_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
     return out
 
 
-def _xlsx_error_cells(path: Path, sheet_names: list[str]) -> ErrorCells:
+def _xlsx_error_cells(parts: _Parts, sheet_names: list[str]) -> ErrorCells:
     """Cells holding an error value (``t="e"``) in an .xlsx/.xlsm."""
     from rmp_workbook.cells import col_index
 
     out: ErrorCells = {}
     try:
-        with zipfile.ZipFile(path) as zf:
-            targets = _sheet_parts(zf)
-            for name in sheet_names:
-                part = targets.get(name)
-                if part is None or part not in zf.namelist():
+        for name in sheet_names:
+            data = parts.sheet(name)
+            if data is None or b't="e"' not in data:
+                continue
+            for m in _CELL.finditer(data):
+                attrs = m.group(1)
+                ref = _REF_ATTR.search(attrs)
+                if b't="e"' not in attrs or ref is None:
                     continue
-                data = zf.read(part)
-                if b't="e"' not in data:
-                    continue
-                for m in _CELL.finditer(data):
-                    attrs = m.group(1)
-                    ref = _REF_ATTR.search(attrs)
-                    if b't="e"' not in attrs or ref is None:
-                        continue
-                    value = _VALUE.search(m.group(2) or b"")
-                    code = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
-                    rc = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
-                    out.setdefault(name, {})[rc] = code
+                value = _VALUE.search(m.group(2) or b"")
+                code = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
+                rc = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
+                out.setdefault(name, {})[rc] = code
     except (zipfile.BadZipFile, KeyError, ValueError):
         return out
-    return out
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> zip part (``xl/worksheets/sheet1.xml``) from workbook.xml and its rels."""
-    book = zf.read("xl/workbook.xml")
-    rels = zf.read("xl/_rels/workbook.xml.rels")
-    return dict(_parsed_once(_parse_sheet_parts, book, rels))
-
-
-def _parse_sheet_parts(book_xml: bytes, rels_xml: bytes) -> dict[str, str]:
-    from xml.sax.saxutils import unescape
-
-    book = book_xml.decode("utf-8", "replace")
-    rels = rels_xml.decode("utf-8", "replace")
-    targets: dict[str, str] = {}
-    for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
-        rid = re.search(r'\bId="([^"]+)"', rel.group(0))
-        target = re.search(r'\bTarget="([^"]+)"', rel.group(0))
-        if rid and target:
-            t = target.group(1)
-            targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
-    out: dict[str, str] = {}
-    for sheet in re.finditer(r"<sheet\b[^>]*>", book):
-        name = re.search(r'\bname="([^"]*)"', sheet.group(0))
-        rid = re.search(r'\br:id="([^"]+)"|\bid="([^"]+)"', sheet.group(0))
-        if name and rid:
-            part = targets.get(rid.group(1) or rid.group(2))
-            if part:
-                out[unescape(name.group(1), {"&quot;": '"', "&apos;": "'"})] = part
     return out
 
 

@@ -35,7 +35,7 @@ from rmp_workbook.plain import (
 )
 from rmp_workbook.records import Consolidated, Retired, SourceSubmission
 from rmp_workbook.schema import REMOVE, SCHEMA, SHEETS, ColType, Sheet, SheetKind
-from rmp_workbook.values import row_key
+from rmp_workbook.values import RowKey, row_key
 
 DISCREPANCY_COLUMNS = (
     "sheet",
@@ -992,6 +992,7 @@ def _per_period_rows(
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period or "")
     now: list[_Row] = []
+    keys: dict[tuple[Any, ...], RowKey | None] = {}
 
     def work_out(chunk: list[str]) -> None:
         grouped: dict[str, dict[_Sub, list[_Record]]] = {p: {} for p in chunk}
@@ -1000,7 +1001,7 @@ def _per_period_rows(
             s = subs[sub_id]
             grouped[s.partner].setdefault(s, []).append((s, row, values))
         for p in chunk:
-            kept = _latest_per_item(sheet, grouped.pop(p), period)
+            kept = _latest_per_item(sheet, grouped.pop(p), period, keys)
             if history is not None:
                 history.add(kept)
             for s, row, values, row_period, key in kept:
@@ -1029,6 +1030,8 @@ _Record = tuple["_Sub", int, Sequence[Any]]
 """A record as a source gives it: its submission, its row and its values in column order."""
 _ROW = operator.itemgetter(1)
 
+_UNSEEN: Any = object()
+
 _Kept = tuple["_Sub", int, Sequence[Any], str, "tuple[str, tuple[str, ...]] | None"]
 """A record kept by :func:`_latest_per_item`: submission, row, values, the row's period
 (``YYYY-MM``; the submission's when blank) and its matching key (None when the period
@@ -1036,17 +1039,25 @@ was blank: the key then changes with the period filled in)."""
 
 
 def _latest_per_item(
-    sheet: Sheet, records: Mapping[_Sub, list[_Record]], period: str
+    sheet: Sheet,
+    records: Mapping[_Sub, list[_Record]],
+    period: str,
+    keys: dict[tuple[Any, ...], RowKey | None] | None = None,
 ) -> list[_Kept]:
     """One partner's latest record of each item of a per-period sheet, up to ``period``.
 
     The item's key includes the period; a key repeated within one submission gets an
     occurrence number (as in :func:`_with_occurrence`). Works on the values as the
-    source gives them: no row is built for a record that is not kept.
+    source gives them: no row is built for a record that is not kept. ``keys`` remembers
+    the :func:`row_key` of the key cells' values across calls: every partner reports the
+    same items for the same months.
     """
+    if keys is None:
+        keys = {}
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period or "")
     key_at = [(k, names.index(k)) for k in (*sheet.keys, *sheet.alt_keys)]
+    key_names = [k for k, _i in key_at]
     best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Kept]] = {}
     seen: dict[tuple[Any, ...], int] = {}
     # By submission, then row (stable: the source's order breaks ties).
@@ -1055,9 +1066,13 @@ def _latest_per_item(
         row_period = values[at]
         if row_period is not None:
             row_period = as_period(row_period)
-        # The row's key, its period read as a month (2026-11-01 is 2026-11).
-        named = {k: row_period if i == at else values[i] for k, i in key_at}
-        base = row_key(sheet, named) or ("own", (s.partner, s.submission, str(row)))
+        # The row's key, its period read as a month (2026-11-01 is 2026-11). Stored values
+        # are str, numbers or dates (never bool): equal ones (1 and 1.0) have one key text.
+        cells = tuple([row_period if i == at else values[i] for _k, i in key_at])
+        found = keys.get(cells, _UNSEEN)
+        if found is _UNSEEN:
+            found = keys[cells] = row_key(sheet, dict(zip(key_names, cells, strict=True)))
+        base = found or ("own", (s.partner, s.submission, str(row)))
         n = seen.get((s.submission, base), 0)
         seen[(s.submission, base)] = n + 1
         key: tuple[str, tuple[str, ...]] | None = base

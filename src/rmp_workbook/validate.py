@@ -282,7 +282,10 @@ def validate_sheet(
         failed: set[str] = set(missing)
         for key, col in inputs:
             value = values.get(key)
-            if not isinstance(value, str) or not is_error_value(value):
+            # Per input cell: only text (or an error cell) holding '#' or ':' can be one.
+            if not isinstance(value, str) or not (
+                ("#" in value or ":" in value) and is_error_value(value)
+            ):
                 continue
             values[key] = None
             failed.add(key)

@@ -516,14 +516,34 @@ def row_key(sheet: Sheet, values: Mapping[str, Any]) -> RowKey | None:
     its alternative keys (a contact without e-mail: the name); None when neither is whole
     or the sheet has no keys.
     """
-    types = _key_types(sheet)
-    for kind, keys in (("keys", sheet.keys), ("alt", sheet.alt_keys)):
-        if not keys:
-            return None
-        parts = tuple([key_text(values.get(k), types[k]) for k in keys])
-        if all(parts):
-            return (kind, parts)
+    keys, alts = _key_plan(sheet)
+    if not keys:
+        return None
+    parts = _key_parts(keys, values)
+    if parts is not None:
+        return ("keys", parts)
+    if alts:
+        parts = _key_parts(alts, values)
+        if parts is not None:
+            return ("alt", parts)
     return None
+
+
+def _key_parts(plan: _KeyPlan, values: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The :func:`key_text` of each of these key cells; None when one is blank."""
+    parts = []
+    get = values.get
+    for key, col_type in plan:
+        value = get(key)
+        # Called per row of every sheet: text, the common case, without a call more.
+        if value.__class__ is str and col_type is not ColType.EMAIL:
+            text = _key_str(value)
+        else:
+            text = key_text(value, col_type)
+        if not text:
+            return None
+        parts.append(text)
+    return tuple(parts)
 
 
 KEY_SEPARATOR = "\x1f"
@@ -569,13 +589,19 @@ def item_key_text(item: str, separator: str = " / ") -> str:
     return KEY_SEPARATOR.join(key_text(part) for part in item.split(separator))
 
 
-_KEY_TYPES: dict[int, tuple[Sheet, dict[str, ColType]]] = {}
+_KeyPlan = tuple[tuple[str, ColType], ...]
+_KEY_PLANS: dict[int, tuple[Sheet, _KeyPlan, _KeyPlan]] = {}
 
 
-def _key_types(sheet: Sheet) -> dict[str, ColType]:
-    """Key column -> type, looked up once per sheet (a Sheet holds a dict: not hashable)."""
-    hit = _KEY_TYPES.get(id(sheet))
+def _key_plan(sheet: Sheet) -> tuple[_KeyPlan, _KeyPlan]:
+    """The sheet's key and alternative key columns with their types, worked out once per
+    sheet (a Sheet holds a dict: not hashable, so it is known by its id)."""
+    hit = _KEY_PLANS.get(id(sheet))
     if hit is None or hit[0] is not sheet:
-        hit = (sheet, {k: sheet.column(k).type for k in (*sheet.keys, *sheet.alt_keys)})
-        _KEY_TYPES[id(sheet)] = hit
-    return hit[1]
+        hit = (
+            sheet,
+            tuple((k, sheet.column(k).type) for k in sheet.keys),
+            tuple((k, sheet.column(k).type) for k in sheet.alt_keys),
+        )
+        _KEY_PLANS[id(sheet)] = hit
+    return hit[1], hit[2]

@@ -542,19 +542,20 @@ class LedgerSource:
         return self._submissions
 
     def records(
-        self, sheet: Sheet, submission_ids: Sequence[Any]
+        self, sheet: Sheet, submission_ids: Sequence[Any], columns: Sequence[str] | None = None
     ) -> Iterator[tuple[Any, int, tuple[Any, ...]]]:
         """(submission id, row index, values in ``sheet.columns`` order) of the sheet's
         records in those submissions, by submission then row; read :data:`IDS_PER_QUERY`
-        submissions at a time."""
+        submissions at a time. ``columns``: only these, in this order."""
         rt = self.ledger.tables[record_table_name(sheet)]
-        columns = [rt.c[c.key] for c in sheet.columns]
-        texts = [i for i, c in enumerate(sheet.columns) if _SQL_TYPES[c.type] is Text]
+        wanted = [sheet.column(k) for k in columns] if columns is not None else sheet.columns
+        columns_ = [rt.c[c.key] for c in wanted]
+        texts = [i for i, c in enumerate(wanted) if _SQL_TYPES[c.type] is Text]
         ids = list(submission_ids)
         with self.ledger._read() as conn:
             for start in range(0, len(ids), self.IDS_PER_QUERY):
                 q = (
-                    select(rt.c.submission_id, rt.c.row_index, *columns)
+                    select(rt.c.submission_id, rt.c.row_index, *columns_)
                     .where(rt.c.submission_id.in_(ids[start : start + self.IDS_PER_QUERY]))
                     .order_by(rt.c.submission_id, rt.c.row_index, rt.c.record_id)
                 )
