@@ -116,6 +116,19 @@ def unpublished_option(fn: F) -> F:
     )(fn)
 
 
+def feedback_option(fn: F) -> F:
+    """``--feedback DIR``: annotated copies of the workbooks that have problems."""
+    return click.option(
+        "--feedback",
+        "feedback_dir",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        help="Write an annotated copy of each workbook with problems into DIR "
+        "(<name>.feedback.xlsx: problem cells highlighted and commented, a Problems sheet "
+        "first).",
+    )(fn)
+
+
 def output_option(help: str, required: bool = True) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         return click.option("-o", "--output", required=required, type=click.Path(), help=help)(fn)
