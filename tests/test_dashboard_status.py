@@ -37,16 +37,8 @@ def _dashboard_cells(path: Path) -> list[list[Any]]:
     return [[c.value for c in row] for row in ws.iter_rows()]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest) -> str | None:
-    """None: the relationship folder's SQLite file; else a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("postgres_database"))
-
-
 def test_late_missing_and_stray_files_show_as_rmp_status_says(
-    tmp_path: Path, ledger_url: str | None
+    tmp_path: Path, ledger_url: str
 ) -> None:
     rel = Relationship(tmp_path / "rel", CONFIG, ledger=ledger_url)
     # February, on time for everyone; March: Contoso's workbook comes back after the 10th

@@ -8,7 +8,6 @@ import tomllib
 import warnings
 from pathlib import Path
 
-import pytest
 from months import CO, FAB, K01, NW, Relationship, config_text, member, toml_text
 
 from rmp_workbook.config import load_config, write_example_config
@@ -74,13 +73,6 @@ K02 = {"id": "K02", "name": "Defects", "unit": "count", "direction": "Lower is b
 PLAN_V1 = config_text(NW, CO, kpis=[K01, K02], id="NW-CT-2026")
 # November's plan: K01's target up, K02 dropped, Fabrikam joins.
 PLAN_V2 = config_text(NW, CO, FAB, kpis=[{**K01, "target": 97}], id="NW-CT-2026")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "rmp-ledger.sqlite")
-    return request.getfixturevalue("postgres_database")
 
 
 def test_each_config_a_merge_sees_is_kept_and_the_workbook_lists_the_changes(
