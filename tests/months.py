@@ -33,10 +33,15 @@ Rows = Sequence[Mapping[str, Any]]
 
 
 def member(
-    name: str, *, joined: dt.date | None = None, left: dt.date | None = None, **fields: Any
+    name: str,
+    *,
+    joined: dt.date | str | None = None,
+    left: dt.date | str | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """A partner of the config: ``joined`` and ``left`` dates when its membership has them
-    (``left`` is the first day it is no longer one), contact and email in ``fields``."""
+    """A partner of the config: ``joined`` and ``left`` when its membership has them (a
+    date, or a month as text such as ``"2026-01"``; ``left`` is the first day it is no
+    longer one), contact and email in ``fields``."""
     dates = {k: v for k, v in (("joined", joined), ("left", left)) if v is not None}
     return {"name": name, **fields, **dates}
 
@@ -52,7 +57,8 @@ def config_text(
     ``thresholds`` table…), its partners (a name, or a ``member``) and its KPIs."""
     relationship: dict[str, Any] = {"id": id, "name": name, **settings}
     relationship["partners"] = [{"name": p} if isinstance(p, str) else dict(p) for p in partners]
-    relationship["kpis"] = [dict(k) for k in kpis]
+    if kpis:
+        relationship["kpis"] = [dict(k) for k in kpis]
     return toml_text({"relationship": relationship})
 
 
