@@ -654,7 +654,7 @@ def _kpis_not_agreed(
     rows = (
         (str(file_of.get(sub_id, "")), row, kpi_id, row_period)
         for sub_id, row, (kpi_id, row_period) in source.records(
-            sheet, list(subs), columns=("kpi_id", "period")
+            sheet, list(subs), columns=("kpi_id", "period"), period=period
         )
     )
     out = []

@@ -374,8 +374,6 @@ class FrameSource:
         return [(i, row, vals) for i in submission_ids for row, vals in by_sub.get(i, ())]
 
 
-_KeyTypes = tuple[tuple[tuple[str, ColType], ...], tuple[tuple[str, ColType], ...]]
-_KEY_TYPES: dict[int, tuple[Sheet, _KeyTypes]] = {}
 _AT: dict[int, tuple[Sheet, dict[str, int]]] = {}
 
 
@@ -385,18 +383,6 @@ def _at(sheet: Sheet) -> dict[str, int]:
     if hit is None or hit[0] is not sheet:
         hit = (sheet, {c.key: i for i, c in enumerate(sheet.columns)})
         _AT[id(sheet)] = hit
-    return hit[1]
-
-
-def _key_types(sheet: Sheet) -> _KeyTypes:
-    """(column key, type) of a sheet's keys and of its alternative keys (looked up once)."""
-    hit = _KEY_TYPES.get(id(sheet))
-    if hit is None or hit[0] is not sheet:
-        types = tuple(
-            tuple((k, sheet.column(k).type) for k in ks) for ks in (sheet.keys, sheet.alt_keys)
-        )
-        hit = (sheet, (types[0], types[1]))
-        _KEY_TYPES[id(sheet)] = hit
     return hit[1]
 
 
@@ -1122,7 +1108,7 @@ class _History:
     def add(self, kept: Iterable[_Kept]) -> None:
         """Records as :func:`_latest_per_item` keeps them, partner by partner in name order."""
         names = [c.key for c in self.sheet.columns]
-        keys = [k for k, _t in _key_types(self.sheet)[0]]
+        keys = list(self.sheet.keys)
         take = operator.itemgetter(*(names.index(c) for c in self.line_columns))
         single = len(self.line_columns) == 1
         id_at = [self.line_columns.index(k) for k in self.ids]

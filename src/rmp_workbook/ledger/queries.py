@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     Text,
     func,
+    or_,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -542,12 +543,22 @@ class LedgerSource:
         return self._submissions
 
     def records(
-        self, sheet: Sheet, submission_ids: Sequence[Any], columns: Sequence[str] | None = None
+        self,
+        sheet: Sheet,
+        submission_ids: Sequence[Any],
+        columns: Sequence[str] | None = None,
+        period: str | None = None,
     ) -> Iterator[tuple[Any, int, tuple[Any, ...]]]:
         """(submission id, row index, values in ``sheet.columns`` order) of the sheet's
         records in those submissions, by submission then row; read :data:`IDS_PER_QUERY`
-        submissions at a time. ``columns``: only these, in this order."""
+        submissions at a time. ``columns``: only these, in this order. ``period``: on a
+        per-period sheet, only the rows of that month and those without one (the ledger
+        stores a month as ``YYYY-MM``)."""
         rt = self.ledger.tables[record_table_name(sheet)]
+        where = []
+        if period is not None and sheet.period is not None:
+            month = rt.c[sheet.period]
+            where.append(or_(month == period, month.is_(None)))
         wanted = [sheet.column(k) for k in columns] if columns is not None else sheet.columns
         columns_ = [rt.c[c.key] for c in wanted]
         texts = [i for i, c in enumerate(wanted) if _SQL_TYPES[c.type] is Text]
@@ -556,7 +567,7 @@ class LedgerSource:
             for start in range(0, len(ids), self.IDS_PER_QUERY):
                 q = (
                     select(rt.c.submission_id, rt.c.row_index, *columns_)
-                    .where(rt.c.submission_id.in_(ids[start : start + self.IDS_PER_QUERY]))
+                    .where(rt.c.submission_id.in_(ids[start : start + self.IDS_PER_QUERY]), *where)
                     .order_by(rt.c.submission_id, rt.c.row_index, rt.c.record_id)
                 )
                 for r in conn.execute(q).all():
