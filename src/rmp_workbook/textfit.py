@@ -78,6 +78,8 @@ def wrap(text: str, points: float, size: float = 10, *, bold: bool = False) -> l
     """``text`` broken into lines at spaces as a spreadsheet wraps a cell ``points`` wide
     (a word longer than a line is broken between letters, as spreadsheets do)."""
     room = points - PADDING
+    if "\n" not in text and text_width(text, size, bold=bold) <= room:
+        return [text]  # the whole text fits: no break can be needed
     space = text_width(" ", size, bold=bold)
     lines: list[str] = []
     for paragraph in text.split("\n"):
