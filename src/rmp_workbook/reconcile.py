@@ -394,10 +394,45 @@ def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
 
 
 def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
-    values, at = row.values, _at(sheet)
-    key = row_key(sheet, {k: values[at[k]] for k in (*sheet.keys, *sheet.alt_keys)})
+    values = row.values
+    key = _cells_key(sheet, tuple([values[i] for i in _key_positions(sheet)]))
     # Nothing to match on: the row stands alone.
     return key or ("own", (row.partner, row.submission, str(row.row)))
+
+
+_UNSEEN: Any = object()
+_KEY_MEMO: dict[int, tuple[Sheet, tuple[int, ...], dict[tuple[Any, ...], RowKey | None]]] = {}
+KEY_MEMO_KEPT = 200_000
+"""Key cells remembered per sheet (then forgotten all at once): bounds the memory."""
+
+
+def _key_memo(sheet: Sheet) -> tuple[Sheet, tuple[int, ...], dict[tuple[Any, ...], RowKey | None]]:
+    hit = _KEY_MEMO.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        at = _at(sheet)
+        hit = (sheet, tuple(at[k] for k in (*sheet.keys, *sheet.alt_keys)), {})
+        _KEY_MEMO[id(sheet)] = hit
+    return hit
+
+
+def _key_positions(sheet: Sheet) -> tuple[int, ...]:
+    """Positions in a row's values of the sheet's key columns, then its alternative keys."""
+    return _key_memo(sheet)[1]
+
+
+def _cells_key(sheet: Sheet, cells: tuple[Any, ...]) -> RowKey | None:
+    """:func:`row_key` of a row whose key and alternative key cells hold ``cells`` (in
+    :func:`_key_positions` order), remembered: partners report the same items (R01, K01
+    for 2026-11) month after month. Stored values are text, numbers or dates, never bool,
+    so values equal as Python compares them (1 and 1.0) have one key text too."""
+    memo = _key_memo(sheet)[2]
+    key = memo.get(cells, _UNSEEN)
+    if key is _UNSEEN:
+        if len(memo) >= KEY_MEMO_KEPT:
+            memo.clear()
+        names = (*sheet.keys, *sheet.alt_keys)
+        key = memo[cells] = row_key(sheet, dict(zip(names, cells, strict=True)))
+    return key
 
 
 def compared_columns(sheet: Sheet) -> tuple[str, ...]:
@@ -978,7 +1013,6 @@ def _per_period_rows(
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period or "")
     now: list[_Row] = []
-    keys: dict[tuple[Any, ...], RowKey | None] = {}
 
     def work_out(chunk: list[str]) -> None:
         grouped: dict[str, dict[_Sub, list[_Record]]] = {p: {} for p in chunk}
@@ -987,7 +1021,7 @@ def _per_period_rows(
             s = subs[sub_id]
             grouped[s.partner].setdefault(s, []).append((s, row, values))
         for p in chunk:
-            kept = _latest_per_item(sheet, grouped.pop(p), period, keys)
+            kept = _latest_per_item(sheet, grouped.pop(p), period)
             if history is not None:
                 history.add(kept)
             for s, row, values, row_period, key in kept:
@@ -1016,8 +1050,6 @@ _Record = tuple["_Sub", int, Sequence[Any]]
 """A record as a source gives it: its submission, its row and its values in column order."""
 _ROW = operator.itemgetter(1)
 
-_UNSEEN: Any = object()
-
 _Kept = tuple["_Sub", int, Sequence[Any], str, "tuple[str, tuple[str, ...]] | None"]
 """A record kept by :func:`_latest_per_item`: submission, row, values, the row's period
 (``YYYY-MM``; the submission's when blank) and its matching key (None when the period
@@ -1025,25 +1057,17 @@ was blank: the key then changes with the period filled in)."""
 
 
 def _latest_per_item(
-    sheet: Sheet,
-    records: Mapping[_Sub, list[_Record]],
-    period: str,
-    keys: dict[tuple[Any, ...], RowKey | None] | None = None,
+    sheet: Sheet, records: Mapping[_Sub, list[_Record]], period: str
 ) -> list[_Kept]:
     """One partner's latest record of each item of a per-period sheet, up to ``period``.
 
     The item's key includes the period; a key repeated within one submission gets an
     occurrence number (as in :func:`_with_occurrence`). Works on the values as the
-    source gives them: no row is built for a record that is not kept. ``keys`` remembers
-    the :func:`row_key` of the key cells' values across calls: every partner reports the
-    same items for the same months.
+    source gives them: no row is built for a record that is not kept.
     """
-    if keys is None:
-        keys = {}
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period or "")
-    key_at = [(k, names.index(k)) for k in (*sheet.keys, *sheet.alt_keys)]
-    key_names = [k for k, _i in key_at]
+    key_at = _key_positions(sheet)
     best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Kept]] = {}
     seen: dict[tuple[Any, ...], int] = {}
     # By submission, then row (stable: the source's order breaks ties).
@@ -1052,13 +1076,9 @@ def _latest_per_item(
         row_period = values[at]
         if row_period is not None:
             row_period = as_period(row_period)
-        # The row's key, its period read as a month (2026-11-01 is 2026-11). Stored values
-        # are str, numbers or dates (never bool): equal ones (1 and 1.0) have one key text.
-        cells = tuple([row_period if i == at else values[i] for _k, i in key_at])
-        found = keys.get(cells, _UNSEEN)
-        if found is _UNSEEN:
-            found = keys[cells] = row_key(sheet, dict(zip(key_names, cells, strict=True)))
-        base = found or ("own", (s.partner, s.submission, str(row)))
+        # The row's key, its period read as a month (2026-11-01 is 2026-11).
+        cells = tuple([row_period if i == at else values[i] for i in key_at])
+        base = _cells_key(sheet, cells) or ("own", (s.partner, s.submission, str(row)))
         n = seen.get((s.submission, base), 0)
         seen[(s.submission, base)] = n + 1
         key: tuple[str, tuple[str, ...]] | None = base

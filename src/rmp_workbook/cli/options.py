@@ -21,18 +21,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_LEDGER = "rmp-ledger.sqlite"
 
 
+LONG_RUN_GC_THRESHOLD = (100_000, 20, 20)
+"""The cycle collector's thresholds during a long run (Python's default: 700, 10, 10)."""
+
+
 def load_for_long_run(*modules: str) -> None:
     """Import what a long command will use, then keep the cycle collector off it.
 
     ``gc.freeze`` moves every object alive now (hundreds of thousands, from pandas,
     SQLAlchemy, pydantic…) out of the collector's generations: its full collections,
     which a merge triggers again and again while it builds rows, then walk only the
-    run's own objects. Reader processes forked later inherit the frozen state. A merge
-    of 200 workbooks runs about 12 % faster.
+    run's own objects. A merge of 200 workbooks runs about 12 % faster.
+
+    Then the collector looks for cycles every 100,000 new objects instead of every 700:
+    the cells and rows a run makes by the million are freed by reference counting, so
+    the frequent young collections found nothing (about 7 % of a merge's CPU time);
+    the rare cycles are still collected, and peak memory grows by about 2 MB at 200
+    workbooks. Reader processes forked later inherit both.
     """
     for name in modules:
         importlib.import_module(name)
     gc.freeze()
+    gc.set_threshold(*LONG_RUN_GC_THRESHOLD)
 
 
 def json_option(fn: F) -> F:
