@@ -209,8 +209,8 @@ def _proposal_rows(p: Proposal, status: str) -> list[dict[str, Any]]:
 def proposal_notices(pending: list[Proposal]) -> list[str]:
     """Short Dashboard lines for the undecided proposed restatements."""
     lines = [
-        f"Proposed restatement {p.id} of {p.period}: {p.partner} sent {p.file} after the "
-        f"close ({p.summary(2)}); accept or reject it with rmp restatement."
+        f"Proposed restatement {p.id} of {p.period}: {p.what} ({p.summary(2)}); "
+        "accept or reject it with rmp restatement."
         for p in pending[:MAX_NOTICES]
     ]
     if len(pending) > MAX_NOTICES:

@@ -45,6 +45,9 @@ FIGURE_SHEETS = {
 COMPARED = ("actual", "target")
 """Figures a proposal compares with the published ones."""
 
+SIGNOFF_KIND = "signoff"
+"""A proposal's ``kind`` when sign-offs recorded after the close propose it."""
+
 
 @dataclass
 class Publication:
@@ -88,8 +91,9 @@ class FigureChange:
     sheet: str
     item: str
     column: str
-    previous: float | None
-    proposed: float | None
+    previous: Any
+    proposed: Any
+    """Numbers for a KPI or SLA figure; an agreed register value may be text or a date."""
 
     def text(self) -> str:
         was, now = _fmt(self.previous), _fmt(self.proposed)
@@ -107,14 +111,18 @@ class FigureChange:
 
 @dataclass
 class Proposal:
-    """A workbook for a published month that came after the close, and what it would change."""
+    """A workbook for a published month that came after the close, or agreed values of a
+    sign-off recorded after it (``kind`` ``signoff``), and what it would change."""
 
     id: int
     relationship_id: str
     period: str
     partner: str
-    submission_id: int
+    """The partner who sent the workbook; for a sign-off, the partners who signed."""
+    submission_id: int | None
+    """The late workbook's submission (None for a sign-off)."""
     file: str
+    """The late workbook's file name; for a sign-off, its sign-off workbooks'."""
     previous_submission_id: int | None
     previous_file: str | None
     publication_id: int
@@ -126,6 +134,16 @@ class Proposal:
     decided_by: str | None = None
     reason: str | None = None
     changes: list[FigureChange] = field(default_factory=list)
+    kind: str = "workbook"
+    """``workbook`` (a late workbook for the month) or ``signoff`` (agreed values)."""
+
+    @property
+    def what(self) -> str:
+        """What came after the close, in words: "Northwind Ltd sent nw.xlsx after the
+        close", "Contoso plc signed off after the close with agreed values that differ"."""
+        if self.kind == SIGNOFF_KIND:
+            return f"{self.partner} signed off after the close with agreed values that differ"
+        return f"{self.partner} sent {self.file} after the close"
 
     def status_at(self, when: dt.datetime | None) -> str:
         """The proposal's status as it stood at ``when`` (now when None)."""
@@ -136,6 +154,8 @@ class Proposal:
     def summary(self, most: int = 3) -> str:
         """'K01 Actual 96 → 91, …' or 'no KPI or SLA figure changes'."""
         if not self.changes:
+            if self.kind == SIGNOFF_KIND:
+                return "the published figures would change"
             return "no KPI or SLA figure changes"
         shown = ", ".join(c.text() for c in self.changes[:most])
         return shown + (", …" if len(self.changes) > most else "")
@@ -143,6 +163,7 @@ class Proposal:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "kind": self.kind,
             "relationship_id": self.relationship_id,
             "period": self.period,
             "partner": self.partner,
@@ -164,9 +185,11 @@ class Proposal:
         }
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "blank"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
     if float(value).is_integer():
         return str(int(value))
     return f"{value:g}"
@@ -228,6 +251,7 @@ def propose(
             "relationship_id": rel,
             "period": period,
             "partner": partner,
+            "kind": "workbook",
             "submission_id": sub_id,
             "previous_submission_id": previous.id if previous else None,
             "publication_id": pub_id,
@@ -426,7 +450,7 @@ class Publishing(LedgerEngine):
         old = self.tables["submissions"].alias("old")
         q = (
             select(rp, new.c.file_name.label("file"), old.c.file_name.label("previous_file"))
-            .join(new, new.c.id == rp.c.submission_id)
+            .outerjoin(new, new.c.id == rp.c.submission_id)
             .outerjoin(old, old.c.id == rp.c.previous_submission_id)
             .order_by(rp.c.id)
         )
@@ -438,12 +462,25 @@ class Publishing(LedgerEngine):
             q = q.where(rp.c.status == status)
         if proposal_id is not None:
             q = q.where(rp.c.id == proposal_id)
+        so = self.tables["signoffs"]
         with self._read() as conn:
             rows = conn.execute(q).all()
+            files: dict[int, list[str]] = {}
+            signed = [r.id for r in rows if r.kind == SIGNOFF_KIND]
+            if signed:
+                for pid, name in conn.execute(
+                    select(so.c.proposal_id, so.c.file_name)
+                    .where(so.c.proposal_id.in_(signed))
+                    .order_by(so.c.id)
+                ).all():
+                    files.setdefault(int(pid), []).append(name)
         out = []
         for r in rows:
             values = dict(r._mapping)
             values["changes"] = [FigureChange(**c) for c in json.loads(values["changes"])]
+            values["kind"] = values.get("kind") or "workbook"
+            if values["kind"] == SIGNOFF_KIND:
+                values["file"] = ", ".join(files.get(r.id, []))
             for drop in ("relationship_id_1",):
                 values.pop(drop, None)
             out.append(Proposal(**values))
@@ -453,7 +490,9 @@ class Publishing(LedgerEngine):
         """Accept or reject a proposal in one transaction.
 
         Accepting makes its workbook the partner's current one for the month (the one it
-        replaces is superseded); rejecting marks the workbook ``rejected``. UsageError when
+        replaces is superseded); rejecting marks the workbook ``rejected``. A sign-off's
+        proposal changes no submission: its agreed values count once it is accepted
+        (:meth:`~rmp_workbook.ledger.signoff.SignoffStore.signoffs`). UsageError when
         there is no such proposal or it was decided already.
         """
         rp, st = self.tables["restatement_proposals"], self.tables["submissions"]
@@ -471,7 +510,9 @@ class Publishing(LedgerEngine):
                     f"{row.decided_by}; a decision is not changed"
                 )
             now = _now()
-            if accept:
+            if row.submission_id is None:
+                pass  # agreed values of a sign-off: they count once accepted (signoffs)
+            elif accept:
                 current = conn.execute(
                     select(st.c.id).where(
                         st.c.relationship_id == row.relationship_id,

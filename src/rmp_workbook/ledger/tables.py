@@ -205,6 +205,11 @@ def _signoff_tables(md: MetaData) -> None:
         Column("approved_on", Date),
         Column("recorded_at", DateTime, nullable=False),
         Column("recorded_by", Text, nullable=False),
+        # Recorded after its month was closed: ``checking`` until compared with the
+        # published figures, then ``equal`` (in force) or ``proposed`` (a restatement,
+        # ``proposal_id``, decides whether its agreed values count). NULL: month open.
+        Column("after_close", Text),
+        Column("proposal_id", Integer),
         UniqueConstraint("relationship_id", "sha256", name="uq_signoff_content"),
         Index("ix_signoff_period", "relationship_id", "period", "partner"),
     )
@@ -252,7 +257,10 @@ def _publication_tables(md: MetaData) -> None:
         Column("relationship_id", Text, nullable=False),
         Column("period", Text, nullable=False),
         Column("partner", Text, nullable=False),
-        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        # ``workbook`` (NULL in older ledgers): a late workbook, its submission below;
+        # ``signoff``: agreed values recorded after the close (the sign-offs name it).
+        Column("kind", Text),
+        Column("submission_id", Integer, ForeignKey("submissions.id")),
         Column("previous_submission_id", Integer, ForeignKey("submissions.id")),
         Column("publication_id", Integer, ForeignKey("publications.id"), nullable=False),
         Column("changes", Text, nullable=False),
