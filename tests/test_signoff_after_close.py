@@ -307,3 +307,60 @@ def test_a_late_signoff_accepted_on_postgresql(tmp_path: Path, postgres_database
     assert _dashboard_line(rebuilt) == (
         "Agreed by all partners on 2026-12-04 (restatement 1 accepted: republished)"
     )
+
+
+def test_a_ledger_from_before_signoff_restatements_is_migrated(tmp_path: Path) -> None:
+    """A ledger whose proposals table needs a submission (as rmp wrote it before) and
+    whose sign-offs lack the after-close columns: opened again, it takes a sign-off's
+    proposal, with the earlier proposals kept."""
+    import sqlite3
+
+    ledger = tmp_path / "l.sqlite"
+    m = _closed_month(tmp_path, ledger)
+    with sqlite3.connect(ledger) as db:
+        db.execute("DROP TABLE restatement_proposals")
+        db.execute(
+            "CREATE TABLE restatement_proposals (id INTEGER NOT NULL, relationship_id TEXT "
+            "NOT NULL, period TEXT NOT NULL, partner TEXT NOT NULL, submission_id INTEGER NOT "
+            "NULL, previous_submission_id INTEGER, publication_id INTEGER NOT NULL, changes "
+            "TEXT NOT NULL, status TEXT NOT NULL, proposed_at DATETIME NOT NULL, proposed_by "
+            "TEXT NOT NULL, decided_at DATETIME, decided_by TEXT, reason TEXT, PRIMARY KEY "
+            "(id), FOREIGN KEY(submission_id) REFERENCES submissions (id))"
+        )
+        db.execute(
+            "CREATE INDEX ix_proposal_period ON restatement_proposals (relationship_id, period)"
+        )
+        db.execute(
+            "INSERT INTO restatement_proposals VALUES (7, ?, '2026-10', ?, 1, NULL, 1, '[]', "
+            "'rejected', '2026-11-20 10:00:00', 'aisha', '2026-11-21 10:00:00', 'aisha', 'old')",
+            (RELATIONSHIP_ID, NORTH),
+        )
+        db.execute("ALTER TABLE signoffs DROP COLUMN after_close")
+        db.execute("ALTER TABLE signoffs DROP COLUMN proposal_id")
+    returned = _fill(m, {"D1": (90, "Deliveries recounted")}, "returned")
+    report = json.loads(_record(m, returned, "--json").stdout)
+    assert report["closed_months"][0]["proposed_restatement"]["id"] == 8
+    with Ledger(ledger) as led:
+        notes = [n["note"] for n in led.migrations()]
+        kinds = [(p.id, p.kind, p.status) for p in led.proposals(RELATIONSHIP_ID)]
+    assert "restatement_proposals.submission_id may be blank (a sign-off's proposal)" in notes
+    assert kinds == [(7, "workbook", "rejected"), (8, "signoff", "proposed")]
+
+
+def test_the_proposals_table_is_migrated_on_postgresql(postgres_database: str) -> None:
+    from sqlalchemy import create_engine, inspect, text
+
+    Ledger(postgres_database).close()
+    engine = create_engine(postgres_database)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE restatement_proposals DROP COLUMN kind"))
+        conn.execute(
+            text("ALTER TABLE restatement_proposals ALTER COLUMN submission_id SET NOT NULL")
+        )
+    with Ledger(postgres_database) as led:
+        notes = [n["note"] for n in led.migrations()]
+    with engine.connect() as conn:
+        columns = {c["name"]: c for c in inspect(conn).get_columns("restatement_proposals")}
+    engine.dispose()
+    assert columns["submission_id"]["nullable"] and "kind" in columns
+    assert "restatement_proposals.submission_id may be blank (a sign-off's proposal)" in notes

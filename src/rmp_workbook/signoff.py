@@ -1104,13 +1104,13 @@ def signoff_line(c: Consolidated) -> str | None:
         r = pending[0]
         more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
         head = (
-            f"Agreement differs from the published figures ({r.changes}): restatement "
+            f"Agreement differs from the published figures ({_clip(r.changes, 90)}): restatement "
             f"{r.id}{more} proposed, not published"
         )
     elif last is not None and last.status == "rejected":
         head = (
             "Published figures stand: the sign-off's differing values were rejected "
-            f"(restatement {last.id}: {last.changes})"
+            f"(restatement {last.id}: {_clip(last.changes, 90)})"
         )
     elif s.unchecked:
         head = (
