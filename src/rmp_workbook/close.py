@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.findings import PeriodClosed, UsageError
-from rmp_workbook.ledger.publish import SIGNOFF_KIND
+from rmp_workbook.ledger.publish import RESTATED_KIND, SIGNOFF_KIND
 from rmp_workbook.wording import plural
 
 if TYPE_CHECKING:
@@ -165,9 +165,49 @@ def _build(
     current = sorted(int(i) for i in subs.loc[subs["status"] == "current", "submission_id"])
     c = consolidated_view(led, relationship_id, period, config=config, published=False)
     apply_published(led, c, own=False)
+    _apply_restated(led, c)
     figures, fingerprint = published_figures(c)
     figures["submissions"] = current
     return c, figures, fingerprint
+
+
+def _apply_restated(led: Ledger, c: Consolidated) -> None:
+    """The month's figures that later months' workbooks restated, where the restatement
+    was accepted: each partner's point takes the restated figure, as an in-force
+    restatement does for a month not closed (oldest first: a later one wins)."""
+    import pandas as pd
+
+    from rmp_workbook.gaps import find_gaps
+    from rmp_workbook.ledger.publish import FIGURE_SHEETS, RESTATED_KIND
+    from rmp_workbook.reconcile import period_end
+    from rmp_workbook.values import fold_text
+
+    accepted = [
+        p
+        for p in led.proposals(c.relationship_id, c.period, status="accepted")
+        if p.kind == RESTATED_KIND
+    ]
+    changed = False
+    for p in accepted:
+        for ch in p.changes:
+            history, ids = FIGURE_SHEETS[ch.sheet]
+            frame = getattr(c, history)
+            if frame is None or not len(frame) or ch.column not in frame:
+                continue
+            labels = [
+                fold_text(" / ".join(str(r[k]) for k in ids if r.get(k) is not None))
+                for r in frame.to_dict("records")
+            ]
+            mask = (
+                (frame["period"].astype(str) == c.period)
+                & (frame["partner"].astype(str).map(fold_text) == fold_text(p.partner))
+                & pd.Series([label == fold_text(ch.item) for label in labels], index=frame.index)
+            )
+            if mask.any():
+                frame.loc[mask, ch.column] = ch.proposed
+                changed = True
+    if changed:
+        c.gaps = find_gaps(c, c.thresholds, c.as_of or period_end(c.period))
 
 
 def _publish(
@@ -330,8 +370,9 @@ class ProposalList:
                 if p.reason:
                     decided += f" ({p.reason})"
             who = f"sign-off by {p.partner}" if p.kind == SIGNOFF_KIND else p.partner
+            file = f"{p.file} restates it" if p.kind == RESTATED_KIND else p.file
             lines.append(
-                f"{p.id:>4}  {p.period}  {p.status}{decided}  {who}: {p.file} "
+                f"{p.id:>4}  {p.period}  {p.status}{decided}  {who}: {file} "
                 f"(recorded after the close on {p.proposed_at:%Y-%m-%d}) — {p.summary(5)}"
             )
         return "\n".join(lines)

@@ -19,11 +19,12 @@ from rmp_workbook.cli.options import (
 def restatement() -> None:
     """Decide the workbooks and sign-offs that came for a month after it was closed.
 
-    A workbook for a closed month (`rmp close`), or a joint sign-off whose
-    agreed values differ from its published figures, is recorded as a proposed
-    restatement: listed with the figures it would change, on the next month's
-    Dashboard and Restatements sheet, until it is accepted (the month gets a
-    new published version) or rejected (the month stays as issued).
+    A workbook for a closed month (`rmp close`), a later month's workbook that
+    restates its figures, or a joint sign-off whose agreed values differ from its
+    published figures, is recorded as a proposed restatement: listed with the
+    figures it would change, on the next month's Dashboard and Restatements
+    sheet, until it is accepted (the month gets a new published version) or
+    rejected (the month stays as issued).
 
     \b
     Example:

@@ -48,6 +48,10 @@ COMPARED = ("actual", "target")
 SIGNOFF_KIND = "signoff"
 """A proposal's ``kind`` when sign-offs recorded after the close propose it."""
 
+RESTATED_KIND = "restated"
+"""A proposal's ``kind`` when a later month's workbook restates a closed month's figures
+(its submission is that later workbook; accepting it changes no submission)."""
+
 
 @dataclass
 class Publication:
@@ -143,6 +147,8 @@ class Proposal:
         close", "Contoso plc signed off after the close with agreed values that differ"."""
         if self.kind == SIGNOFF_KIND:
             return f"{self.partner} signed off after the close with agreed values that differ"
+        if self.kind == RESTATED_KIND:
+            return f"{self.partner} restated it in {self.file} after the close"
         return f"{self.partner} sent {self.file} after the close"
 
     def status_at(self, when: dt.datetime | None) -> str:
@@ -282,6 +288,97 @@ def propose(
             )
         )
     return out
+
+
+def propose_restated(
+    conn: Connection,
+    tables: Any,
+    restatements: Sequence[Any],
+    *,
+    by: str,
+    now: dt.datetime,
+) -> list[Proposal]:
+    """Record a proposal for each later month's workbook that restates KPI or SLA figures
+    of a closed month (``restatements``: :class:`~rmp_workbook.ledger.record.Restatement`),
+    one per workbook and month, of the figures that differ from the partner's published
+    ones. A restatement to the published figure proposes nothing."""
+    groups: dict[tuple[str, str, str, int, int], list[Any]] = {}
+    closed: dict[tuple[str, str], int | None] = {}
+    for r in restatements:
+        if r.sheet not in FIGURE_SHEETS or r.column not in COMPARED or not r.period:
+            continue
+        month = (r.relationship_id, r.period)
+        if month not in closed:  # one query per month, however many restatements
+            closed[month] = latest_publication_id(conn, tables, *month)
+        pub_id = closed[month]
+        if pub_id is not None:
+            key = (r.relationship_id, r.period, r.partner, r.submission_id, pub_id)
+            groups.setdefault(key, []).append(r)
+    pub: Table = tables["publications"]
+    rp: Table = tables["restatement_proposals"]
+    out = []
+    for (rel, period, partner, sub_id, pub_id), found in groups.items():
+        figures = json.loads(
+            conn.execute(select(pub.c.figures).where(pub.c.id == pub_id)).scalar_one()
+        )
+        changes = []
+        for r in found:
+            history, ids = FIGURE_SHEETS[r.sheet]
+            published = _published_point(figures.get(history, []), ids, partner, period, r.item)
+            old = _num(published.get(r.column)) if published is not None else _num(r.previous)
+            new = _num(r.restated)
+            if new is None or (old is not None and math.isclose(old, new, rel_tol=1e-9)):
+                continue
+            changes.append(FigureChange(r.sheet, r.item, r.column, old, new))
+        if not changes:
+            continue
+        row = {
+            "relationship_id": rel,
+            "period": period,
+            "partner": partner,
+            "kind": RESTATED_KIND,
+            "submission_id": sub_id,
+            "previous_submission_id": found[0].previous_submission_id,
+            "publication_id": pub_id,
+            "changes": json.dumps([c.to_dict() for c in changes]),
+            "status": PROPOSED,
+            "proposed_at": now,
+            "proposed_by": by,
+        }
+        new_id = conn.execute(insert(rp).returning(rp.c.id), row).scalar_one()
+        out.append(
+            Proposal(
+                id=new_id,
+                relationship_id=rel,
+                period=period,
+                partner=partner,
+                submission_id=sub_id,
+                file=found[0].file,
+                previous_submission_id=found[0].previous_submission_id,
+                previous_file=found[0].previous_file,
+                publication_id=pub_id,
+                status=PROPOSED,
+                proposed_at=now,
+                proposed_by=by,
+                changes=changes,
+                kind=RESTATED_KIND,
+            )
+        )
+    return out
+
+
+def _published_point(
+    rows: list[dict[str, Any]], ids: tuple[str, ...], partner: str, period: str, item: str
+) -> dict[str, Any] | None:
+    """The partner's published history row of the month for ``item`` ("K01", "Help desk /
+    First response"), or None."""
+    who, wanted = fold_text(partner), fold_text(item)
+    for r in rows:
+        if fold_text(str(r.get("partner") or "")) != who or str(r.get("period")) != period:
+            continue
+        if fold_text(" / ".join(str(r[k]) for k in ids if r.get(k) is not None)) == wanted:
+            return r
+    return None
 
 
 def _changes(
@@ -510,8 +607,10 @@ class Publishing(LedgerEngine):
                     f"{row.decided_by}; a decision is not changed"
                 )
             now = _now()
-            if row.submission_id is None:
-                pass  # agreed values of a sign-off: they count once accepted (signoffs)
+            if row.submission_id is None or row.kind == RESTATED_KIND:
+                # Agreed values of a sign-off, or figures a later month's workbook restated:
+                # they count once accepted (signoffs; rmp_workbook.close._build).
+                pass
             elif accept:
                 current = conn.execute(
                     select(st.c.id).where(
