@@ -8,12 +8,28 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import rmp_workbook
 
 SRC = Path(rmp_workbook.__file__).resolve().parent.parent
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+"""The sample relationship: six months of three partners' workbooks and its rmp.toml."""
+
+
+def load_render_check() -> ModuleType:
+    """``scripts/render_check.py`` (a script, not part of the package) as a module."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "render_check.py"
+    spec = importlib.util.spec_from_file_location("render_check", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["render_check"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def soffice_path() -> str | None:
@@ -89,6 +105,18 @@ def run_rmp(
         env=env,
         timeout=timeout,
     )
+
+
+def merge_sample(folder: Path, config: Path = SAMPLE / "rmp.toml") -> Path:
+    """``rmp merge`` of the sample months into ``folder``'s ledger (rmp-ledger.sqlite, made
+    when missing), as a manager would run it: the ledger's path."""
+    ledger = folder / "rmp-ledger.sqlite"
+    proc = run_rmp(
+        "merge", str(SAMPLE), "--config", str(config), "--ledger", str(ledger),
+        "-o", str(folder / "consolidated.xlsx"), "--jobs", "1",
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    return ledger
 
 
 def postgres_bindir() -> Path | None:
@@ -177,6 +205,14 @@ def postgres_database(postgres_server: str):
     finally:
         with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a SQLite ledger file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "rmp-ledger.sqlite")
+    return str(request.getfixturevalue("postgres_database"))
 
 
 class SmtpSink:

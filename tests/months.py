@@ -4,11 +4,14 @@ A config (``rmp.toml``) is written, each month's templates come from ``rmp templ
 writer (pre-filled from the ledger the way ``rmp template --ledger`` does), partners type
 into them through openpyxl (a row whose ID is already there is edited in place, a new
 one goes in the first empty row) and ``rmp merge`` records them into one ledger.
+``config_text`` writes a config with dated membership (``member(name, left=...)``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,34 +23,92 @@ from rmp_workbook.merge import MergeResult, merge
 from rmp_workbook.schema import SHEETS, SheetKind
 from rmp_workbook.values import norm
 
-NW, CO = "Northwind Ltd", "Contoso plc"
+NW, CO, FAB = "Northwind Ltd", "Contoso plc", "Fabrikam Services"
 
-CONFIG = """\
-[relationship]
-id = "NW-CT"
-name = "Northwind–Contoso"
-
-[[relationship.partners]]
-name = "Northwind Ltd"
-contact = "Aisha Khan"
-email = "aisha.khan@northwind.example"
-
-[[relationship.partners]]
-name = "Contoso plc"
-contact = "Tom Becker"
-email = "tom.becker@contoso.example"
-
-[[relationship.kpis]]
-id = "K01"
-name = "On-time delivery"
-unit = "%"
-direction = "Higher is better"
-target = 95
-amber = 90
-owner = "Northwind Ltd"
-"""
+K01: dict[str, Any] = {"id": "K01", "name": "On-time delivery", "unit": "%", "target": 95,
+                       "amber": 90, "owner": NW}  # fmt: skip
+"""The KPI every month's workbooks report in these tests (Higher is better)."""
 
 Rows = Sequence[Mapping[str, Any]]
+
+
+def member(
+    name: str,
+    *,
+    joined: dt.date | str | None = None,
+    left: dt.date | str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A partner of the config: ``joined`` and ``left`` when its membership has them (a
+    date, or a month as text such as ``"2026-01"``; ``left`` is the first day it is no
+    longer one), contact and email in ``fields``."""
+    dates = {k: v for k, v in (("joined", joined), ("left", left)) if v is not None}
+    return {"name": name, **fields, **dates}
+
+
+def config_text(
+    *partners: str | Mapping[str, Any],
+    kpis: Sequence[Mapping[str, Any]] = (K01,),
+    id: str = "NW-CT",
+    name: str = "Northwind–Contoso",
+    **settings: Any,
+) -> str:
+    """An ``rmp.toml``: the relationship's ``id`` and ``name``, its ``settings`` (``due``, a
+    ``thresholds`` table…), its partners (a name, or a ``member``) and its KPIs."""
+    relationship: dict[str, Any] = {"id": id, "name": name, **settings}
+    relationship["partners"] = [{"name": p} if isinstance(p, str) else dict(p) for p in partners]
+    if kpis:
+        relationship["kpis"] = [dict(k) for k in kpis]
+    return toml_text({"relationship": relationship})
+
+
+def toml_text(data: Mapping[str, Any]) -> str:
+    """``data`` (as ``tomllib`` reads a config) written back as TOML."""
+    return "\n".join(_toml_table(data, "")).lstrip("\n") + "\n"
+
+
+def _toml_table(table: Mapping[str, Any], name: str, header: str = "[{}]") -> list[str]:
+    """The table's own keys, then its sub-tables, then its arrays of tables."""
+
+    def is_tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, Mapping) for x in v)
+
+    lines = [header.format(name)] if name else []
+    lines += [
+        f"{k} = {_toml_value(v)}"
+        for k, v in table.items()
+        if not isinstance(v, Mapping) and not is_tables(v)
+    ]
+    prefix = f"{name}." if name else ""
+    for k, v in table.items():
+        if isinstance(v, Mapping):
+            lines += ["", *_toml_table(v, prefix + k)]
+    for k, v in table.items():
+        if is_tables(v):
+            for item in v:
+                lines += ["", *_toml_table(item, prefix + k, "[[{}]]")]
+    return lines
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+CONFIG = config_text(
+    member(NW, contact="Aisha Khan", email="aisha.khan@northwind.example"),
+    member(CO, contact="Tom Becker", email="tom.becker@contoso.example"),
+)
+"""Northwind and Contoso, partners all along, reporting K01."""
 
 
 def _headers(ws: Any) -> dict[str, int]:
@@ -117,7 +178,7 @@ def type_into(
 class Relationship:
     """One relationship's folder: its config, ledger, templates and returned workbooks."""
 
-    def __init__(self, root: Path, config_text: str = CONFIG, ledger: str | None = None) -> None:
+    def __init__(self, root: Path, config: str = CONFIG, ledger: str | None = None) -> None:
         """``ledger``: a database URL (PostgreSQL) instead of the folder's SQLite file."""
         self.root = root
         self.config_path = root / "rmp.toml"
@@ -125,7 +186,7 @@ class Relationship:
         self._merged = False
         root.mkdir(parents=True, exist_ok=True)
         self._templates: dict[str, dict[str, Path]] = {}
-        self.set_config(config_text)
+        self.set_config(config)
 
     def set_config(self, text: str) -> None:
         self.config_path.write_text(text, encoding="utf-8")
@@ -164,14 +225,20 @@ class Relationship:
         rows: Mapping[str, Rows],
         *,
         form: Mapping[str, Any] | None = None,
+        received: dt.date | None = None,
     ) -> Path:
-        """The partner's workbook for ``period``, typed into its pre-filled template."""
+        """The partner's workbook for ``period``, typed into its pre-filled template;
+        ``received``: the day it came back (the file's time, as an e-mail leaves it)."""
         template = self.templates(period)[partner]
         out = self.root / "returned" / period / template.name
         out.parent.mkdir(parents=True, exist_ok=True)
         year, month = (int(x) for x in period.split("-"))
         prepared = dt.datetime(year + month // 12, month % 12 + 1, 2)
-        return type_into(template, out, form={"Prepared on": prepared, **(form or {})}, rows=rows)
+        type_into(template, out, form={"Prepared on": prepared, **(form or {})}, rows=rows)
+        if received is not None:
+            stamp = dt.datetime.combine(received, dt.time(9, 30)).timestamp()
+            os.utime(out, (stamp, stamp))
+        return out
 
     def merge(
         self, period: str, *, as_of: dt.date | None = None, output: Path | None = None

@@ -10,27 +10,19 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import run_rmp
+from conftest import SAMPLE, merge_sample, run_rmp
 
 from rmp_workbook.audit import build_audit, months
 from rmp_workbook.findings import UsageError
 from rmp_workbook.ledger import Ledger
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 REL = "NWC-2026"
 
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The six sample months (three partners, one resubmission) merged as a manager would."""
-    tmp = tmp_path_factory.mktemp("audit")
-    path = tmp / "rmp-ledger.sqlite"
-    proc = run_rmp(
-        "merge", str(SAMPLE), "--config", str(SAMPLE / "rmp.toml"), "--ledger", str(path),
-        "-o", str(tmp / "consolidated.xlsx"), "--jobs", "1",
-    )  # fmt: skip
-    assert proc.returncode in (0, 1), proc.stderr
-    return path
+    return merge_sample(tmp_path_factory.mktemp("audit"))
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +163,7 @@ def changed_plan(ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     assert edited.count("96.0") == 1 and "health_gap = 3" in edited
     v2 = tmp / "v2.toml"
     v2.write_text(edited, encoding="utf-8")
-    proc = run_rmp(
-        "merge", str(SAMPLE), "--config", str(v2), "--ledger", str(path),
-        "-o", str(tmp / "consolidated.xlsx"), "--jobs", "1",
-    )  # fmt: skip
-    assert proc.returncode in (0, 1), proc.stderr
-    return path
+    return merge_sample(tmp, config=v2)
 
 
 def test_plan_changes_in_the_months_are_in_the_pack(changed_plan: Path, tmp_path: Path):

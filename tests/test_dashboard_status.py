@@ -7,14 +7,13 @@ python-calamine."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from months import CO, NW, Relationship
+from months import CO, FAB, NW, Relationship, config_text
 from python_calamine import CalamineWorkbook
 
 from rmp_workbook.ledger import Ledger
@@ -22,39 +21,9 @@ from rmp_workbook.status import status
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
 
-FAB = "Fabrikam Services"
-
-CONFIG = """\
-[relationship]
-id = "NW-CT"
-name = "Northwind–Contoso"
-due = "day 10"
-
-[[relationship.partners]]
-name = "Northwind Ltd"
-
-[[relationship.partners]]
-name = "Contoso plc"
-
-[[relationship.partners]]
-name = "Fabrikam Services"
-
-[[relationship.kpis]]
-id = "K01"
-name = "On-time delivery"
-unit = "%"
-target = 95
-amber = 90
-owner = "Northwind Ltd"
-"""
+CONFIG = config_text(NW, CO, FAB, due="day 10")
 
 KPI = {"KPIs": [{"KPI ID": "K01", "Actual": 96}]}
-
-
-def _received(path: Path, day: dt.date) -> None:
-    """Set the file's time: the day it came back."""
-    ts = dt.datetime.combine(day, dt.time(9, 30)).timestamp()
-    os.utime(path, (ts, ts))
 
 
 def _calamine_rows(path: Path, sheet: str) -> list[dict[str, Any]]:
@@ -68,32 +37,22 @@ def _dashboard_cells(path: Path) -> list[list[Any]]:
     return [[c.value for c in row] for row in ws.iter_rows()]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest) -> str | None:
-    """None: the relationship folder's SQLite file; else a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return None
-    return str(request.getfixturevalue("postgres_database"))
-
-
 def test_late_missing_and_stray_files_show_as_rmp_status_says(
-    tmp_path: Path, ledger_url: str | None
+    tmp_path: Path, ledger_url: str
 ) -> None:
     rel = Relationship(tmp_path / "rel", CONFIG, ledger=ledger_url)
     # February, on time for everyone; March: Contoso's workbook comes back after the 10th
     # of April, Fabrikam's never does, and a February workbook is sent again by mistake.
-    feb = [rel.returned("2026-02", p, KPI) for p in (NW, CO, FAB)]
-    for path in feb:
-        _received(path, dt.date(2026, 3, 6))
+    for partner in (NW, CO, FAB):
+        rel.returned("2026-02", partner, KPI, received=dt.date(2026, 3, 6))
     assert rel.merge("2026-02").exit_code == 0
-    nw = rel.returned("2026-03", NW, KPI)
-    _received(nw, dt.date(2026, 4, 10))  # on the due day: on time
-    co = rel.returned("2026-03", CO, KPI)
-    _received(co, dt.date(2026, 4, 14))
+    nw = rel.returned("2026-03", NW, KPI, received=dt.date(2026, 4, 10))  # the due day: on time
+    co = rel.returned("2026-03", CO, KPI, received=dt.date(2026, 4, 14))
     # (a February workbook not merged before: another copy, another figure)
-    again = rel.returned("2026-02", FAB, {"KPIs": [{"KPI ID": "K01", "Actual": 91}]})
-    stray = shutil.move(again, nw.parent / "fabrikam-resent.xlsx")
-    _received(Path(stray), dt.date(2026, 4, 8))
+    again = rel.returned(
+        "2026-02", FAB, {"KPIs": [{"KPI ID": "K01", "Actual": 91}]}, received=dt.date(2026, 4, 8)
+    )
+    shutil.move(again, nw.parent / "fabrikam-resent.xlsx")  # (the file keeps its time)
     out = rel.root / "consolidated-2026-03.xlsx"
     rel.merge("2026-03", output=out)
 
@@ -132,15 +91,15 @@ def test_late_missing_and_stray_files_show_as_rmp_status_says(
 
 def test_superseded_and_invalid_states(tmp_path: Path) -> None:
     rel = Relationship(tmp_path / "rel", CONFIG)
-    first = rel.returned("2026-03", NW, KPI)
-    _received(first, dt.date(2026, 4, 2))
+    first = rel.returned("2026-03", NW, KPI, received=dt.date(2026, 4, 2))
     rel.returned("2026-03", CO, KPI)
     rel.returned("2026-03", FAB, KPI)
     rel.merge("2026-03")
     # Northwind sends a corrected workbook: the first is superseded.
     second = first.with_name("northwind-v2.xlsx")
-    rel.returned("2026-03", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 97}]}).rename(second)
-    _received(second, dt.date(2026, 4, 3))
+    rel.returned(
+        "2026-03", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 97}]}, received=dt.date(2026, 4, 3)
+    ).rename(second)
     out = rel.root / "c.xlsx"
     rel.merge("2026-03", output=out)
     rows = _calamine_rows(out, "Submissions")

@@ -7,24 +7,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_rmp
+from conftest import merge_sample, run_rmp
 
 from rmp_workbook.handbook import handbook_blocks
 from rmp_workbook.report import consolidated_from_ledger
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
-
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("handbook")
-    path = tmp / "rmp-ledger.sqlite"
-    proc = run_rmp(
-        "merge", str(SAMPLE), "--config", str(SAMPLE / "rmp.toml"), "--ledger", str(path),
-        "-o", str(tmp / "consolidated.xlsx"), "--jobs", "1",
-    )  # fmt: skip
-    assert proc.returncode in (0, 1), proc.stderr
-    return path
+    return merge_sample(tmp_path_factory.mktemp("handbook"))
 
 
 def test_blocks_follow_the_plan(ledger: Path) -> None:

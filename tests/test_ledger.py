@@ -168,14 +168,6 @@ def make_submission(
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same tests on a SQLite file and on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "ledger.sqlite")
-    return request.getfixturevalue("postgres_database")
-
-
 @pytest.fixture
 def ledger(ledger_url: str):
     with Ledger(ledger_url) as led:

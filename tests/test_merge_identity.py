@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from conftest import run_rmp
 from fill import RELATIONSHIP_ID, fill, make_template
+from months import config_text, member
 from test_merge import CONTOSO, NORTH, TODAY, counts, kpi, workbook
 
 from rmp_workbook.config import RelationshipConfig, load_config
@@ -24,29 +25,15 @@ from rmp_workbook.merge import merge
 FABRIKAM = "Fabrikam Services"
 LITWARE = "Litware Inc"
 
-CONFIG = f"""\
-[relationship]
-id = "{RELATIONSHIP_ID}"
-name = "Northwind–Contoso"
-due = "working day 5"
-
-[[relationship.partners]]
-name = "{NORTH}"
-email = "aisha.khan@northwind.example"
-
-[[relationship.partners]]
-name = "{CONTOSO}"
-joined = 2026-01-01
-
-[[relationship.partners]]
-name = "{FABRIKAM}"
-joined = "2026-01"
-left = 2026-08-01
-
-[[relationship.partners]]
-name = "{LITWARE}"
-joined = 2026-08-17
-"""
+CONFIG = config_text(
+    member(NORTH, email="aisha.khan@northwind.example"),
+    member(CONTOSO, joined=dt.date(2026, 1, 1)),
+    member(FABRIKAM, joined="2026-01", left=dt.date(2026, 8, 1)),
+    member(LITWARE, joined=dt.date(2026, 8, 17)),
+    kpis=[],
+    id=RELATIONSHIP_ID,
+    due="working day 5",
+)
 
 
 @pytest.fixture

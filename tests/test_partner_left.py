@@ -14,48 +14,21 @@ from typing import Any
 
 import openpyxl
 import pytest
-from months import CO, NW, Relationship, sheet_rows
+from months import CO, FAB, K01, NW, Relationship, config_text, member, sheet_rows
 
 from rmp_workbook.merge import MergeResult
 from rmp_workbook.records import Consolidated
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
 
-FAB = "Fabrikam Services"
 
-CONFIG = """\
-[relationship]
-id = "NW-CT"
-name = "Northwind–Contoso"
-due = "day 10"
-
-[[relationship.partners]]
-name = "Northwind Ltd"
-
-[[relationship.partners]]
-name = "Contoso plc"
-
-[[relationship.partners]]
-name = "Fabrikam Services"
-left = 2026-03-20
-
-[[relationship.kpis]]
-id = "K01"
-name = "On-time delivery"
-unit = "%"
-target = 95
-amber = 90
-owner = "Northwind Ltd"
-
-[[relationship.kpis]]
-id = "K02"
-name = "Defects"
-unit = "%"
-direction = "Lower is better"
-target = 2
-amber = 4
-owner = "{k02_owner}"
-"""
+def _config(k02_owner: str) -> str:
+    """Three partners, Fabrikam leaving on 20 March; K02's owner as given."""
+    k02 = {"id": "K02", "name": "Defects", "unit": "%", "direction": "Lower is better",
+           "target": 2, "amber": 4, "owner": k02_owner}  # fmt: skip
+    return config_text(
+        NW, CO, member(FAB, left=dt.date(2026, 3, 20)), kpis=[K01, k02], due="day 10"
+    )
 
 
 def _kpis(k01: float, k02: float) -> list[dict[str, Any]]:
@@ -95,7 +68,7 @@ def _left_gap(c: Consolidated) -> list[tuple[str, str]]:
 
 
 def _run(tmp_path: Path) -> tuple[Relationship, Consolidated, Consolidated]:
-    rel = Relationship(tmp_path / "rel", CONFIG.format(k02_owner=FAB))
+    rel = Relationship(tmp_path / "rel", _config(k02_owner=FAB))
     fab = {"KPIs": _kpis(95, 3), "Risks": [RISK_R07], "Actions": [ACTION_A03],
            "Health check": _health(1)}  # fmt: skip
     for period in ("2026-02", "2026-03"):
@@ -181,7 +154,7 @@ def test_reassigned_items_come_back(tmp_path: Path) -> None:
     rel, _march, _april = _run(tmp_path)
     # Contoso takes over K02 in the config; Northwind names itself owner of R07 in a new
     # April workbook. A03 stays with Fabrikam: it is still listed.
-    rel.set_config(CONFIG.format(k02_owner=CO))
+    rel.set_config(_config(k02_owner=CO))
     again = {**RISK_R07, "Owner": NW}
     rel.returned("2026-04", NW, {"KPIs": _kpis(97, 1.0), "Risks": [again],
                                  "Health check": _health(4)})  # fmt: skip

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 import warnings
 from pathlib import Path
 
-import pytest
+from months import CO, FAB, K01, NW, Relationship, config_text, member, toml_text
 
 from rmp_workbook.config import load_config, write_example_config
 from rmp_workbook.plan import ConfigVersion, canonical_config, fingerprint, plan_changes
@@ -35,35 +36,20 @@ def test_the_same_plan_has_the_same_hash_whatever_its_layout(tmp_path: Path) -> 
 
 def test_changes_month_to_month(tmp_path: Path) -> None:
     first = write_example_config(tmp_path / "a")
-    text = first.read_text(encoding="utf-8")
-    second = tmp_path / "b.toml"
-    edited = (
-        text.replace("target = 95", "target = 97")  # K01's target
-        .replace(
-            'owner = "Contoso plc"\n\n[[relationship.kpis]]\nid = "K04"',
-            'owner = "Northwind Ltd"\n\n[[relationship.kpis]]\nid = "K04"',
-        )  # K03's owner
-        .replace("health_gap = 2", "health_gap = 3")
-    )
+    plan = tomllib.loads(first.read_text(encoding="utf-8"))["relationship"]
+    kpis = {k["id"]: k for k in plan["kpis"]}
+    kpis["K01"]["target"] = 97
+    kpis["K03"]["owner"] = NW
+    plan["thresholds"]["health_gap"] = 3
     # Fabrikam leaves, Tailspin joins, K04 is dropped, K05 added.
-    start = edited.index('[[relationship.partners]]\nname = "Fabrikam Services"')
-    end = edited.index("\n\n", start) + 2  # Fabrikam's block ends at a blank line
-    edited = (
-        edited[:start]
-        + ('[[relationship.partners]]\nname = "Tailspin Toys"\nemail = "ops@tailspin.example"\n\n')
-        + edited[end:]
-    )
-    start = edited.index('[[relationship.kpis]]\nid = "K04"')
-    end = edited.index("# The agreed service levels")
-    edited = (
-        edited[:start]
-        + (
-            '[[relationship.kpis]]\nid = "K05"\nname = "Carbon per delivery"\nunit = "kg"\n'
-            'direction = "Lower is better"\ntarget = 2.5\nowner = "Northwind Ltd"\n\n'
-        )
-        + edited[end:]
-    )
-    second.write_text(edited, encoding="utf-8")
+    plan["partners"] = [p for p in plan["partners"] if p["name"] != "Fabrikam Services"]
+    plan["partners"].append(member("Tailspin Toys", email="ops@tailspin.example"))
+    del kpis["K04"]
+    kpis["K05"] = {"id": "K05", "name": "Carbon per delivery", "unit": "kg",
+                   "direction": "Lower is better", "target": 2.5, "owner": NW}  # fmt: skip
+    plan["kpis"] = list(kpis.values())
+    second = tmp_path / "b.toml"
+    second.write_text(toml_text({"relationship": plan}), encoding="utf-8")
 
     versions = [_version(first, "2026-10", 1), _version(second, "2026-11", 2)]
     changes = plan_changes(versions)
@@ -82,41 +68,11 @@ def test_changes_month_to_month(tmp_path: Path) -> None:
     assert plan_changes([versions[0], _version(first, "2026-11", 3)]) == []
 
 
-PLAN_V1 = """\
-[relationship]
-id = "NW-CT-2026"
-name = "Northwind–Contoso"
-
-[[relationship.partners]]
-name = "Northwind Ltd"
-
-[[relationship.partners]]
-name = "Contoso plc"
-
-[[relationship.kpis]]
-id = "K01"
-name = "On-time delivery"
-unit = "%"
-target = 95
-amber = 90
-owner = "Northwind Ltd"
-
-[[relationship.kpis]]
-id = "K02"
-name = "Defects"
-unit = "count"
-direction = "Lower is better"
-target = 5
-amber = 8
-owner = "Northwind Ltd"
-"""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "rmp-ledger.sqlite")
-    return request.getfixturevalue("postgres_database")
+K02 = {"id": "K02", "name": "Defects", "unit": "count", "direction": "Lower is better",
+       "target": 5, "amber": 8, "owner": NW}  # fmt: skip
+PLAN_V1 = config_text(NW, CO, kpis=[K01, K02], id="NW-CT-2026")
+# November's plan: K01's target up, K02 dropped, Fabrikam joins.
+PLAN_V2 = config_text(NW, CO, FAB, kpis=[{**K01, "target": 97}], id="NW-CT-2026")
 
 
 def test_each_config_a_merge_sees_is_kept_and_the_workbook_lists_the_changes(
@@ -125,41 +81,32 @@ def test_each_config_a_merge_sees_is_kept_and_the_workbook_lists_the_changes(
     import getpass
 
     import openpyxl
-    from test_merge import CONTOSO, NORTH, TODAY, workbook
 
+    from rmp_workbook.config import RelationshipConfig
     from rmp_workbook.ledger import Ledger
-    from rmp_workbook.merge import consolidated_view, merge
+    from rmp_workbook.merge import consolidated_view
 
-    v1 = tmp_path / "v1.toml"
-    v1.write_text(PLAN_V1, encoding="utf-8")
-    # November's plan: K01's target up, K02 dropped, Fabrikam joins.
-    v2 = tmp_path / "v2.toml"
-    v2.write_text(
-        PLAN_V1.replace("target = 95", "target = 97").split('[[relationship.kpis]]\nid = "K02"')[0]
-        + '[[relationship.partners]]\nname = "Fabrikam Services"\n',
-        encoding="utf-8",
-    )
-    for period, config in (("2026-10", v1), ("2026-11", v2)):
-        folder = tmp_path / period
-        workbook(folder, NORTH, period)
-        workbook(folder, CONTOSO, period)
-        merge(
-            [folder], ledger=ledger_url, output=tmp_path / f"c-{period}.xlsx",
-            config=load_config(config), today=TODAY,
-        )  # fmt: skip
+    rel = Relationship(tmp_path / "rel", PLAN_V1, ledger=ledger_url)
+    plans: dict[str, RelationshipConfig] = {}
+    for period, text in (("2026-10", PLAN_V1), ("2026-11", PLAN_V2)):
+        rel.set_config(text)
+        plans[period] = rel.config
+        kpis = [{"KPI ID": k.id, "Actual": 96} for k in rel.config.kpis]
+        for partner in (NW, CO):
+            rel.returned(period, partner, {"KPIs": kpis})
+        rel.merge(period, as_of=dt.date(2026, 12, 2), output=tmp_path / f"c-{period}.xlsx")
     # The same plan again adds no version.
-    merge([tmp_path / "2026-11"], ledger=ledger_url, output=tmp_path / "again.xlsx",
-          config=load_config(v2), today=TODAY)  # fmt: skip
+    rel.merge("2026-11", as_of=dt.date(2026, 12, 2), output=tmp_path / "again.xlsx")
 
     with Ledger(ledger_url) as led:
         versions = led.config_versions("NW-CT-2026")
         october = consolidated_view(led, "NW-CT-2026", "2026-10")
     assert [(v.period, v.sha256) for v in versions] == [
-        ("2026-10", fingerprint(load_config(v1))[1]),
-        ("2026-11", fingerprint(load_config(v2))[1]),
+        ("2026-10", fingerprint(plans["2026-10"])[1]),
+        ("2026-11", fingerprint(plans["2026-11"])[1]),
     ]
     assert {v.seen_by for v in versions} == {getpass.getuser()}
-    assert versions[1].config == canonical_config(load_config(v2))
+    assert versions[1].config == canonical_config(plans["2026-11"])
     assert october.plan_changes is not None and october.plan_changes.empty
 
     with warnings.catch_warnings():  # openpyxl drops the sparklines' extension, noisily

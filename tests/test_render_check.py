@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import xlsxwriter
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _render_check():
-    spec = importlib.util.spec_from_file_location(
-        "render_check", ROOT / "scripts" / "render_check.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["render_check"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_render_check
 
 
 @pytest.fixture(scope="module")
 def check():
-    return _render_check()
+    return load_render_check()
 
 
 def _book(path: Path, build) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import run_rmp
 from fill import RELATIONSHIP_ID
+from months import config_text, member
 from test_merge import CONTOSO, NORTH, TODAY, kpi, workbook
 
 from rmp_workbook.config import load_config
@@ -25,29 +26,16 @@ FABRIKAM = "Fabrikam Services"
 LITWARE = "Litware Inc"
 TAILSPIN = "Tailspin Toys"
 
-CONFIG = f"""\
-[relationship]
-id = "{RELATIONSHIP_ID}"
-name = "Northwind–Contoso"
-due = "working day 5"
-
-[[relationship.partners]]
-name = "{NORTH}"
-
-[[relationship.partners]]
-name = "{CONTOSO}"
-
-[[relationship.partners]]
-name = "{FABRIKAM}"
-left = 2026-10-01
-
-[[relationship.partners]]
-name = "{LITWARE}"
-
-[[relationship.partners]]
-name = "{TAILSPIN}"
-joined = 2026-10-15
-"""
+CONFIG = config_text(
+    NORTH,
+    CONTOSO,
+    member(FABRIKAM, left=dt.date(2026, 10, 1)),
+    LITWARE,
+    member(TAILSPIN, joined=dt.date(2026, 10, 15)),
+    kpis=[],
+    id=RELATIONSHIP_ID,
+    due="working day 5",
+)
 
 
 @pytest.fixture(scope="module")

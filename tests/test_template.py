@@ -9,7 +9,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import convert
+from conftest import convert, load_render_check
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
@@ -748,19 +748,6 @@ def test_guide_shows_the_due_date_from_the_config(tmp_path: Path) -> None:
 # -- rendering: text fits its cells ---------------------------------------------------
 
 
-def _render_check():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location(
-        "render_check", ROOT / "scripts" / "render_check.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["render_check"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_headers_and_pre_filled_names_fit_their_cells(tmp_path: Path, config) -> None:
     """Measured as printed (scripts/render_check.py): no header broken mid-word or cut
     ("Confidentiality", "Notice period (days)"), no pre-filled SLA measure, owner or
@@ -786,7 +773,7 @@ def test_headers_and_pre_filled_names_fit_their_cells(tmp_path: Path, config) ->
         tmp_path / "long.xlsx", relationship_id=long.id, relationship_name=long.name,
         partner=PARTNER, period=PERIOD, config=long, prefill=prefill, generated_at=GENERATED_AT,
     )  # fmt: skip
-    found = _render_check().misfits(book, autofit_rows=True)
+    found = load_render_check().misfits(book, autofit_rows=True)
     assert [str(m) for m in found] == []
     opx = openpyxl.load_workbook(book)
     assert opx["Exit and continuity plan"].row_dimensions[1].height > 30, "three header lines"

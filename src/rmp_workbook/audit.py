@@ -726,36 +726,50 @@ def _kpi_page(pack: AuditPack, fig: Any) -> bool:
         ax.plot(one["Period"], one["Actual"], marker="o", color="#1F77B4", label="Actual")
         ax.plot(one["Period"], one["Target"], linestyle="--", color="#2CA02C", label="Target")
         ax.set_title(f"{kid} {one['KPI'].iloc[-1] or ''}"[:40], fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.tick_params(axis="x", rotation=45)
+        _month_ticks(ax)
     fig.subplots_adjust(hspace=0.8, wspace=0.3, top=0.9, bottom=0.1)
     return True
 
 
-def _health_stage_page(pack: AuditPack, fig: Any) -> Any:
-    health = pack.section("Health check").frame
-    stages = pack.section("Stage progress").frame
-    ax = fig.add_subplot(1, 2, 1)
-    for rec in health.to_dict("records"):
-        ax.plot(pack.periods, [rec.get(p) for p in pack.periods], marker=".",
-                label=rec["Behaviour"])  # fmt: skip
-    ax.set_ylim(1, 5)
-    ax.set_title("Health check: average score per behaviour", fontsize=10, color=NAVY)
+def _month_ticks(ax: Any) -> None:
+    """Small tick labels, the months slanted so that they do not overlap."""
     ax.tick_params(labelsize=7)
     ax.tick_params(axis="x", rotation=45)
-    if len(health):
-        ax.legend(fontsize=6, loc="lower left")
-    ax2 = fig.add_subplot(1, 2, 2)
-    for rec in stages.to_dict("records"):
+
+
+def _lines_by_month(
+    pack: AuditPack,
+    ax: Any,
+    frame: pd.DataFrame,
+    label: str,
+    *,
+    title: str,
+    ylim: tuple[float, float],
+    legend: str,
+    percent: bool = False,
+) -> None:
+    """One line per row of ``frame`` (named by its ``label`` column) across the months."""
+    for rec in frame.to_dict("records"):
         values = [rec.get(p) for p in pack.periods]
-        ax2.plot(pack.periods, [v * 100 if v is not None else None for v in values],
-                 marker=".", label=rec["Stage"])  # fmt: skip
-    ax2.set_ylim(0, 100)
-    ax2.set_title("Stage progress %", fontsize=10, color=NAVY)
-    ax2.tick_params(labelsize=7)
-    ax2.tick_params(axis="x", rotation=45)
-    if len(stages):
-        ax2.legend(fontsize=6, loc="lower right")
+        if percent:
+            values = [v * 100 if v is not None else None for v in values]
+        ax.plot(pack.periods, values, marker=".", label=rec[label])
+    ax.set_ylim(*ylim)
+    ax.set_title(title, fontsize=10, color=NAVY)
+    _month_ticks(ax)
+    if len(frame):
+        ax.legend(fontsize=6, loc=legend)
+
+
+def _health_stage_page(pack: AuditPack, fig: Any) -> Any:
+    _lines_by_month(
+        pack, fig.add_subplot(1, 2, 1), pack.section("Health check").frame, "Behaviour",
+        title="Health check: average score per behaviour", ylim=(1, 5), legend="lower left",
+    )  # fmt: skip
+    _lines_by_month(
+        pack, fig.add_subplot(1, 2, 2), pack.section("Stage progress").frame, "Stage",
+        title="Stage progress %", ylim=(0, 100), legend="lower right", percent=True,
+    )  # fmt: skip
     fig.subplots_adjust(bottom=0.15, wspace=0.25)
     return fig
 

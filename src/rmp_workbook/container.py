@@ -230,6 +230,11 @@ class _Stop(Exception):
         self.finding = finding
 
 
+def _too_large(note: str, limit: str, limits: Limits) -> _Stop:
+    """Stop at a TooLarge finding whose hint says how to raise ``limit``."""
+    return _Stop(TooLarge(note=note, hint=how_to_raise(limit, limits)))
+
+
 def check_container(
     path: str | Path, limits: Limits | None = None, data: bytes | None = None
 ) -> ContainerInfo:
@@ -268,12 +273,7 @@ def _check(path: Path, limits: Limits, info: ContainerInfo, data: bytes | None) 
     if info.size == 0:
         raise _Stop(EmptyFile())
     if info.size > limits.max_file_bytes:
-        raise _Stop(
-            TooLarge(
-                note=f"the file is {info.size / MB:.1f} MB",
-                hint=how_to_raise("max_file_mb", limits),
-            )
-        )
+        raise _too_large(f"the file is {info.size / MB:.1f} MB", "max_file_mb", limits)
     try:
         if data is not None:
             head = data[:8192]
@@ -369,12 +369,7 @@ def _check_zip(path: Path, limits: Limits, info: ContainerInfo, data: bytes | No
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_members:
-            raise _Stop(
-                TooLarge(
-                    note=f"it holds {len(infos):,} parts",
-                    hint=how_to_raise("max_members", limits),
-                )
-            )
+            raise _too_large(f"it holds {len(infos):,} parts", "max_members", limits)
         names = {i.filename for i in infos}
         _check_declared_sizes(infos, limits, info)
         info.kind = _ooxml_or_ods_kind(zf, names)
@@ -426,19 +421,13 @@ def _check_declared_sizes(
                     )
                 )
         if zi.file_size > limits.max_member_bytes:
-            raise _Stop(
-                TooLarge(
-                    note=f"part {zi.filename} unpacks to {zi.file_size / MB:,.0f} MB",
-                    hint=how_to_raise("max_member_mb", limits),
-                )
+            raise _too_large(
+                f"part {zi.filename} unpacks to {zi.file_size / MB:,.0f} MB",
+                "max_member_mb",
+                limits,
             )
     if total > limits.max_total_bytes:
-        raise _Stop(
-            TooLarge(
-                note=f"its parts unpack to {total / MB:,.0f} MB",
-                hint=how_to_raise("max_total_mb", limits),
-            )
-        )
+        raise _too_large(f"its parts unpack to {total / MB:,.0f} MB", "max_total_mb", limits)
     info.uncompressed = total
 
 
@@ -603,12 +592,7 @@ def _stream_members(
                     )
                 )
             if total + produced > limits.max_total_bytes:
-                raise _Stop(
-                    TooLarge(
-                        note="its parts unpack to more than the limit",
-                        hint=how_to_raise("max_total_mb", limits),
-                    )
-                )
+                raise _too_large("its parts unpack to more than the limit", "max_total_mb", limits)
             if not prolog_done:
                 prolog += chunk[: _XML_SCAN_BYTES - len(prolog)]
                 verdict = _xml_prolog_verdict(prolog, final=len(prolog) >= _XML_SCAN_BYTES)
@@ -674,19 +658,9 @@ def _col_number(letters: bytes) -> int:
 
 def _check_extent(part: str, rows: int, cols: int, limits: Limits) -> None:
     if rows > limits.max_rows:
-        raise _Stop(
-            TooLarge(
-                note=f"{part} has cells down to row {rows:,}",
-                hint=how_to_raise("max_rows", limits),
-            )
-        )
+        raise _too_large(f"{part} has cells down to row {rows:,}", "max_rows", limits)
     if cols > limits.max_cols:
-        raise _Stop(
-            TooLarge(
-                note=f"{part} has cells across {cols:,} columns",
-                hint=how_to_raise("max_cols", limits),
-            )
-        )
+        raise _too_large(f"{part} has cells across {cols:,} columns", "max_cols", limits)
 
 
 _PROLOG_TOKEN = re.compile(

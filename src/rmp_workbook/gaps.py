@@ -19,7 +19,15 @@ import pandas as pd
 
 from rmp_workbook import plan_areas
 from rmp_workbook.config import Thresholds
-from rmp_workbook.plain import clean, format_value, item_label, norm_key, norm_text
+from rmp_workbook.plain import (
+    as_date,
+    clean,
+    day_after,
+    format_value,
+    item_label,
+    norm_key,
+    norm_text,
+)
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED, days_open_rag, is_worse, kpi_rag, risk_rag
 from rmp_workbook.records import Check, Consolidated, Gap, GapRule
 from rmp_workbook.schema import SCHEMA
@@ -144,11 +152,6 @@ def _history_rows(history: pd.DataFrame, positions: Iterable[int]) -> list[dict[
     ]
 
 
-def _date(value: Any) -> dt.date | None:
-    value = clean(value)
-    return value if isinstance(value, dt.date) else None
-
-
 def _status(value: Any) -> str:
     return norm_text(value) if clean(value) is not None else ""
 
@@ -199,10 +202,6 @@ def _open(status: Any, closed: tuple[str, ...]) -> bool:
 
 def _label(sheet_key: str, row: dict[str, Any]) -> str:
     return item_label(SCHEMA[sheet_key], row)
-
-
-def _day_after(d: dt.date) -> str:
-    return (d + dt.timedelta(days=1)).isoformat()
 
 
 # --------------------------------------------------------------------------- rules
@@ -387,7 +386,7 @@ def _risk_high_score(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator
         if severity not in (RED, AMBER):
             continue
         target = t.risk_score_red if severity == RED else t.risk_score_amber
-        raised = _date(row.get("raised_on"))
+        raised = as_date(row.get("raised_on"))
         yield Gap(
             area="Risks",
             item=_label("risks", row),
@@ -411,7 +410,7 @@ def _risk_high_score(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator
 )
 def _risk_review_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
     for row in _records(c.tables.get("risks")):
-        review = _date(row.get("review_by"))
+        review = as_date(row.get("review_by"))
         if review is None or review >= today or not _open(row.get("status"), ("closed",)):
             continue
         yield Gap(
@@ -421,7 +420,7 @@ def _risk_review_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iter
             value=f"{(today - review).days} days overdue",
             target=f"reviewed by {review.isoformat()}",
             severity=AMBER,
-            since=_day_after(review),
+            since=day_after(review),
             next_step=f"Review the risk with {row.get('owner') or 'its owner'} and set a new date.",
         )
 
@@ -435,7 +434,7 @@ def _risk_review_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iter
 )
 def _bottleneck_open(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
     for row in _records(c.tables.get("bottlenecks")):
-        raised = _date(row.get("raised_on"))
+        raised = as_date(row.get("raised_on"))
         if raised is None or not _open(row.get("status"), ("resolved",)):
             continue
         days = (today - raised).days
@@ -457,7 +456,7 @@ def _bottleneck_open(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator
 @rule("action-overdue", "Actions", "An action not Done is past its Due date", "Amber")
 def _action_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
     for row in _records(c.tables.get("actions")):
-        due = _date(row.get("due"))
+        due = as_date(row.get("due"))
         if due is None or due >= today or not _open(row.get("status"), ("done",)):
             continue
         yield Gap(
@@ -467,7 +466,7 @@ def _action_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[
             value=f"{(today - due).days} days overdue",
             target=f"done by {due.isoformat()}",
             severity=AMBER,
-            since=_day_after(due),
+            since=day_after(due),
             next_step=f"Ask {row.get('owner') or 'the owner'} for a new date or close the action.",
         )
 
@@ -480,7 +479,7 @@ def _action_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[
 )
 def _stage_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[Gap]:
     for row in _records(c.tables.get("stages")):
-        target = _date(row.get("target_date"))
+        target = as_date(row.get("target_date"))
         if target is None or target >= today:
             continue
         if not _open(row.get("status"), ("complete", "not applicable")):
@@ -492,7 +491,7 @@ def _stage_overdue(c: Consolidated, t: Thresholds, today: dt.date) -> Iterator[G
             value=row.get("status") or "no status",
             target=f"Complete by {target.isoformat()}",
             severity=AMBER,
-            since=_day_after(target),
+            since=day_after(target),
             next_step="Agree the remaining steps and a new target date at the joint board.",
         )
 

@@ -18,7 +18,16 @@ from rmp_workbook.schema import SHEETS, Sheet
 from rmp_workbook.values import fold_text as norm_text
 from rmp_workbook.values import key_text as norm_key
 
-__all__ = ["clean", "format_value", "item_label", "norm_key", "norm_text", "percent"]
+__all__ = [
+    "as_date",
+    "clean",
+    "day_after",
+    "format_value",
+    "item_label",
+    "norm_key",
+    "norm_text",
+    "percent",
+]
 
 LABEL_COLUMNS = {s.key: s.label for s in SHEETS if s.label}
 """A descriptive column shown after the key in an item's readable name (``Sheet.label``)."""
@@ -54,6 +63,17 @@ def clean(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return value
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A cell's date (a date and time gives its day); None when it holds no date."""
+    value = clean(value)
+    return value if isinstance(value, dt.date) else None
+
+
+def day_after(day: dt.date) -> str:
+    """The day after ``day`` in ISO form: when something due on ``day`` became overdue."""
+    return (day + dt.timedelta(days=1)).isoformat()
 
 
 def format_value(value: Any) -> str:

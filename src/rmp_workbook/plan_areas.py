@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from rmp_workbook.config import Thresholds
-from rmp_workbook.plain import clean, format_value, item_label
+from rmp_workbook.plain import as_date, clean, day_after, format_value, item_label
 from rmp_workbook.rag import AMBER, GREEN, NO_DATA, RED
 from rmp_workbook.records import Check, Consolidated, Gap, GapRule
 from rmp_workbook.schema import FREQUENCY_DAYS, SCHEMA, Sheet
@@ -56,13 +56,6 @@ def _open_rows(c: Consolidated, sheet: Sheet) -> list[dict[str, Any]]:
     return [r for r in rows if sheet.is_open(r.get(sheet.status))]
 
 
-def _date(value: Any) -> dt.date | None:
-    value = clean(value)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else None
-
-
 def _num(value: Any) -> float | None:
     value = clean(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -81,10 +74,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def communication_due(row: dict[str, Any]) -> dt.date | None:
     """When a communication is next due: its Next due, else Last done plus its frequency."""
-    due = _date(row.get("next_due"))
+    due = as_date(row.get("next_due"))
     if due is not None:
         return due
-    last = _date(row.get("last_done"))
+    last = as_date(row.get("last_done"))
     days = FREQUENCY_DAYS.get(str(row.get("frequency") or ""))
     return last + dt.timedelta(days=days) if last is not None and days else None
 
@@ -95,10 +88,6 @@ def _who(row: dict[str, Any], fallback: str) -> str:
 
 def _partners(row: dict[str, Any]) -> str:
     return str(row.get("partners") or "")
-
-
-def _day_after(day: dt.date) -> str:
-    return (day + dt.timedelta(days=1)).isoformat()
 
 
 # --------------------------------------------------------------------------- rules
@@ -116,7 +105,7 @@ def _communication_overdue(c: Consolidated, t: Thresholds, as_of: dt.date) -> It
         due = communication_due(row)
         if due is None or due >= as_of:
             continue
-        last = _date(row.get("last_done"))
+        last = as_date(row.get("last_done"))
         yield Gap(
             area=sheet.name,
             item=item_label(sheet, row),
@@ -125,7 +114,7 @@ def _communication_overdue(c: Consolidated, t: Thresholds, as_of: dt.date) -> It
             + (f", last done {last.isoformat()}" if last else ""),
             target=f"done by {due.isoformat()}",
             severity=AMBER,
-            since=_day_after(due),
+            since=day_after(due),
             next_step=(
                 f"Ask {_who(row, 'the owner')} to hold it and record Last done and Next due."
             ),
@@ -141,7 +130,7 @@ def _communication_overdue(c: Consolidated, t: Thresholds, as_of: dt.date) -> It
 def _development_overdue(c: Consolidated, t: Thresholds, as_of: dt.date) -> Iterator[Gap]:
     sheet = SCHEMA["development"]
     for row in _open_rows(c, sheet):
-        due = _date(row.get("due"))
+        due = as_date(row.get("due"))
         if due is None or due >= as_of:
             continue
         yield Gap(
@@ -151,7 +140,7 @@ def _development_overdue(c: Consolidated, t: Thresholds, as_of: dt.date) -> Iter
             value=f"{(as_of - due).days} days overdue ({row.get('status') or 'no status'})",
             target=f"met by {due.isoformat()}",
             severity=AMBER,
-            since=_day_after(due),
+            since=day_after(due),
             next_step=f"Agree with {_who(row, 'the owner')} how and when the need is met.",
         )
 
@@ -169,7 +158,7 @@ def _value_behind(c: Consolidated, t: Thresholds, as_of: dt.date) -> Iterator[Ga
         estimate, realised = _num(row.get("estimated")), _num(row.get("realised")) or 0.0
         if estimate is None or estimate <= 0 or realised >= estimate:
             continue
-        target = _date(row.get("target_date"))
+        target = as_date(row.get("target_date"))
         delivered = str(row.get("status") or "") == "Delivered"
         if not delivered and (target is None or target >= as_of):
             continue  # still time to realise it
@@ -183,7 +172,7 @@ def _value_behind(c: Consolidated, t: Thresholds, as_of: dt.date) -> Iterator[Ga
             value=f"{format_value(realised)}{unit} realised ({share:.0%})",
             target=f"{format_value(estimate)}{unit} estimated",
             severity=RED if share < t.value_behind_red else AMBER,
-            since=_day_after(target) if target is not None and target < as_of else c.period,
+            since=day_after(target) if target is not None and target < as_of else c.period,
             next_step=(
                 f"Review the estimate with {_who(row, 'the initiative owner')}: agree how to "
                 f"realise the rest, or restate the estimate at the joint board."
@@ -229,7 +218,7 @@ def _exit_plan_not_reviewed(c: Consolidated, t: Thresholds, as_of: dt.date) -> I
     sheet = SCHEMA["exit"]
     months = max(1, t.exit_review_months)
     for row in _open_rows(c, sheet):
-        reviewed = _date(row.get("last_reviewed"))
+        reviewed = as_date(row.get("last_reviewed"))
         due = add_months(reviewed, months) if reviewed is not None else None
         if due is not None and due >= as_of:
             continue
@@ -240,7 +229,7 @@ def _exit_plan_not_reviewed(c: Consolidated, t: Thresholds, as_of: dt.date) -> I
             value=f"last reviewed {reviewed.isoformat()}" if reviewed else "never reviewed",
             target=f"reviewed within {months} months",
             severity=AMBER,
-            since=_day_after(due) if due is not None else c.period,
+            since=day_after(due) if due is not None else c.period,
             next_step=(
                 f"Review the scenario with {_who(row, 'its owner')} and both partners, and "
                 f"record the date in Last reviewed."
@@ -296,15 +285,15 @@ class AreaLine:
 
 def _next_due(key: str, row: dict[str, Any], t: Thresholds) -> dt.date | None:
     if key == "development":
-        return _date(row.get("due"))
+        return as_date(row.get("due"))
     if key == "communications":
         return communication_due(row)
     if key == "value":
         if str(row.get("status") or "") == "Delivered":
             return None
-        return _date(row.get("target_date"))
+        return as_date(row.get("target_date"))
     if key == "exit":
-        reviewed = _date(row.get("last_reviewed"))
+        reviewed = as_date(row.get("last_reviewed"))
         return add_months(reviewed, max(1, t.exit_review_months)) if reviewed else None
     return None
 

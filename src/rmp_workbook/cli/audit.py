@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import click
 
-from rmp_workbook.cli.options import handle_errors, ledger_option, output_option, writing
+from rmp_workbook.cli.options import (
+    config_option,
+    handle_errors,
+    ledger_option,
+    output_option,
+    relationship_option,
+    writing,
+)
 
 
 @click.command("audit")
 @ledger_option
 @click.option("--from", "first", required=True, metavar="YYYY-MM", help="The first month.")
 @click.option("--to", "last", required=True, metavar="YYYY-MM", help="The last month.")
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship to audit; needed only when the ledger holds several.",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="A relationship config (rmp.toml): expected partners and thresholds.",
-)
+@relationship_option
+@config_option
 @output_option("The audit workbook to write (.xlsx).")
 @click.option(
     "--pdf",

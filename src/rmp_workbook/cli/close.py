@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from rmp_workbook.cli.options import (
+    config_option,
     echo_json,
     handle_errors,
     json_option,
     ledger_option,
     output_option,
     period_option,
+    relationship_option,
 )
 from rmp_workbook.findings import UsageError
 
@@ -18,19 +20,8 @@ from rmp_workbook.findings import UsageError
 @click.command("close")
 @period_option
 @ledger_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="The relationship config (rmp.toml): expected partners and thresholds (default: "
-    "the last config the ledger kept for the month).",
-)
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship (default: the config's, or the ledger's only one).",
-)
+@config_option
+@relationship_option
 @output_option("Also write the published consolidated workbook here (.xlsx).", required=False)
 @json_option
 @handle_errors

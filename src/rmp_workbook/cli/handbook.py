@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from rmp_workbook.cli.options import (
+    config_option,
     handle_errors,
     ledger_option,
     output_option,
     period_option,
+    relationship_option,
     writing,
 )
 
@@ -16,19 +18,8 @@ from rmp_workbook.cli.options import (
 @click.command("handbook")
 @ledger_option
 @period_option
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship; needed only when the ledger holds several.",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="A relationship config (rmp.toml): expected partners and thresholds.",
-)
+@relationship_option
+@config_option
 @output_option("The PDF to write.")
 @handle_errors
 def handbook(

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rmp_workbook.cli.options import echo_json, handle_errors, json_option, ledger_option
+from rmp_workbook.cli.options import (
+    echo_json,
+    handle_errors,
+    json_option,
+    ledger_option,
+    relationship_option,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,12 +23,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @ledger_option
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship ID; needed only when the ledger holds several.",
-)
+@relationship_option
 @click.option("--kpi", "kpi_id", metavar="ID", help="Only this KPI, e.g. K01.")
 @click.option("--partner", metavar="ORG", help="Only this partner organisation's figures.")
 @json_option

@@ -13,6 +13,7 @@ import click
 from rmp_workbook.cli.options import (
     as_of_option,
     echo_json,
+    feedback_option,
     handle_errors,
     jobs_option,
     json_option,
@@ -111,12 +112,7 @@ def format_result(result: Any) -> str:
     metavar="ID",
     help="Merge only this relationship's workbooks (default: the config's, or the workbooks').",
 )
-@click.option(
-    "--feedback",
-    "feedback_dir",
-    type=click.Path(file_okay=False),
-    help="Write an annotated copy of each partner's file that has problems into this folder.",
-)
+@feedback_option
 @as_of_option
 @unpublished_option
 @jobs_option

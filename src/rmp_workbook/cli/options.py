@@ -68,6 +68,31 @@ def period_option(fn: F) -> F:
     )(fn)
 
 
+def config_option(fn: F) -> F:
+    """``--config FILE``: the relationship config, for commands that read the ledger."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="The relationship config (rmp.toml, written by rmp init): partners with the "
+        "dates they joined or left, agreed KPIs, thresholds, due day. Default: the ledger's "
+        "record of the relationship, with the config versions rmp merge --config kept.",
+    )(fn)
+
+
+def relationship_option(fn: F) -> F:
+    """``--relationship ID``: which of the ledger's relationships a command reads."""
+    return click.option(
+        "--relationship",
+        "relationship_id",
+        metavar="ID",
+        help="The relationship's ID (its short code in the workbooks and the config), e.g. "
+        "NW-CT-2026. Default: the config's ID when one is given, else the ledger's only "
+        "relationship.",
+    )(fn)
+
+
 def as_of_option(fn: F) -> F:
     """``--as-of DATE``: the day gaps are aged against (default: the period's last day)."""
     return click.option(
@@ -88,6 +113,19 @@ def unpublished_option(fn: F) -> F:
         is_flag=True,
         help="Show closed months (rmp close) as the ledger holds them now, not their "
         "published figures: later restatements of them count in trends and changes.",
+    )(fn)
+
+
+def feedback_option(fn: F) -> F:
+    """``--feedback DIR``: annotated copies of the workbooks that have problems."""
+    return click.option(
+        "--feedback",
+        "feedback_dir",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        help="Write an annotated copy of each workbook with problems into DIR "
+        "(<name>.feedback.xlsx: problem cells highlighted and commented, a Problems sheet "
+        "first).",
     )(fn)
 
 

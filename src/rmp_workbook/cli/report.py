@@ -8,10 +8,12 @@ import click
 
 from rmp_workbook.cli.options import (
     as_of_option,
+    config_option,
     handle_errors,
     ledger_option,
     output_option,
     period_option,
+    relationship_option,
     unpublished_option,
     writing,
 )
@@ -21,19 +23,8 @@ from rmp_workbook.findings import UsageError
 @click.command("report")
 @ledger_option
 @period_option
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship to report on; needed only when the ledger holds several.",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="A relationship config (rmp.toml): expected partners and gap thresholds.",
-)
+@relationship_option
+@config_option
 @as_of_option
 @unpublished_option
 @output_option("The folder to write the images and the PDF into (created when missing).")

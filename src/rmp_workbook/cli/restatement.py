@@ -6,12 +6,14 @@ import click
 
 from rmp_workbook.cli.options import (
     F,
+    config_option,
     echo_json,
     handle_errors,
     json_option,
     ledger_option,
     output_option,
     period_option,
+    relationship_option,
 )
 
 
@@ -32,24 +34,10 @@ def restatement() -> None:
     """
 
 
-def _config_option(fn: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="The relationship config (rmp.toml) (default: the last one the ledger kept).",
-    )(fn)
-
-
 @restatement.command("list")
 @ledger_option
-@_config_option
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship (default: the config's, or the ledger's only one).",
-)
+@config_option
+@relationship_option
 @period_option
 @click.option(
     "--status",
@@ -95,7 +83,7 @@ def _reason_option(fn: F) -> F:
 @restatement.command("accept")
 @click.argument("proposal_id", metavar="ID", type=int)
 @ledger_option
-@_config_option
+@config_option
 @_reason_option
 @output_option("Also write the month's new published consolidated workbook here.", False)
 @json_option

@@ -8,21 +8,14 @@ import sys
 import click
 
 from rmp_workbook.cli.options import (
+    config_option,
     echo_json,
     handle_errors,
     json_option,
     ledger_option,
     period_option,
+    relationship_option,
 )
-
-
-def _config_option(fn):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        help="The relationship config (rmp.toml): who the partners are that month.",
-    )(fn)
 
 
 @click.group("signoff")
@@ -39,13 +32,8 @@ def signoff() -> None:
 @signoff.command("template")
 @period_option
 @ledger_option
-@_config_option
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship (default: the config's, or the ledger's only one).",
-)
+@config_option
+@relationship_option
 @click.option(
     "-o",
     "--output",
@@ -99,7 +87,7 @@ def template(
 @signoff.command("record")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="FILE_OR_DIR...")
 @ledger_option
-@_config_option
+@config_option
 @period_option
 @json_option
 @handle_errors

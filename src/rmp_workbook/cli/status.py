@@ -7,31 +7,22 @@ import sys
 import click
 
 from rmp_workbook.cli.options import (
+    config_option,
     echo_json,
     handle_errors,
     jobs_option,
     json_option,
     ledger_option,
     period_option,
+    relationship_option,
 )
 
 
 @click.command()
 @period_option
 @ledger_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="The relationship config (rmp.toml): who is expected that month and the due day "
-    "(default: the config the ledger stored when the month was merged).",
-)
-@click.option(
-    "--relationship",
-    "relationship_id",
-    metavar="ID",
-    help="The relationship (default: the config's, or the ledger's only one).",
-)
+@config_option
+@relationship_option
 @click.option(
     "--returned",
     type=click.Path(exists=True),

@@ -82,31 +82,6 @@ def template(
       rmp template --config rmp.toml --all --period 2026-12 --ledger rmp-ledger.sqlite \\
           -o workbooks/
     """
-    with writing(output):
-        _template(
-            relationship_name,
-            relationship_id,
-            partner,
-            period,
-            config_path,
-            all_partners,
-            ledger,
-            output,
-            force,
-        )
-
-
-def _template(
-    relationship_name: str | None,
-    relationship_id: str | None,
-    partner: str | None,
-    period: str | None,
-    config_path: str | None,
-    all_partners: bool,
-    ledger: str | None,
-    output: str,
-    force: bool,
-) -> None:
     from rmp_workbook.config import load_config
     from rmp_workbook.template import (
         check_period,
@@ -117,53 +92,58 @@ def _template(
         write_template,
     )
 
-    if not period:
-        raise click.UsageError("--period is required, e.g. --period 2026-11")
-    period = check_period(period)
-    config = load_config(config_path) if config_path else None
+    # A folder that cannot be made or a file open in Excel: one line naming it, exit 2.
+    with writing(output):
+        if not period:
+            raise click.UsageError("--period is required, e.g. --period 2026-11")
+        period = check_period(period)
+        config = load_config(config_path) if config_path else None
 
-    if all_partners:
-        if config is None:
-            raise click.UsageError("--all needs --config: the partners come from the config")
-        if partner:
-            raise click.UsageError("give either --partner or --all, not both")
-        names = [p.name for p in config.partners]
-        prefill = _prefill(ledger, config.id, names, period, config) if ledger else None
-        for path in write_partner_templates(
-            output, config, period, prefill=prefill, overwrite=force
-        ):
-            click.echo(f"Wrote {path}")
-        return
+        if all_partners:
+            if config is None:
+                raise click.UsageError("--all needs --config: the partners come from the config")
+            if partner:
+                raise click.UsageError("give either --partner or --all, not both")
+            names = [p.name for p in config.partners]
+            prefill = _prefill(ledger, config.id, names, period, config) if ledger else None
+            for path in write_partner_templates(
+                output, config, period, prefill=prefill, overwrite=force
+            ):
+                click.echo(f"Wrote {path}")
+            return
 
-    if not partner:
-        raise click.UsageError("--partner is required (or --all with --config)")
-    name = relationship_name or (config.name if config else None)
-    if not name:
-        raise click.UsageError("--relationship is required when there is no --config")
-    rel_id = relationship_id or (config.id if config and not relationship_name else slugify(name))
-    if not rel_id:
-        raise click.UsageError("cannot make an id from that name: give --relationship-id")
-    if config and config.partners:
-        known = [p.name for p in config.partners]
-        if partner.strip().lower() not in {k.strip().lower() for k in known}:
-            raise click.UsageError(
-                f"partner {partner!r} is not in {config_path}; partners: {', '.join(known)}"
-            )
-    target = Path(output)
-    if output.endswith(("/", "\\")) or target.is_dir():
-        target = target / template_file_name(partner, period)
-    if not force:
-        refuse_existing([target])
-    path = write_template(
-        target,
-        relationship_id=rel_id,
-        relationship_name=name,
-        partner=partner,
-        period=period,
-        config=config,
-        prefill=_prefill(ledger, rel_id, [partner], period, config)[partner] if ledger else None,
-    )
-    click.echo(f"Wrote {path}")
+        if not partner:
+            raise click.UsageError("--partner is required (or --all with --config)")
+        name = relationship_name or (config.name if config else None)
+        if not name:
+            raise click.UsageError("--relationship is required when there is no --config")
+        rel_id = relationship_id or (
+            config.id if config and not relationship_name else slugify(name)
+        )
+        if not rel_id:
+            raise click.UsageError("cannot make an id from that name: give --relationship-id")
+        if config and config.partners:
+            known = [p.name for p in config.partners]
+            if partner.strip().lower() not in {k.strip().lower() for k in known}:
+                raise click.UsageError(
+                    f"partner {partner!r} is not in {config_path}; partners: {', '.join(known)}"
+                )
+        target = Path(output)
+        if output.endswith(("/", "\\")) or target.is_dir():
+            target = target / template_file_name(partner, period)
+        if not force:
+            refuse_existing([target])
+        rows = _prefill(ledger, rel_id, [partner], period, config)[partner] if ledger else None
+        path = write_template(
+            target,
+            relationship_id=rel_id,
+            relationship_name=name,
+            partner=partner,
+            period=period,
+            config=config,
+            prefill=rows,
+        )
+        click.echo(f"Wrote {path}")
 
 
 def _prefill(

@@ -9,6 +9,7 @@ import click
 
 from rmp_workbook.cli.options import (
     echo_json,
+    feedback_option,
     handle_errors,
     jobs_option,
     json_option,
@@ -101,14 +102,7 @@ def format_report(report: Report) -> str:
     "workbook's month (finding unknown-partner otherwise) and its KPIs (a KPI it does not "
     "list: warning kpi-not-agreed).",
 )
-@click.option(
-    "--feedback",
-    "feedback_dir",
-    type=click.Path(file_okay=False),
-    metavar="DIR",
-    help="Write an annotated copy of each workbook with problems into DIR "
-    "(<name>.feedback.xlsx: problem cells highlighted and commented, a Problems sheet first).",
-)
+@feedback_option
 @jobs_option
 @json_option
 @handle_errors

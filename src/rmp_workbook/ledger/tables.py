@@ -70,6 +70,41 @@ def record_table_name(sheet: Sheet) -> str:
     return f"{RECORD_PREFIX}{sheet.key}"
 
 
+def _relationship_id(*, foreign_key: bool = True) -> Column[Any]:
+    """The row's relationship; ``foreign_key`` False for tables declared without the
+    reference to ``relationships``."""
+    refs = (ForeignKey("relationships.id"),) if foreign_key else ()
+    return Column("relationship_id", Text, *refs, nullable=False)
+
+
+def _month_row(*, partner: bool, foreign_key: bool = True) -> list[Column[Any]]:
+    """``id``, ``relationship_id``, ``period`` (and ``partner``): the columns a row about one
+    month of a relationship (and one partner) opens with."""
+    columns = [
+        Column("id", Integer, primary_key=True),
+        _relationship_id(foreign_key=foreign_key),
+        Column("period", Text, nullable=False),
+    ]
+    if partner:
+        columns.append(Column("partner", Text, nullable=False))
+    return columns
+
+
+def _submission_ref(
+    name: str = "submission_id", *, nullable: bool = False, index: bool | None = None
+) -> Column[Any]:
+    """A reference to the workbook (``submissions`` row) a row came from or concerns."""
+    return Column(name, Integer, ForeignKey("submissions.id"), nullable=nullable, index=index)
+
+
+def _stamp(event: str, *, nullable: bool = False) -> tuple[Column[Any], Column[Any]]:
+    """``<event>_at`` and ``<event>_by``: when and by whom something was done."""
+    return (
+        Column(f"{event}_at", DateTime, nullable=nullable),
+        Column(f"{event}_by", Text, nullable=nullable),
+    )
+
+
 def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
     """The ledger's tables; one record table per sheet, derived from the schema."""
     md = MetaData()
@@ -92,7 +127,7 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         "partners",
         md,
         Column("id", Integer, primary_key=True),
-        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        _relationship_id(),
         Column("name", Text, nullable=False),
         Column("first_period", Text),
         Column("created_at", DateTime, nullable=False),
@@ -102,7 +137,7 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         "submissions",
         md,
         Column("id", Integer, primary_key=True),
-        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        _relationship_id(),
         Column("partner", Text, nullable=False),
         Column("period", Text, nullable=False),
         Column("file_name", Text, nullable=False),
@@ -126,9 +161,7 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
             record_table_name(sheet),
             md,
             Column("record_id", Integer, primary_key=True),
-            Column(
-                "submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True
-            ),
+            _submission_ref(index=True),
             Column("row_index", Integer, nullable=False),
             # The row's key as values.stored_key makes it (K01, k01 and " K01 " are one):
             # what restatements, history and supersede changes match rows by.
@@ -139,7 +172,7 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         "restatements",
         md,
         Column("id", Integer, primary_key=True),
-        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
+        _relationship_id(),
         Column("sheet", Text, nullable=False),
         Column("item", Text, nullable=False),
         Column("item_key", Text),  # values.item_key: the item however it was spelt
@@ -148,8 +181,8 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         Column("partner", Text, nullable=False),
         Column("previous_value", Float),
         Column("restated_value", Float),
-        Column("previous_submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
-        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+        _submission_ref("previous_submission_id"),
+        _submission_ref(),
         Column("recorded_at", DateTime, nullable=False),
         Index("ix_restatement_item", "relationship_id", "sheet", "item"),
     )
@@ -157,7 +190,7 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         "findings",
         md,
         Column("id", Integer, primary_key=True),
-        Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+        _submission_ref(index=True),
         Column("sheet", Text),
         Column("cell", Text),
         Column("row", Integer),
@@ -173,11 +206,10 @@ def build_metadata(sheets: Sequence[Sheet] = SHEETS) -> MetaData:
         Column("id", Integer, primary_key=True),
         # No foreign key: a config is kept from the first run that sees it, before any
         # workbook of the relationship is recorded.
-        Column("relationship_id", Text, nullable=False),
+        _relationship_id(foreign_key=False),
         Column("sha256", Text, nullable=False),
         Column("period", Text),
-        Column("seen_at", DateTime, nullable=False),
-        Column("seen_by", Text, nullable=False),
+        *_stamp("seen"),
         Column("command", Text, nullable=False),
         Column("config", Text, nullable=False),
         Index("ix_config_version", "relationship_id", "id"),
@@ -194,17 +226,13 @@ def _signoff_tables(md: MetaData) -> None:
     Table(
         "signoffs",
         md,
-        Column("id", Integer, primary_key=True),
-        Column("relationship_id", Text, ForeignKey("relationships.id"), nullable=False),
-        Column("period", Text, nullable=False),
-        Column("partner", Text, nullable=False),
+        *_month_row(partner=True),
         Column("file_name", Text, nullable=False),
         Column("sha256", Text, nullable=False),
         Column("approved", Text),
         Column("approved_by", Text),
         Column("approved_on", Date),
-        Column("recorded_at", DateTime, nullable=False),
-        Column("recorded_by", Text, nullable=False),
+        *_stamp("recorded"),
         # Recorded after its month was closed: ``checking`` until compared with the
         # published figures, then ``equal`` (in force) or ``proposed`` (a restatement,
         # ``proposal_id``, decides whether its agreed values count). NULL: month open.
@@ -233,12 +261,9 @@ def _publication_tables(md: MetaData) -> None:
     Table(
         "publications",
         md,
-        Column("id", Integer, primary_key=True),
-        Column("relationship_id", Text, nullable=False),
-        Column("period", Text, nullable=False),
+        *_month_row(partner=False, foreign_key=False),
         Column("version", Integer, nullable=False),
-        Column("published_at", DateTime, nullable=False),
-        Column("published_by", Text, nullable=False),
+        *_stamp("published"),
         Column("command", Text, nullable=False),
         Column("reason", Text),
         Column("proposal_id", Integer),
@@ -253,22 +278,19 @@ def _publication_tables(md: MetaData) -> None:
     Table(
         "restatement_proposals",
         md,
-        Column("id", Integer, primary_key=True),
-        Column("relationship_id", Text, nullable=False),
-        Column("period", Text, nullable=False),
-        Column("partner", Text, nullable=False),
+        *_month_row(partner=True, foreign_key=False),
         # ``workbook`` (NULL in older ledgers): a late workbook, its submission below;
-        # ``signoff``: agreed values recorded after the close (the sign-offs name it).
+        # ``restated``: a later month's workbook restating the month (its submission);
+        # ``signoff``: agreed values recorded after the close (no submission: the
+        # sign-offs name it).
         Column("kind", Text),
-        Column("submission_id", Integer, ForeignKey("submissions.id")),
-        Column("previous_submission_id", Integer, ForeignKey("submissions.id")),
+        _submission_ref(nullable=True),
+        _submission_ref("previous_submission_id", nullable=True),
         Column("publication_id", Integer, ForeignKey("publications.id"), nullable=False),
         Column("changes", Text, nullable=False),
         Column("status", Text, nullable=False),
-        Column("proposed_at", DateTime, nullable=False),
-        Column("proposed_by", Text, nullable=False),
-        Column("decided_at", DateTime),
-        Column("decided_by", Text),
+        *_stamp("proposed"),
+        *_stamp("decided", nullable=True),
         Column("reason", Text),
         Index("ix_proposal_period", "relationship_id", "period"),
     )
