@@ -577,3 +577,27 @@ def test_a_later_workbook_restating_a_closed_month_on_postgresql(
     feb2 = rel.merge("2026-02")
     assert feb2.consolidated is not None
     assert _jan_points(feb2.consolidated) == {NW: 90.0, CO: 96.0}
+
+
+def test_a_resent_later_workbook_withdraws_its_restatement_proposal(tmp_path: Path) -> None:
+    """February restates January (96 → 90), then Northwind resends February saying 91:
+    the first proposal is rejected, saying why; the resent workbook proposes 96 → 91."""
+    rel = Relationship(tmp_path / "rel")
+    feb = _restated_in_february(rel)
+    (first,) = feb.recorded.proposals  # type: ignore[union-attr]
+    resent = rel.returned("2026-02", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 97}]},
+                          received=dt.date(2026, 3, 9))  # fmt: skip
+    _with_restated_row(resent, "2026-01", 91)
+    again = rel.merge("2026-02")
+    (second,) = again.recorded.proposals  # type: ignore[union-attr]
+    assert [c.text() for c in second.changes] == ["K01 Actual 96 → 91"]
+    with Ledger(rel.ledger) as led:
+        by_id = {p.id: p for p in led.proposals("NW-CT")}
+    assert by_id[first.id].status == "rejected" and by_id[first.id].decided_by
+    assert by_id[first.id].reason == (
+        f"its workbook was superseded by {resent.name}, which proposes its own restatements"
+    )
+    assert by_id[second.id].status == "proposed"
+    assert again.output is not None
+    (row,) = _rows(again.output, "Restatements")
+    assert (row["Status"], row["Restated"]) == ("proposed", 91)

@@ -367,6 +367,33 @@ def propose_restated(
     return out
 
 
+def withdraw_superseded(conn: Connection, tables: Any, *, by: str, now: dt.datetime) -> None:
+    """Reject the undecided restatements of closed months proposed by later workbooks
+    that were superseded since: the workbook that replaced one proposes its own."""
+    rp: Table = tables["restatement_proposals"]
+    st: Table = tables["submissions"]
+    late = st.alias("late")
+    found = conn.execute(
+        select(rp.c.id, late.c.file_name)
+        .join(st, st.c.id == rp.c.submission_id)
+        .outerjoin(late, late.c.id == st.c.superseded_by)
+        .where(rp.c.kind == RESTATED_KIND, rp.c.status == PROPOSED, st.c.status != CURRENT)
+    ).all()
+    for proposal_id, replaced_by in found:
+        conn.execute(
+            update(rp)
+            .where(rp.c.id == proposal_id)
+            .values(
+                status=REJECTED,
+                decided_at=now,
+                decided_by=by,
+                reason="its workbook was superseded"
+                + (f" by {replaced_by}" if replaced_by else "")
+                + ", which proposes its own restatements",
+            )
+        )
+
+
 def _published_point(
     rows: list[dict[str, Any]], ids: tuple[str, ...], partner: str, period: str, item: str
 ) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ from rmp_workbook.ledger.publish import (
     latest_publication_id,
     propose,
     propose_restated,
+    withdraw_superseded,
 )
 from rmp_workbook.ledger.queries import _fmt
 from rmp_workbook.ledger.tables import (
@@ -454,6 +455,8 @@ class Recorder:
                 self._conn, self._ledger.tables, self._ledger.sheets, self._late,
                 by=current_user(), now=self._now,
             )  # fmt: skip
+        if self.result.superseded:  # a later workbook replaced: its proposals go
+            withdraw_superseded(self._conn, self._ledger.tables, by=current_user(), now=self._now)
         if self.result.restatements:  # of a closed month's figures: proposed, not in force
             self.result.proposals += propose_restated(
                 self._conn, self._ledger.tables, self.result.restatements,
