@@ -601,3 +601,23 @@ def test_a_resent_later_workbook_withdraws_its_restatement_proposal(tmp_path: Pa
     assert again.output is not None
     (row,) = _rows(again.output, "Restatements")
     assert (row["Status"], row["Restated"]) == ("proposed", 91)
+
+
+def test_rmp_merge_says_a_later_workbook_restates_a_closed_month(tmp_path: Path) -> None:
+    rel = Relationship(tmp_path / "rel")
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    assert _rmp("close", "--period", "2026-01", "--ledger", str(rel.ledger)).exit_code == 0
+    _month(rel, "2026-02", 97)
+    feb = rel.root / "returned" / "2026-02"
+    _with_restated_row(feb / rel.templates("2026-02")[NW].name, "2026-01", 90)
+    merged = _rmp(
+        "merge", str(feb), "--period", "2026-02", "--config", str(rel.config_path),
+        "--ledger", str(rel.ledger), "-o", str(tmp_path / "feb.xlsx"),
+    )  # fmt: skip
+    assert merged.exit_code == 0, merged.output
+    assert (
+        f"{rel.templates('2026-02')[NW].name} restates 2026-01, which is closed: not "
+        "published, recorded as proposed restatement 1 (K01 Actual 96 → 90); decide with "
+        "rmp restatement accept 1 or reject 1"
+    ) in merged.output
