@@ -181,6 +181,10 @@ def test_a_late_signoff_rejected_keeps_the_published_figures(tmp_path: Path) -> 
     report = json.loads(_record(m, returned, "--json").stdout)
     (closed,) = report["closed_months"]
     assert closed["period"] == "2026-11" and closed["differs"] is True
+    assert [(c["item"], c["published"], c["agreed"]) for c in closed["changes"]] == [
+        ("K01", 91.5, 90.0),
+        ("R01 Key engineer leaves", 4, 3),
+    ]
     proposal = closed["proposed_restatement"]
     assert (proposal["id"], proposal["kind"], proposal["status"]) == (1, "signoff", "proposed")
     assert proposal["accept"] == "rmp restatement accept 1"
@@ -241,7 +245,7 @@ def test_agreed_values_equal_to_the_published_ones_propose_nothing(tmp_path: Pat
     returned = _fill(m, {"D2": (4, "The prudent score stands")}, "returned")
     report = json.loads(_record(m, returned, "--json").stdout)
     assert report["closed_months"] == [
-        {"period": "2026-11", "differs": False, "proposed_restatement": None}
+        {"period": "2026-11", "differs": False, "changes": [], "proposed_restatement": None}
     ]
     assert report["signoff"] == {"2026-11": "Agreed by all partners on 2026-12-04"}
     assert run_rmp("restatement", "list", "--ledger", m["ledger"]).stdout.startswith(

@@ -133,6 +133,20 @@ class RecordReport:
                 {
                     "period": c.period,
                     "differs": c.proposal is not None,
+                    # The same changes as the proposal's, named for a sign-off.
+                    "changes": []
+                    if c.proposal is None
+                    else [
+                        {
+                            "sheet": ch.sheet,
+                            "item": ch.item,
+                            "column": ch.column,
+                            "published": ch.previous,
+                            "agreed": ch.proposed,
+                            "text": ch.text(),
+                        }
+                        for ch in c.proposal.changes
+                    ],
                     "proposed_restatement": None
                     if c.proposal is None
                     else {
