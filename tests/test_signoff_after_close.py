@@ -368,3 +368,35 @@ def test_the_proposals_table_is_migrated_on_postgresql(postgres_database: str) -
     engine.dispose()
     assert columns["submission_id"]["nullable"] and "kind" in columns
     assert "restatement_proposals.submission_id may be blank (a sign-off's proposal)" in notes
+
+
+def test_a_signoff_stored_but_not_compared_is_compared_by_the_next_record(
+    tmp_path: Path,
+) -> None:
+    """A run that stored the sign-offs of a closed month and stopped before comparing
+    them: they count nowhere, the Dashboard line says so, and recording them again
+    compares them."""
+    from rmp_workbook.config import load_config
+    from rmp_workbook.merge import consolidated_view
+    from rmp_workbook.signoff import read_signoff, signoff_line
+    from rmp_workbook.signoff_cycle import record_signoffs
+
+    m = _closed_month(tmp_path, tmp_path / "l.sqlite")
+    returned = _fill(m, {"D1": (90, "Deliveries recounted")}, "returned")
+    files = sorted(returned.iterdir())
+    config = load_config(m["config"])
+    with Ledger(m["ledger"]) as led:
+        for path in files:
+            ret = read_signoff(path, today=dt.date(2026, 12, 10))
+            assert led.record_signoff(ret, recorded_by="aisha") is not None
+        c = consolidated_view(led, RELATIONSHIP_ID, "2026-11", config=config)
+    assert c.tables["kpis"].set_index("kpi_id").loc["K01", "actual"] == 91.5
+    assert signoff_line(c) == (
+        "Sign-off recorded after the close, not yet compared with the published figures: "
+        "run rmp signoff record again  ·  approved by all partners on 2026-12-04"
+    )
+    report = record_signoffs(files, m["ledger"], config=config, today=dt.date(2026, 12, 10))
+    assert [f.status for f in report.files] == ["already recorded"] * 2
+    (closed,) = report.closed
+    assert closed.proposal is not None and closed.proposal.summary() == "K01 Actual 91.5 → 90"
+    assert report.lines["2026-11"].startswith("Agreement differs from the published figures")
