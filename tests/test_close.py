@@ -260,7 +260,7 @@ def test_trends_and_change_read_published_figures_unless_unpublished(tmp_path: P
     (tile,) = kpi_tiles(c)
     assert tile.previous == 96 and tile.change == 1
     (row,) = _rows(feb.output, "Restatements")
-    assert row["Status"] == "after close: not published" and row["Restated"] == 90
+    assert row["Status"] == "proposed" and row["Restated"] == 90
 
     # --unpublished: the ledger as it stands, the restated January counts.
     out = tmp_path / "unpublished.xlsx"
@@ -448,3 +448,176 @@ def test_a_late_file_that_changes_no_figure_is_still_proposed(tmp_path: Path) ->
     )
     listed = _rmp("restatement", "list", "--ledger", str(rel.ledger)).output
     assert f"{proposal.id}  2026-01  proposed  Northwind Ltd" in listed
+
+
+def _restated_in_february(rel: Relationship, actual: float = 90) -> Any:
+    """January merged and closed; February's Northwind workbook also says January's K01
+    was ``actual`` (a restatement after the close). Returns February's merge."""
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    assert _rmp("close", "--period", "2026-01", "--ledger", str(rel.ledger)).exit_code == 0
+    _month(rel, "2026-02", 97)
+    _with_restated_row(rel.root / "returned" / "2026-02" / rel.templates("2026-02")[NW].name,
+                       "2026-01", actual)  # fmt: skip
+    return rel.merge("2026-02")
+
+
+def _jan_points(c: Any) -> dict[str, float]:
+    jan = c.kpi_history[c.kpi_history["period"] == "2026-01"]
+    return dict(zip(jan["partner"], jan["actual"], strict=True))
+
+
+def test_a_later_workbook_restating_a_closed_month_is_proposed_then_accepted(
+    tmp_path: Path,
+) -> None:
+    rel = Relationship(tmp_path / "rel")
+    ledger = str(rel.ledger)
+    feb = _restated_in_february(rel)
+    (proposal,) = feb.recorded.proposals  # type: ignore[union-attr]
+    assert (proposal.kind, proposal.period, proposal.partner) == ("restated", "2026-01", NW)
+    assert [c.text() for c in proposal.changes] == ["K01 Actual 96 → 90"]
+    assert feb.to_dict()["proposed_restatements"][0]["kind"] == "restated"
+    # Listed, and on February's Dashboard; January stays as published meanwhile.
+    listed = _rmp("restatement", "list", "--ledger", ledger, "--status", "proposed").output
+    assert f"{proposal.id}  2026-01  proposed  {NW}: {proposal.file} restates it" in listed
+    assert "K01 Actual 96 → 90" in listed
+    assert feb.output is not None and feb.consolidated is not None
+    assert (
+        f"Proposed restatement {proposal.id} of 2026-01: {NW} restated it in "
+        f"{proposal.file} after the close (K01 Actual 96 → 90)"
+    ) in _calamine_text(feb.output, "Dashboard")
+    assert _jan_points(feb.consolidated) == {NW: 96.0, CO: 96.0}
+    refused = _rmp("close", "--period", "2026-01", "--ledger", ledger)
+    assert refused.exit_code == 1 and "awaits a decision" in refused.output
+
+    accepted = _rmp("restatement", "accept", str(proposal.id), "--ledger", ledger, "--reason",
+                    "Recount confirmed", "-o", str(tmp_path / "jan-v2.xlsx"), "--json")  # fmt: skip
+    assert accepted.exit_code == 0, accepted.output
+    decision = json.loads(accepted.output)
+    assert decision["publication"]["version"] == 2
+    assert decision["proposal"]["decided_by"] and decision["proposal"]["reason"]
+    with Ledger(ledger) as led:
+        latest = led.publications("NW-CT", "2026-01")[-1]
+        subs = led.submissions_frame("NW-CT")
+    assert {(r["partner"], r["actual"]) for r in latest.figures["kpi_history"]} == {
+        (NW, 90.0),
+        (CO, 96.0),
+    }
+    # Accepting changed no submission: January's workbooks and February's stay current.
+    assert set(subs["status"]) == {"current"}
+    # February rebuilt reads January's new version; its Restatements row says accepted.
+    feb2 = rel.merge("2026-02")
+    assert feb2.consolidated is not None and feb2.output is not None
+    assert _jan_points(feb2.consolidated) == {NW: 90.0, CO: 96.0}
+    (row,) = _rows(feb2.output, "Restatements")
+    assert (row["Status"], row["Restated"]) == ("accepted", 90)
+    assert "Proposed restatement" not in _calamine_text(feb2.output, "Dashboard")
+    # January rebuilt from the ledger is its new version.
+    from rmp_workbook.report import consolidated_from_ledger
+
+    jan = consolidated_from_ledger(rel.ledger, "2026-01", config=rel.config)
+    assert _jan_points(jan) == {NW: 90.0, CO: 96.0}
+    again = _rmp("close", "--period", "2026-01", "--ledger", ledger)
+    assert again.exit_code == 0 and "nothing new" in again.output
+
+
+def test_a_later_workbook_restating_a_closed_month_rejected(tmp_path: Path) -> None:
+    rel = Relationship(tmp_path / "rel")
+    ledger = str(rel.ledger)
+    feb = _restated_in_february(rel)
+    (proposal,) = feb.recorded.proposals  # type: ignore[union-attr]
+    rejected = _rmp("restatement", "reject", str(proposal.id), "--ledger", ledger)
+    assert rejected.exit_code == 0 and "stays as issued" in rejected.output
+    with Ledger(ledger) as led:
+        assert len(led.publications("NW-CT", "2026-01", latest=False)) == 1
+        (p,) = led.proposals("NW-CT")
+        assert (p.status, p.kind) == ("rejected", "restated") and p.decided_by
+    feb2 = rel.merge("2026-02")
+    assert feb2.consolidated is not None and feb2.output is not None
+    assert _jan_points(feb2.consolidated) == {NW: 96.0, CO: 96.0}
+    (row,) = _rows(feb2.output, "Restatements")
+    assert row["Status"] == "rejected"
+    again = _rmp("close", "--period", "2026-01", "--ledger", ledger)
+    assert again.exit_code == 0 and "nothing new" in again.output
+
+
+def test_a_later_workbook_restating_to_the_published_figure_proposes_nothing(
+    tmp_path: Path,
+) -> None:
+    """February says January's K01 was 96, as published, after a late January workbook
+    said 91 (proposed, not decided): nothing new to propose against the publication."""
+    rel = Relationship(tmp_path / "rel")
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    assert _rmp("close", "--period", "2026-01", "--ledger", str(rel.ledger)).exit_code == 0
+    _month(rel, "2026-02", 97)
+    _with_restated_row(rel.root / "returned" / "2026-02" / rel.templates("2026-02")[NW].name,
+                       "2026-01", 96)  # fmt: skip
+    feb = rel.merge("2026-02")
+    assert feb.recorded is not None and feb.recorded.proposals == []
+
+
+def test_a_later_workbook_restating_a_closed_month_on_postgresql(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    rel = Relationship(tmp_path / "rel")
+    rel.ledger = _Url(postgres_database)  # type: ignore[assignment]
+    feb = _restated_in_february(rel)
+    (proposal,) = feb.recorded.proposals  # type: ignore[union-attr]
+    assert proposal.kind == "restated"
+    accepted = _rmp("restatement", "accept", str(proposal.id), "--ledger", postgres_database)
+    assert accepted.exit_code == 0, accepted.output
+    with Ledger(postgres_database) as led:
+        latest = led.publications("NW-CT", "2026-01")[-1]
+    assert latest.version == 2
+    assert {(r["partner"], r["actual"]) for r in latest.figures["kpi_history"]} == {
+        (NW, 90.0),
+        (CO, 96.0),
+    }
+    feb2 = rel.merge("2026-02")
+    assert feb2.consolidated is not None
+    assert _jan_points(feb2.consolidated) == {NW: 90.0, CO: 96.0}
+
+
+def test_a_resent_later_workbook_withdraws_its_restatement_proposal(tmp_path: Path) -> None:
+    """February restates January (96 → 90), then Northwind resends February saying 91:
+    the first proposal is rejected, saying why; the resent workbook proposes 96 → 91."""
+    rel = Relationship(tmp_path / "rel")
+    feb = _restated_in_february(rel)
+    (first,) = feb.recorded.proposals  # type: ignore[union-attr]
+    resent = rel.returned("2026-02", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 97}]},
+                          received=dt.date(2026, 3, 9))  # fmt: skip
+    _with_restated_row(resent, "2026-01", 91)
+    again = rel.merge("2026-02")
+    (second,) = again.recorded.proposals  # type: ignore[union-attr]
+    assert [c.text() for c in second.changes] == ["K01 Actual 96 → 91"]
+    with Ledger(rel.ledger) as led:
+        by_id = {p.id: p for p in led.proposals("NW-CT")}
+    assert by_id[first.id].status == "rejected" and by_id[first.id].decided_by
+    assert by_id[first.id].reason == (
+        f"its workbook was superseded by {resent.name}, which proposes its own restatements"
+    )
+    assert by_id[second.id].status == "proposed"
+    assert again.output is not None
+    (row,) = _rows(again.output, "Restatements")
+    assert (row["Status"], row["Restated"]) == ("proposed", 91)
+
+
+def test_rmp_merge_says_a_later_workbook_restates_a_closed_month(tmp_path: Path) -> None:
+    rel = Relationship(tmp_path / "rel")
+    _month(rel, "2026-01", 96)
+    rel.merge("2026-01")
+    assert _rmp("close", "--period", "2026-01", "--ledger", str(rel.ledger)).exit_code == 0
+    _month(rel, "2026-02", 97)
+    feb = rel.root / "returned" / "2026-02"
+    _with_restated_row(feb / rel.templates("2026-02")[NW].name, "2026-01", 90)
+    merged = _rmp(
+        "merge", str(feb), "--period", "2026-02", "--config", str(rel.config_path),
+        "--ledger", str(rel.ledger), "-o", str(tmp_path / "feb.xlsx"),
+    )  # fmt: skip
+    assert merged.exit_code == 0, merged.output
+    assert (
+        f"{rel.templates('2026-02')[NW].name} restates 2026-01, which is closed: not "
+        "published, recorded as proposed restatement 1 (K01 Actual 96 → 90); decide with "
+        "rmp restatement accept 1 or reject 1"
+    ) in merged.output

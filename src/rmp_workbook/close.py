@@ -6,6 +6,10 @@ workbook for that month that a merge brings is a *proposed restatement*, not mer
 (:mod:`rmp_workbook.ledger.publish`); :func:`decide` accepts it (the month's next version
 is published, with who, when and why) or rejects it (the month stays as issued). Every
 view reads a closed month's published figures (:mod:`rmp_workbook.published`).
+
+A joint sign-off recorded after the close is compared with the published figures
+(:func:`propose_signoff`): agreed values that would change them are a proposed
+restatement too, decided the same way.
 """
 
 from __future__ import annotations
@@ -18,14 +22,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.findings import PeriodClosed, UsageError
+from rmp_workbook.ledger.publish import RESTATED_KIND, SIGNOFF_KIND
 from rmp_workbook.wording import plural
 
 if TYPE_CHECKING:
     from rmp_workbook.config import RelationshipConfig
     from rmp_workbook.ledger import Ledger, Proposal, Publication
+    from rmp_workbook.ledger.publish import FigureChange
     from rmp_workbook.records import Consolidated
 
-__all__ = ["CloseResult", "Decision", "close_month", "decide", "list_proposals"]
+__all__ = [
+    "CloseResult",
+    "Decision",
+    "close_month",
+    "decide",
+    "list_proposals",
+    "propose_signoff",
+]
 
 
 @dataclass
@@ -98,14 +111,16 @@ class Decision:
 
     def text(self) -> str:
         p = self.proposal
+        who = f"sign-off by {p.partner}" if p.kind == SIGNOFF_KIND else p.partner
         if not self.accepted:
+            kept = " (its agreed values are not published)" if p.kind == SIGNOFF_KIND else ""
             return (
-                f"Rejected restatement {p.id} ({p.partner}, {p.file}) of {p.period}: "
-                "the month stays as issued."
+                f"Rejected restatement {p.id} ({who}, {p.file}) of {p.period}: "
+                f"the month stays as issued{kept}."
             )
         v = self.publication
         lines = [
-            f"Accepted restatement {p.id} ({p.partner}, {p.file}) of {p.period}: {p.summary(5)}.",
+            f"Accepted restatement {p.id} ({who}, {p.file}) of {p.period}: {p.summary(5)}.",
         ]
         if v is not None:
             lines.append(
@@ -150,9 +165,49 @@ def _build(
     current = sorted(int(i) for i in subs.loc[subs["status"] == "current", "submission_id"])
     c = consolidated_view(led, relationship_id, period, config=config, published=False)
     apply_published(led, c, own=False)
+    _apply_restated(led, c)
     figures, fingerprint = published_figures(c)
     figures["submissions"] = current
     return c, figures, fingerprint
+
+
+def _apply_restated(led: Ledger, c: Consolidated) -> None:
+    """The month's figures that later months' workbooks restated, where the restatement
+    was accepted: each partner's point takes the restated figure, as an in-force
+    restatement does for a month not closed (oldest first: a later one wins)."""
+    import pandas as pd
+
+    from rmp_workbook.gaps import find_gaps
+    from rmp_workbook.ledger.publish import FIGURE_SHEETS, RESTATED_KIND
+    from rmp_workbook.reconcile import period_end
+    from rmp_workbook.values import fold_text
+
+    accepted = [
+        p
+        for p in led.proposals(c.relationship_id, c.period, status="accepted")
+        if p.kind == RESTATED_KIND
+    ]
+    changed = False
+    for p in accepted:
+        for ch in p.changes:
+            history, ids = FIGURE_SHEETS[ch.sheet]
+            frame = getattr(c, history)
+            if frame is None or not len(frame) or ch.column not in frame:
+                continue
+            labels = [
+                fold_text(" / ".join(str(r[k]) for k in ids if r.get(k) is not None))
+                for r in frame.to_dict("records")
+            ]
+            mask = (
+                (frame["period"].astype(str) == c.period)
+                & (frame["partner"].astype(str).map(fold_text) == fold_text(p.partner))
+                & pd.Series([label == fold_text(ch.item) for label in labels], index=frame.index)
+            )
+            if mask.any():
+                frame.loc[mask, ch.column] = ch.proposed
+                changed = True
+    if changed:
+        c.gaps = find_gaps(c, c.thresholds, c.as_of or period_end(c.period))
 
 
 def _publish(
@@ -314,8 +369,10 @@ class ProposalList:
                 decided = f" on {p.decided_at:%Y-%m-%d} by {p.decided_by}"
                 if p.reason:
                     decided += f" ({p.reason})"
+            who = f"sign-off by {p.partner}" if p.kind == SIGNOFF_KIND else p.partner
+            file = f"{p.file} restates it" if p.kind == RESTATED_KIND else p.file
             lines.append(
-                f"{p.id:>4}  {p.period}  {p.status}{decided}  {p.partner}: {p.file} "
+                f"{p.id:>4}  {p.period}  {p.status}{decided}  {who}: {file} "
                 f"(recorded after the close on {p.proposed_at:%Y-%m-%d}) — {p.summary(5)}"
             )
         return "\n".join(lines)
@@ -381,3 +438,120 @@ def decide(
             proposal_id=proposal_id,
         )
         return Decision(proposal, accepted=True, publication=publication, output=out)
+
+
+@dataclass
+class SignoffComparison:
+    """A closed month's sign-offs recorded after the close, compared with its published
+    figures: the restatement they propose, or None when they change none of them."""
+
+    relationship_id: str
+    period: str
+    signoffs: list[int]
+    proposal: Proposal | None = None
+
+
+def propose_signoff(
+    led: Ledger,
+    relationship_id: str,
+    period: str,
+    *,
+    config: RelationshipConfig | None = None,
+    by: str | None = None,
+) -> SignoffComparison | None:
+    """Compare the month's sign-offs recorded after its close with its published figures.
+
+    The month is built twice from the ledger, as it stands (published) and with those
+    sign-offs' agreed values in force; figures that differ (a reconciled KPI or SLA
+    figure, a partner's trend point, a register value a discrepancy settles) become one
+    proposed restatement, published -> agreed. Without a difference the sign-offs count
+    from now on. None when no sign-off awaits comparison.
+    """
+    ids = led.unchecked_signoffs(relationship_id, period)
+    if not ids:
+        return None
+    base, base_figures, base_fp = _build(led, relationship_id, period, config)
+    with led.signoff_trial(ids):
+        agreed, agreed_figures, agreed_fp = _build(led, relationship_id, period, config)
+    changes = signoff_changes(base, base_figures, agreed, agreed_figures)
+    proposal = led.settle_signoffs(
+        relationship_id, period, ids, changes, differ=bool(changes) or base_fp != agreed_fp,
+        by=_user(by),
+    )  # fmt: skip
+    return SignoffComparison(relationship_id, period, ids, proposal)
+
+
+def signoff_changes(
+    base: Consolidated,
+    base_figures: dict[str, Any],
+    agreed: Consolidated,
+    agreed_figures: dict[str, Any],
+) -> list[FigureChange]:
+    """The figures that differ between a month as published and with agreed values in
+    force: reconciled KPI and SLA Actuals and Targets, each partner's trend point where
+    the reconciled figure stays (the partners agreed it, so each line takes it), and any
+    other value a discrepancy settles (a risk's Likelihood)."""
+    from rmp_workbook.ledger.publish import COMPARED, FIGURE_SHEETS, FigureChange
+    from rmp_workbook.plain import clean
+
+    out: list[FigureChange] = []
+    for sheet_key, (history, ids) in FIGURE_SHEETS.items():
+        before = _keyed(base_figures.get(sheet_key, []), ids)
+        moved: set[tuple[str, ...]] = set()
+        for key, row in _keyed(agreed_figures.get(sheet_key, []), ids).items():
+            was = before.get(key, {})
+            for col in COMPARED:
+                old, new = clean(was.get(col)), clean(row.get(col))
+                if _differ(old, new):
+                    moved.add(key)
+                    out.append(FigureChange(sheet_key, _item(row, ids), col, old, new))
+        points = _keyed(base_figures.get(history, []), (*ids, "partner"))
+        for key, row in _keyed(agreed_figures.get(history, []), (*ids, "partner")).items():
+            if key[: len(ids)] in moved:
+                continue  # the reconciled figure's change says it
+            old, new = clean(points.get(key, {}).get("actual")), clean(row.get("actual"))
+            if _differ(old, new):
+                item = f"{_item(row, ids)} ({row.get('partner')})"
+                out.append(FigureChange(sheet_key, item, "actual", old, new))
+    # Any other value a discrepancy settles: as the Discrepancies sheet reconciles it.
+    settled = _settled(base)
+    for (sheet_key, column, item), value in _settled(agreed).items():
+        if sheet_key in FIGURE_SHEETS and column in COMPARED:
+            continue  # said above, from the published figures
+        old = settled.get((sheet_key, column, item))
+        if _differ(old, value):
+            out.append(FigureChange(sheet_key, item, column, old, value))
+    return out
+
+
+def _keyed(
+    rows: list[dict[str, Any]], keys: tuple[str, ...]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    from rmp_workbook.values import key_text
+
+    return {tuple(key_text(r.get(k)) for k in keys): r for r in rows}
+
+
+def _item(row: dict[str, Any], ids: tuple[str, ...]) -> str:
+    return " / ".join(str(row[k]) for k in ids if row.get(k) is not None)
+
+
+def _differ(old: Any, new: Any) -> bool:
+    """Whether a published value and an agreed one differ (numbers to rounding)."""
+    import math
+
+    if old is None or new is None:
+        return new is not None  # a blank agreed value changes nothing
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
+        return not math.isclose(float(old), float(new), rel_tol=1e-9, abs_tol=1e-12)
+    from rmp_workbook.plain import norm_key
+
+    return bool(norm_key(old) != norm_key(new))
+
+
+def _settled(c: Consolidated) -> dict[tuple[str, str, str], Any]:
+    """The view's discrepancies: (sheet key, column key, item) -> reconciled value."""
+    from rmp_workbook.plain import clean
+    from rmp_workbook.signoff import discrepancy_refs
+
+    return {(r.sheet, r.column, r.item): clean(r.reconciled) for r in discrepancy_refs(c)}

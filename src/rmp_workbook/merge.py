@@ -138,7 +138,9 @@ class MergeResult:
         if rec is None:
             return []
         paths = {r.id: r.path for r in rec.recorded}
-        return [{**p.to_dict(), "path": paths.get(p.submission_id, "")} for p in rec.proposals]
+        return [
+            {**p.to_dict(), "path": paths.get(p.submission_id or -1, "")} for p in rec.proposals
+        ]
 
     @property
     def exit_code(self) -> int:

@@ -16,6 +16,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from rmp_workbook.ledger.publish import RESTATED_KIND
 from rmp_workbook.plain import clean
 
 if TYPE_CHECKING:
@@ -156,11 +157,22 @@ def _list_proposals(
         return
     frame = c.restatements
     base = frame.copy() if frame is not None else pd.DataFrame()
+    restated = {
+        (p.submission_id, p.period): p.status_at(at) for p in proposals if p.kind == RESTATED_KIND
+    }
     if len(base):
-        base["status"] = [_restatement_status(r, pubs) for r in base.to_dict(orient="records")]
+        base["status"] = [
+            _restatement_status(r, pubs, restated) for r in base.to_dict(orient="records")
+        ]
     elif "status" not in base.columns:
         base["status"] = pd.Series(dtype=object)
-    rows = [row for p in proposals for row in _proposal_rows(p, p.status_at(at))]
+    # A later workbook's restatements are rows of the sheet already: their status says.
+    rows = [
+        row
+        for p in proposals
+        if p.kind != RESTATED_KIND
+        for row in _proposal_rows(p, p.status_at(at))
+    ]
     if rows:
         extra = pd.DataFrame.from_records(rows)
         base = pd.concat([base, extra], ignore_index=True) if len(base) else extra
@@ -170,10 +182,18 @@ def _list_proposals(
     c.notices.extend(proposal_notices(pending))
 
 
-def _restatement_status(row: dict[str, Any], pubs: dict[str, Publication]) -> str:
-    """A restatement a later workbook made: in force, or not in a closed month's published
-    figures (recorded after the close)."""
+def _restatement_status(
+    row: dict[str, Any], pubs: dict[str, Publication], restated: dict[tuple[Any, Any], str]
+) -> str:
+    """A restatement a later workbook made: in force, or for a closed month (recorded
+    after its close) the status of the restatement it proposed (``proposed``,
+    ``accepted``, ``rejected``), or not published when it proposed none (a figure that is
+    not a KPI or SLA figure, or equal to the published one)."""
     pub = pubs.get(str(row.get("period")))
+    sub = row.get("submission_id")
+    found = restated.get((int(sub) if sub == sub and sub is not None else None, row.get("period")))
+    if pub is not None and found is not None:
+        return found  # its proposal's status, whichever version was published since
     when = row.get("recorded_at")
     if pub is not None and when is not None and when == when and when > pub.published_at:
         return "after close: not published"
@@ -209,8 +229,8 @@ def _proposal_rows(p: Proposal, status: str) -> list[dict[str, Any]]:
 def proposal_notices(pending: list[Proposal]) -> list[str]:
     """Short Dashboard lines for the undecided proposed restatements."""
     lines = [
-        f"Proposed restatement {p.id} of {p.period}: {p.partner} sent {p.file} after the "
-        f"close ({p.summary(2)}); accept or reject it with rmp restatement."
+        f"Proposed restatement {p.id} of {p.period}: {p.what} ({p.summary(2)}); "
+        "accept or reject it with rmp restatement."
         for p in pending[:MAX_NOTICES]
     ]
     if len(pending) > MAX_NOTICES:

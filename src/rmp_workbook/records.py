@@ -227,6 +227,11 @@ class SignoffState:
     """Discrepancies where partners recorded different agreed values."""
     provenance: dict[str, dict[Any, str]] = field(default_factory=dict)
     """Sheet key -> reconciled row (frame index) -> which values were agreed, when, by whom."""
+    restatements: list[SignoffRestatement] = field(default_factory=list)
+    """The month was closed before some of its sign-offs were recorded and their agreed
+    values differ from the published figures: the restatements that proposes, oldest first."""
+    unchecked: int = 0
+    """Sign-offs recorded after the close not yet compared with the published figures."""
 
     @property
     def awaiting(self) -> list[str]:
@@ -268,6 +273,37 @@ class GapRule:
 
 
 @dataclass(frozen=True)
+class SignoffRestatement:
+    """The restatement proposed when a sign-off recorded after its month's close agreed
+    values that differ from the published figures, and its outcome."""
+
+    id: int
+    status: str
+    """``proposed``, ``accepted`` or ``rejected``."""
+    changes: str
+    """``K01 Actual 91.5 → 90, …``: published → agreed."""
+    decided_at: dt.datetime | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+
+    def text(self) -> str:
+        """What became of it, in words (the audit pack's Sign-offs table)."""
+        if self.status == "proposed":
+            return (
+                f"Restatement {self.id} proposed ({self.changes}): not published; "
+                f"rmp restatement accept {self.id} or reject {self.id}"
+            )
+        when = f" on {self.decided_at:%Y-%m-%d} by {self.decided_by}" if self.decided_at else ""
+        why = f" ({self.reason})" if self.reason else ""
+        if self.status == "accepted":
+            return f"Restatement {self.id} accepted{when}{why}: republished ({self.changes})"
+        return (
+            f"Restatement {self.id} rejected{when}{why}: the published figures stand "
+            f"({self.changes} not published)"
+        )
+
+
+@dataclass(frozen=True)
 class StoredSignoff:
     """A partner's latest sign-off workbook for a month, as the ledger holds it."""
 
@@ -279,6 +315,14 @@ class StoredSignoff:
     approved_by: str | None
     approved_on: dt.date | None
     recorded_at: dt.datetime
+    after_close: str | None = None
+    """None: recorded while its month was open. ``checking``: recorded after the close,
+    not yet compared with the published figures; ``equal``: its agreed values change no
+    published figure; ``proposed``: they do, and :attr:`restatement` decides."""
+    restatement: SignoffRestatement | None = None
+    counts: bool = True
+    """Whether its agreed values are in the views: not while its restatement awaits a
+    decision or was rejected, nor before it is compared."""
 
     @property
     def day(self) -> dt.date:
@@ -300,6 +344,8 @@ class StoredAgreement:
     value: Any
     reason: str
     day: dt.date
+    counts: bool = True
+    """Its sign-off's :attr:`StoredSignoff.counts`."""
 
     @property
     def identity(self) -> tuple[str, str, str]:

@@ -913,11 +913,14 @@ def apply_signoff(
     figures stay as they were; a KPI or SLA figure is agreed for its own month only, and
     earlier months' agreed figures replace the partners' figures in the history.
     Differing agreed values leave the discrepancy open and say so. Gaps are found again.
+    Agreed values that do not count (recorded after the month's close, their restatement
+    not accepted) change nothing; the Dashboard line says what became of them.
     ``in_use``: the relationship has recorded a sign-off (any month), so the Dashboard
     says who has approved this one.
     """
     expected = list(c.expected_partners or c.partners)
     state = SignoffState(expected=expected)
+    seen: set[int] = set()
     for s in signoffs:
         if s.period != c.period:
             continue
@@ -925,7 +928,14 @@ def apply_signoff(
             state.approved[s.partner] = s.day
         elif s.approved is False:
             state.refused.append(s.partner)
-    groups = _latest_groups(a for a in agreements if a.period <= c.period)
+        if s.restatement is not None and s.restatement.id not in seen:
+            seen.add(s.restatement.id)
+            state.restatements.append(s.restatement)
+        elif s.after_close == "checking" and not s.counts:
+            state.unchecked += 1
+    state.restatements.sort(key=lambda r: r.id)
+    # Agreed values recorded after the close count once they are published (accepted).
+    groups = _latest_groups(a for a in agreements if a.period <= c.period and a.counts)
     provenance: dict[str, dict[Any, list[str]]] = {}
     changed = _apply_to_discrepancies(c, groups, state, provenance)
     changed |= _apply_to_history(c, groups)
@@ -1070,7 +1080,12 @@ def _apply_to_history(
 
 def signoff_line(c: Consolidated) -> str | None:
     """The Dashboard's sign-off line: "Agreed by all partners on 2026-12-03", or who is
-    awaited; None while the relationship has never recorded a sign-off."""
+    awaited; None while the relationship has never recorded a sign-off.
+
+    When sign-offs recorded after the month's close agreed values that differ from the
+    published figures, the line says so first and never reads "Agreed" while the
+    restatement awaits a decision or after it was rejected.
+    """
     s = c.signoff
     if s is None:
         return None
@@ -1079,9 +1094,41 @@ def signoff_line(c: Consolidated) -> str | None:
         n = s.disputed
         extra = f"  ·  {n} agreed value{'s' if n > 1 else ''} still differ{'' if n > 1 else 's'}"
         extra += " (see Discrepancies)"
+    pending = [r for r in s.restatements if r.status == "proposed"]
+    last = s.restatements[-1] if s.restatements else None
+    approvals = _approvals(s)
+    # Beside a restatement not published, the approvals are not "Agreed": say "approved".
+    approved = _approvals(s, "approved by all partners on")
+    approved = approved[:1].lower() + approved[1:]
+    if pending:
+        r = pending[0]
+        more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
+        head = (
+            f"Agreement differs from the published figures ({_clip(r.changes, 90)}): restatement "
+            f"{r.id}{more} proposed, not published"
+        )
+    elif last is not None and last.status == "rejected":
+        head = (
+            "Published figures stand: the sign-off's differing values were rejected "
+            f"(restatement {last.id}: {_clip(last.changes, 90)})"
+        )
+    elif s.unchecked:
+        head = (
+            "Sign-off recorded after the close, not yet compared with the published figures: "
+            "run rmp signoff record again"
+        )
+    else:
+        if last is not None and not s.awaiting and s.approved:
+            approvals += f" (restatement {last.id} accepted: republished)"
+        return approvals + extra
+    return "  ·  ".join(p for p in (head, approved) if p) + extra
+
+
+def _approvals(s: SignoffState, all_approved: str = "Agreed by all partners on") -> str:
+    """ "Agreed by all partners on 2026-12-03", or who has not approved yet."""
     if not s.awaiting and s.approved:
         day = max(s.approved.values())
-        return f"Agreed by all partners on {day.isoformat()}{extra}"
+        return f"{all_approved} {day.isoformat()}"
     parts = []
     refused = [p for p in s.expected if p in s.refused]
     if refused:
@@ -1089,7 +1136,7 @@ def signoff_line(c: Consolidated) -> str | None:
     waiting = [p for p in s.awaiting if p not in refused]
     if waiting:
         parts.append("Awaiting sign-off: " + ", ".join(waiting))
-    return "; ".join(parts) + extra
+    return "; ".join(parts)
 
 
 def source_texts(c: Consolidated, sheet_key: str, index: Sequence[Any], sources: list[Any]
@@ -1108,7 +1155,15 @@ def source_texts(c: Consolidated, sheet_key: str, index: Sequence[Any], sources:
     return out
 
 
-SIGNOFF_AUDIT_COLUMNS = ("Month", "Partner", "Approved", "Approved by", "On", "Agreed values")
+SIGNOFF_AUDIT_COLUMNS = (
+    "Month",
+    "Partner",
+    "Approved",
+    "Approved by",
+    "On",
+    "Agreed values",
+    "After the close",
+)
 """The audit pack's Sign-offs table (:func:`signoff_audit_frame`)."""
 
 
@@ -1119,7 +1174,10 @@ def signoff_audit_frame(
 ) -> pd.DataFrame:
     """Per month (``expected``: month -> its partners) and partner: approved or not, by
     whom, on which day, and the values it agreed (``K01 On-time delivery, Actual: 90 —
-    recount``). A partner with no sign-off for a month reads "Awaiting"."""
+    recount``). A partner with no sign-off for a month reads "Awaiting". A sign-off
+    recorded after its month was closed says what became of its agreed values (After the
+    close): equal to the published figures, or the restatement they proposed and its
+    outcome."""
     latest = {(s.period, s.partner): s for s in signoffs}
     agreed: dict[tuple[str, str], list[str]] = {}
     for a in agreements:
@@ -1144,6 +1202,18 @@ def signoff_audit_frame(
                     s.approved_by if s else None,
                     s.approved_on if s else None,
                     "; ".join(agreed.get((period, partner), [])) or None,
+                    _after_close(s),
                 )
             )
     return pd.DataFrame(rows, columns=list(SIGNOFF_AUDIT_COLUMNS), dtype=object)
+
+
+def _after_close(s: StoredSignoff | None) -> str | None:
+    """What became of a sign-off recorded after its month's close (None: before it)."""
+    if s is None or s.after_close is None:
+        return None
+    if s.restatement is not None:
+        return s.restatement.text()
+    if s.after_close == "equal":
+        return "Recorded after the close: its agreed values equal the published figures"
+    return "Recorded after the close: not yet compared with the published figures"

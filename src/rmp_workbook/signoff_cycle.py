@@ -5,7 +5,9 @@ sign-off workbooks, and back.
 them and writes one sign-off workbook per partner of the month;
 :func:`record_signoffs` reads the returned ones, checks them against the month as the
 ledger now holds it, and stores each file without errors (a file with any error is not
-recorded: its agreed values and approval are one statement).
+recorded: its agreed values and approval are one statement). A sign-off for a month
+already closed is then compared with the published figures: agreed values that differ
+become a proposed restatement (:func:`rmp_workbook.close.propose_signoff`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rmp_workbook.close import SignoffComparison, propose_signoff
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.findings import (
     SignoffUnknownDiscrepancy,
@@ -110,6 +113,9 @@ class RecordReport:
     files: list[SignoffReturn] = field(default_factory=list)
     lines: dict[str, str] = field(default_factory=dict)
     """Period -> the Dashboard's sign-off line for it after recording."""
+    closed: list[SignoffComparison] = field(default_factory=list)
+    """Closed months whose sign-offs recorded now were compared with the published
+    figures: the restatement each proposes, if any."""
 
     @property
     def exit_code(self) -> int:
@@ -123,8 +129,56 @@ class RecordReport:
             "ledger": self.ledger,
             "files": [f.to_dict() for f in self.files],
             "signoff": self.lines,
+            "closed_months": [
+                {
+                    "period": c.period,
+                    "differs": c.proposal is not None,
+                    # The same changes as the proposal's, named for a sign-off.
+                    "changes": []
+                    if c.proposal is None
+                    else [
+                        {
+                            "sheet": ch.sheet,
+                            "item": ch.item,
+                            "column": ch.column,
+                            "published": ch.previous,
+                            "agreed": ch.proposed,
+                            "text": ch.text(),
+                        }
+                        for ch in c.proposal.changes
+                    ],
+                    "proposed_restatement": None
+                    if c.proposal is None
+                    else {
+                        **c.proposal.to_dict(),
+                        "accept": f"rmp restatement accept {c.proposal.id}",
+                        "reject": f"rmp restatement reject {c.proposal.id}",
+                    },
+                }
+                for c in self.closed
+            ],
             "exit_code": self.exit_code,
         }
+
+    def closed_texts(self) -> list[str]:
+        """One line per closed month compared: equal, or the restatement proposed."""
+        out = []
+        for c in self.closed:
+            p = c.proposal
+            if p is None:
+                out.append(
+                    f"{c.period} is closed: the agreed values equal the published figures; "
+                    "nothing to restate."
+                )
+                continue
+            changes = ", ".join(ch.text() for ch in p.changes) or p.summary()
+            out.append(
+                f"{c.period} is closed: the agreed values differ from the published figures "
+                f"(published → agreed: {changes}); recorded as proposed restatement {p.id}, "
+                f"not published. Accept it with rmp restatement accept {p.id} "
+                f"(or reject {p.id})."
+            )
+        return out
 
 
 def record_signoffs(
@@ -162,9 +216,17 @@ def record_signoffs(
                 ret.status = "not recorded"
                 continue
             added = led.record_signoff(ret, recorded_by=recorded_by or current_user())
-            ret.status = "recorded" if added else "already recorded"
+            ret.status = "recorded" if added is not None else "already recorded"
+        stored = {(f.relationship_id, f.period) for f in report.files if not f.errors}
+        for rel, p in sorted(stored):
+            # A closed month: compare what was recorded after its close (now, or by a run
+            # that stopped before comparing) with its published figures.
+            compared = propose_signoff(led, rel, p, config=config, by=recorded_by)
+            if compared is not None:
+                report.closed.append(compared)
         for rel, p in sorted({(f.relationship_id, f.period) for f in report.files
-                              if f.status == "recorded"}):  # fmt: skip
+                              if f.status == "recorded"} | {(c.relationship_id, c.period)
+                              for c in report.closed}):  # fmt: skip
             from rmp_workbook.signoff import signoff_line
 
             line = signoff_line(consolidated_view(led, rel, p, config=config))

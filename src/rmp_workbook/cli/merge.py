@@ -52,10 +52,14 @@ def format_result(result: Any) -> str:
     for x in result.replacements():
         lines.append(f"  {x['text']}")
     for p in result.recorded.proposals if result.recorded else []:
+        said = (
+            f"restates {p.period}, which is closed: not published, recorded as"
+            if p.kind == "restated"
+            else f"is for {p.period}, which is closed: not merged, recorded as"
+        )
         lines.append(
             _style(
-                f"  {p.file} is for {p.period}, which is closed: not merged, recorded as "
-                f"proposed restatement {p.id} ({p.summary()}); decide with "
+                f"  {p.file} {said} proposed restatement {p.id} ({p.summary()}); decide with "
                 f"rmp restatement accept {p.id} or reject {p.id}",
                 fg="yellow",
             )

@@ -19,12 +19,14 @@ from rmp_workbook.cli.options import (
 
 @click.group("restatement")
 def restatement() -> None:
-    """Decide the workbooks that came for a month after it was closed.
+    """Decide the workbooks and sign-offs that came for a month after it was closed.
 
-    A workbook for a closed month (`rmp close`) is recorded as a proposed
-    restatement: listed with the figures it would change, on the next month's
-    Dashboard and Restatements sheet, until it is accepted (the month gets a
-    new published version) or rejected (the month stays as issued).
+    A workbook for a closed month (`rmp close`), a later month's workbook that
+    restates its figures, or a joint sign-off whose agreed values differ from its
+    published figures, is recorded as a proposed restatement: listed with the
+    figures it would change, on the next month's Dashboard and Restatements
+    sheet, until it is accepted (the month gets a new published version) or
+    rejected (the month stays as issued).
 
     \b
     Example:
@@ -52,8 +54,8 @@ def list_(
     status: str | None,
     as_json: bool,
 ) -> None:
-    """List the proposed restatements: id, month, status, partner, file and the
-    figures each would change (published → proposed).
+    """List the proposed restatements: id, month, status, partner (or the
+    sign-off), file and the figures each would change (published → proposed).
 
     \b
     Example:
@@ -95,8 +97,9 @@ def accept(
     as_json: bool,
 ) -> None:
     """Accept proposed restatement ID: its workbook becomes the partner's one
-    for the month, and the month's next version is published (figures, gaps,
-    consolidated workbook), with who, when and the reason.
+    for the month (a sign-off's agreed values take effect), and the month's next
+    version is published (figures, gaps, consolidated workbook), with who, when
+    and the reason.
 
     \b
     Exit codes:
@@ -126,7 +129,8 @@ def accept(
 @handle_errors
 def reject(proposal_id: int, ledger: str, reason: str | None, as_json: bool) -> None:
     """Reject proposed restatement ID: the month stays as issued; the workbook
-    stays in the ledger, marked rejected, with who, when and the reason.
+    (or sign-off) stays in the ledger, marked rejected, with who, when and the
+    reason.
 
     \b
     Exit codes:

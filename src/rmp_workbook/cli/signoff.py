@@ -106,7 +106,9 @@ def record(
     A file with any error is not recorded (its agreed values and approval are
     one statement); its problems are listed with their cells. From then on rmp
     merge shows each agreed value in place of the reconciled one, with who
-    agreed it and when.
+    agreed it and when. For a month already closed (rmp close), agreed values
+    that differ from the published figures are a proposed restatement (published
+    → agreed), published only once accepted with rmp restatement accept.
 
     \b
     Exit codes:
@@ -136,6 +138,8 @@ def record(
             for problem in f.findings:
                 where = f" {problem.ref}" if problem.ref else ""
                 click.echo(f"  {problem.severity}{where}: {problem.message}")
+        for said in report.closed_texts():
+            click.echo(said)
         for period_, line in sorted(report.lines.items()):
             click.echo(f"{period_}: {line}")
     sys.exit(report.exit_code)

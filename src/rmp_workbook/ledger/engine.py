@@ -356,12 +356,40 @@ class LedgerEngine:
                 conn.exec_driver_sql(ddl)
                 notes.append(f"added column {table.name}.{col.name}")
             notes += self._fill_keys(conn, {(t.name, c.name) for t, c in columns})
+            if any((t.name, c.name) == ("restatement_proposals", "kind") for t, c in columns):
+                notes += self._relax_proposal_submission(conn)
             if notes:
                 now = _now()
                 conn.execute(
                     insert(self.tables["schema_version"]),
                     [{"version": LEDGER_VERSION, "applied_at": now, "note": n} for n in notes],
                 )
+
+    def _relax_proposal_submission(self, conn: Connection) -> list[str]:
+        """A proposal's submission may be blank (a sign-off's proposal has none): an older
+        ``restatement_proposals`` declared it NOT NULL. PostgreSQL drops the constraint;
+        SQLite, which cannot, gets the table again with its rows copied."""
+        table = self.tables["restatement_proposals"]
+        column = next(
+            c for c in inspect(conn).get_columns(table.name) if c["name"] == "submission_id"
+        )
+        if column.get("nullable", True):
+            return []
+        prep = conn.dialect.identifier_preparer
+        name = prep.format_table(table)
+        if conn.dialect.name != "sqlite":
+            conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN submission_id DROP NOT NULL")
+        else:
+            conn.exec_driver_sql(f"ALTER TABLE {name} RENAME TO _rmp_old_proposals")
+            for index in table.indexes:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {prep.format_index(index)}")
+            table.create(conn)
+            cols = ", ".join(prep.format_column(c) for c in table.columns)
+            conn.exec_driver_sql(
+                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _rmp_old_proposals"
+            )
+            conn.exec_driver_sql("DROP TABLE _rmp_old_proposals")
+        return ["restatement_proposals.submission_id may be blank (a sign-off's proposal)"]
 
     def _fill_keys(self, conn: Connection, added: set[tuple[str, str]]) -> list[str]:
         """Fill in the keys a version 1 ledger lacks, from the values it holds.

@@ -45,6 +45,13 @@ FIGURE_SHEETS = {
 COMPARED = ("actual", "target")
 """Figures a proposal compares with the published ones."""
 
+SIGNOFF_KIND = "signoff"
+"""A proposal's ``kind`` when sign-offs recorded after the close propose it."""
+
+RESTATED_KIND = "restated"
+"""A proposal's ``kind`` when a later month's workbook restates a closed month's figures
+(its submission is that later workbook; accepting it changes no submission)."""
+
 
 @dataclass
 class Publication:
@@ -88,8 +95,9 @@ class FigureChange:
     sheet: str
     item: str
     column: str
-    previous: float | None
-    proposed: float | None
+    previous: Any
+    proposed: Any
+    """Numbers for a KPI or SLA figure; an agreed register value may be text or a date."""
 
     def text(self) -> str:
         was, now = _fmt(self.previous), _fmt(self.proposed)
@@ -107,14 +115,18 @@ class FigureChange:
 
 @dataclass
 class Proposal:
-    """A workbook for a published month that came after the close, and what it would change."""
+    """A workbook for a published month that came after the close, or agreed values of a
+    sign-off recorded after it (``kind`` ``signoff``), and what it would change."""
 
     id: int
     relationship_id: str
     period: str
     partner: str
-    submission_id: int
+    """The partner who sent the workbook; for a sign-off, the partners who signed."""
+    submission_id: int | None
+    """The late workbook's submission (None for a sign-off)."""
     file: str
+    """The late workbook's file name; for a sign-off, its sign-off workbooks'."""
     previous_submission_id: int | None
     previous_file: str | None
     publication_id: int
@@ -126,6 +138,18 @@ class Proposal:
     decided_by: str | None = None
     reason: str | None = None
     changes: list[FigureChange] = field(default_factory=list)
+    kind: str = "workbook"
+    """``workbook`` (a late workbook for the month) or ``signoff`` (agreed values)."""
+
+    @property
+    def what(self) -> str:
+        """What came after the close, in words: "Northwind Ltd sent nw.xlsx after the
+        close", "Contoso plc signed off after the close with agreed values that differ"."""
+        if self.kind == SIGNOFF_KIND:
+            return f"{self.partner} signed off after the close with agreed values that differ"
+        if self.kind == RESTATED_KIND:
+            return f"{self.partner} restated it in {self.file} after the close"
+        return f"{self.partner} sent {self.file} after the close"
 
     def status_at(self, when: dt.datetime | None) -> str:
         """The proposal's status as it stood at ``when`` (now when None)."""
@@ -136,6 +160,8 @@ class Proposal:
     def summary(self, most: int = 3) -> str:
         """'K01 Actual 96 → 91, …' or 'no KPI or SLA figure changes'."""
         if not self.changes:
+            if self.kind == SIGNOFF_KIND:
+                return "the published figures would change"
             return "no KPI or SLA figure changes"
         shown = ", ".join(c.text() for c in self.changes[:most])
         return shown + (", …" if len(self.changes) > most else "")
@@ -143,6 +169,7 @@ class Proposal:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "kind": self.kind,
             "relationship_id": self.relationship_id,
             "period": self.period,
             "partner": self.partner,
@@ -164,9 +191,11 @@ class Proposal:
         }
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "blank"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
     if float(value).is_integer():
         return str(int(value))
     return f"{value:g}"
@@ -228,6 +257,7 @@ def propose(
             "relationship_id": rel,
             "period": period,
             "partner": partner,
+            "kind": "workbook",
             "submission_id": sub_id,
             "previous_submission_id": previous.id if previous else None,
             "publication_id": pub_id,
@@ -258,6 +288,124 @@ def propose(
             )
         )
     return out
+
+
+def propose_restated(
+    conn: Connection,
+    tables: Any,
+    restatements: Sequence[Any],
+    *,
+    by: str,
+    now: dt.datetime,
+) -> list[Proposal]:
+    """Record a proposal for each later month's workbook that restates KPI or SLA figures
+    of a closed month (``restatements``: :class:`~rmp_workbook.ledger.record.Restatement`),
+    one per workbook and month, of the figures that differ from the partner's published
+    ones. A restatement to the published figure proposes nothing."""
+    groups: dict[tuple[str, str, str, int, int], list[Any]] = {}
+    closed: dict[tuple[str, str], int | None] = {}
+    for r in restatements:
+        if r.sheet not in FIGURE_SHEETS or r.column not in COMPARED or not r.period:
+            continue
+        month = (r.relationship_id, r.period)
+        if month not in closed:  # one query per month, however many restatements
+            closed[month] = latest_publication_id(conn, tables, *month)
+        pub_id = closed[month]
+        if pub_id is not None:
+            key = (r.relationship_id, r.period, r.partner, r.submission_id, pub_id)
+            groups.setdefault(key, []).append(r)
+    pub: Table = tables["publications"]
+    rp: Table = tables["restatement_proposals"]
+    out = []
+    for (rel, period, partner, sub_id, pub_id), found in groups.items():
+        figures = json.loads(
+            conn.execute(select(pub.c.figures).where(pub.c.id == pub_id)).scalar_one()
+        )
+        changes = []
+        for r in found:
+            history, ids = FIGURE_SHEETS[r.sheet]
+            published = _published_point(figures.get(history, []), ids, partner, period, r.item)
+            old = _num(published.get(r.column)) if published is not None else _num(r.previous)
+            new = _num(r.restated)
+            if new is None or (old is not None and math.isclose(old, new, rel_tol=1e-9)):
+                continue
+            changes.append(FigureChange(r.sheet, r.item, r.column, old, new))
+        if not changes:
+            continue
+        row = {
+            "relationship_id": rel,
+            "period": period,
+            "partner": partner,
+            "kind": RESTATED_KIND,
+            "submission_id": sub_id,
+            "previous_submission_id": found[0].previous_submission_id,
+            "publication_id": pub_id,
+            "changes": json.dumps([c.to_dict() for c in changes]),
+            "status": PROPOSED,
+            "proposed_at": now,
+            "proposed_by": by,
+        }
+        new_id = conn.execute(insert(rp).returning(rp.c.id), row).scalar_one()
+        out.append(
+            Proposal(
+                id=new_id,
+                relationship_id=rel,
+                period=period,
+                partner=partner,
+                submission_id=sub_id,
+                file=found[0].file,
+                previous_submission_id=found[0].previous_submission_id,
+                previous_file=found[0].previous_file,
+                publication_id=pub_id,
+                status=PROPOSED,
+                proposed_at=now,
+                proposed_by=by,
+                changes=changes,
+                kind=RESTATED_KIND,
+            )
+        )
+    return out
+
+
+def withdraw_superseded(conn: Connection, tables: Any, *, by: str, now: dt.datetime) -> None:
+    """Reject the undecided restatements of closed months proposed by later workbooks
+    that were superseded since: the workbook that replaced one proposes its own."""
+    rp: Table = tables["restatement_proposals"]
+    st: Table = tables["submissions"]
+    late = st.alias("late")
+    found = conn.execute(
+        select(rp.c.id, late.c.file_name)
+        .join(st, st.c.id == rp.c.submission_id)
+        .outerjoin(late, late.c.id == st.c.superseded_by)
+        .where(rp.c.kind == RESTATED_KIND, rp.c.status == PROPOSED, st.c.status != CURRENT)
+    ).all()
+    for proposal_id, replaced_by in found:
+        conn.execute(
+            update(rp)
+            .where(rp.c.id == proposal_id)
+            .values(
+                status=REJECTED,
+                decided_at=now,
+                decided_by=by,
+                reason="its workbook was superseded"
+                + (f" by {replaced_by}" if replaced_by else "")
+                + ", which proposes its own restatements",
+            )
+        )
+
+
+def _published_point(
+    rows: list[dict[str, Any]], ids: tuple[str, ...], partner: str, period: str, item: str
+) -> dict[str, Any] | None:
+    """The partner's published history row of the month for ``item`` ("K01", "Help desk /
+    First response"), or None."""
+    who, wanted = fold_text(partner), fold_text(item)
+    for r in rows:
+        if fold_text(str(r.get("partner") or "")) != who or str(r.get("period")) != period:
+            continue
+        if fold_text(" / ".join(str(r[k]) for k in ids if r.get(k) is not None)) == wanted:
+            return r
+    return None
 
 
 def _changes(
@@ -426,7 +574,7 @@ class Publishing(LedgerEngine):
         old = self.tables["submissions"].alias("old")
         q = (
             select(rp, new.c.file_name.label("file"), old.c.file_name.label("previous_file"))
-            .join(new, new.c.id == rp.c.submission_id)
+            .outerjoin(new, new.c.id == rp.c.submission_id)
             .outerjoin(old, old.c.id == rp.c.previous_submission_id)
             .order_by(rp.c.id)
         )
@@ -438,12 +586,25 @@ class Publishing(LedgerEngine):
             q = q.where(rp.c.status == status)
         if proposal_id is not None:
             q = q.where(rp.c.id == proposal_id)
+        so = self.tables["signoffs"]
         with self._read() as conn:
             rows = conn.execute(q).all()
+            files: dict[int, list[str]] = {}
+            signed = [r.id for r in rows if r.kind == SIGNOFF_KIND]
+            if signed:
+                for pid, name in conn.execute(
+                    select(so.c.proposal_id, so.c.file_name)
+                    .where(so.c.proposal_id.in_(signed))
+                    .order_by(so.c.id)
+                ).all():
+                    files.setdefault(int(pid), []).append(name)
         out = []
         for r in rows:
             values = dict(r._mapping)
             values["changes"] = [FigureChange(**c) for c in json.loads(values["changes"])]
+            values["kind"] = values.get("kind") or "workbook"
+            if values["kind"] == SIGNOFF_KIND:
+                values["file"] = ", ".join(files.get(r.id, []))
             for drop in ("relationship_id_1",):
                 values.pop(drop, None)
             out.append(Proposal(**values))
@@ -453,7 +614,9 @@ class Publishing(LedgerEngine):
         """Accept or reject a proposal in one transaction.
 
         Accepting makes its workbook the partner's current one for the month (the one it
-        replaces is superseded); rejecting marks the workbook ``rejected``. UsageError when
+        replaces is superseded); rejecting marks the workbook ``rejected``. A sign-off's
+        proposal changes no submission: its agreed values count once it is accepted
+        (:meth:`~rmp_workbook.ledger.signoff.SignoffStore.signoffs`). UsageError when
         there is no such proposal or it was decided already.
         """
         rp, st = self.tables["restatement_proposals"], self.tables["submissions"]
@@ -471,7 +634,11 @@ class Publishing(LedgerEngine):
                     f"{row.decided_by}; a decision is not changed"
                 )
             now = _now()
-            if accept:
+            if row.submission_id is None or row.kind == RESTATED_KIND:
+                # Agreed values of a sign-off, or figures a later month's workbook restated:
+                # they count once accepted (signoffs; rmp_workbook.close._build).
+                pass
+            elif accept:
                 current = conn.execute(
                     select(st.c.id).where(
                         st.c.relationship_id == row.relationship_id,

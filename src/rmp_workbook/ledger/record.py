@@ -28,7 +28,13 @@ from sqlalchemy.engine import Connection
 from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger.coerce import _Uncoercible
 from rmp_workbook.ledger.engine import LedgerEngine, _now, _utc_naive
-from rmp_workbook.ledger.publish import Proposal, latest_publication_id, propose
+from rmp_workbook.ledger.publish import (
+    Proposal,
+    latest_publication_id,
+    propose,
+    propose_restated,
+    withdraw_superseded,
+)
 from rmp_workbook.ledger.queries import _fmt
 from rmp_workbook.ledger.tables import (
     _NUMERIC,
@@ -447,6 +453,13 @@ class Recorder:
         if self._late:
             self.result.proposals = propose(
                 self._conn, self._ledger.tables, self._ledger.sheets, self._late,
+                by=current_user(), now=self._now,
+            )  # fmt: skip
+        if self.result.superseded:  # a later workbook replaced: its proposals go
+            withdraw_superseded(self._conn, self._ledger.tables, by=current_user(), now=self._now)
+        if self.result.restatements:  # of a closed month's figures: proposed, not in force
+            self.result.proposals += propose_restated(
+                self._conn, self._ledger.tables, self.result.restatements,
                 by=current_user(), now=self._now,
             )  # fmt: skip
         order = {s.key: i for i, s in enumerate(self._ledger.sheets)}

@@ -233,6 +233,11 @@ def _signoff_tables(md: MetaData) -> None:
         Column("approved_by", Text),
         Column("approved_on", Date),
         *_stamp("recorded"),
+        # Recorded after its month was closed: ``checking`` until compared with the
+        # published figures, then ``equal`` (in force) or ``proposed`` (a restatement,
+        # ``proposal_id``, decides whether its agreed values count). NULL: month open.
+        Column("after_close", Text),
+        Column("proposal_id", Integer),
         UniqueConstraint("relationship_id", "sha256", name="uq_signoff_content"),
         Index("ix_signoff_period", "relationship_id", "period", "partner"),
     )
@@ -274,7 +279,12 @@ def _publication_tables(md: MetaData) -> None:
         "restatement_proposals",
         md,
         *_month_row(partner=True, foreign_key=False),
-        _submission_ref(),
+        # ``workbook`` (NULL in older ledgers): a late workbook, its submission below;
+        # ``restated``: a later month's workbook restating the month (its submission);
+        # ``signoff``: agreed values recorded after the close (no submission: the
+        # sign-offs name it).
+        Column("kind", Text),
+        _submission_ref(nullable=True),
         _submission_ref("previous_submission_id", nullable=True),
         Column("publication_id", Integer, ForeignKey("publications.id"), nullable=False),
         Column("changes", Text, nullable=False),
