@@ -52,6 +52,25 @@ def _kpi(kpi_id: str, actual: float, period: str = PERIOD) -> dict[str, object]:
             "Actual": actual}  # fmt: skip
 
 
+def test_remembered_keys_never_stand_for_another_value() -> None:
+    """The keyer remembers keys of text cells only: True == 1 in Python, yet their key
+    texts differ, so neither may be answered from the other's memory."""
+    from rmp_workbook.values import RowKeyer
+
+    keyer = RowKeyer(SCHEMA["kpis"])  # a fresh one: nothing remembered yet
+    assert keyer({"kpi_id": "K01", "period": "2026-11"}) == ("keys", ("k01", "2026-11"))
+    assert keyer({"kpi_id": " k01", "period": "2026-11"}) == ("keys", ("k01", "2026-11"))
+    assert keyer({"kpi_id": 1, "period": "2026-11"}) == ("keys", ("1", "2026-11"))
+    assert keyer({"kpi_id": True, "period": "2026-11"}) == ("keys", ("True", "2026-11"))
+    assert keyer({"kpi_id": 1.0, "period": "2026-11"}) == ("keys", ("1", "2026-11"))
+    assert keyer({"kpi_id": ["K01"], "period": "2026-11"}) == ("keys", ("['k01']", "2026-11"))
+    assert keyer({"kpi_id": None, "period": "2026-11"}) is None
+    # The same answers as row_key, which every stage calls.
+    for value in ("K01", 1, True, 1.0, None):
+        cells = {"kpi_id": value, "period": "2026-11"}
+        assert keyer(cells) == row_key(SCHEMA["kpis"], cells)
+
+
 def test_a_key_typed_twice_in_other_case_is_a_duplicate(tmp_path: Path) -> None:
     template = make_template(tmp_path / "t.xlsx")
     path = fill(template, tmp_path / "dup.xlsx", form=GOOD_FORM,

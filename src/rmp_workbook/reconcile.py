@@ -35,7 +35,7 @@ from rmp_workbook.plain import (
 )
 from rmp_workbook.records import Consolidated, Retired, SourceSubmission
 from rmp_workbook.schema import REMOVE, SCHEMA, SHEETS, ColType, Sheet, SheetKind
-from rmp_workbook.values import RowKey, row_key
+from rmp_workbook.values import row_keyer
 
 DISCREPANCY_COLUMNS = (
     "sheet",
@@ -395,44 +395,22 @@ def _key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
 
 def _work_out_key(sheet: Sheet, row: _Row) -> tuple[str, tuple[str, ...]]:
     values = row.values
-    key = _cells_key(sheet, tuple([values[i] for i in _key_positions(sheet)]))
+    key = row_keyer(sheet).of_cells(tuple([values[i] for i in _key_positions(sheet)]))
     # Nothing to match on: the row stands alone.
     return key or ("own", (row.partner, row.submission, str(row.row)))
 
 
-_UNSEEN: Any = object()
-_KEY_MEMO: dict[int, tuple[Sheet, tuple[int, ...], dict[tuple[Any, ...], RowKey | None]]] = {}
-KEY_MEMO_KEPT = 200_000
-"""Key cells remembered per sheet (then forgotten all at once): bounds the memory."""
-
-
-def _key_memo(sheet: Sheet) -> tuple[Sheet, tuple[int, ...], dict[tuple[Any, ...], RowKey | None]]:
-    hit = _KEY_MEMO.get(id(sheet))
+def _key_positions(sheet: Sheet) -> tuple[int, ...]:
+    """Positions in a row's values of the sheet's key cells, in :class:`RowKeyer` order."""
+    hit = _KEY_AT.get(id(sheet))
     if hit is None or hit[0] is not sheet:
         at = _at(sheet)
-        hit = (sheet, tuple(at[k] for k in (*sheet.keys, *sheet.alt_keys)), {})
-        _KEY_MEMO[id(sheet)] = hit
-    return hit
+        hit = (sheet, tuple(at[k] for k in row_keyer(sheet).names))
+        _KEY_AT[id(sheet)] = hit
+    return hit[1]
 
 
-def _key_positions(sheet: Sheet) -> tuple[int, ...]:
-    """Positions in a row's values of the sheet's key columns, then its alternative keys."""
-    return _key_memo(sheet)[1]
-
-
-def _cells_key(sheet: Sheet, cells: tuple[Any, ...]) -> RowKey | None:
-    """:func:`row_key` of a row whose key and alternative key cells hold ``cells`` (in
-    :func:`_key_positions` order), remembered: partners report the same items (R01, K01
-    for 2026-11) month after month. Stored values are text, numbers or dates, never bool,
-    so values equal as Python compares them (1 and 1.0) have one key text too."""
-    memo = _key_memo(sheet)[2]
-    key = memo.get(cells, _UNSEEN)
-    if key is _UNSEEN:
-        if len(memo) >= KEY_MEMO_KEPT:
-            memo.clear()
-        names = (*sheet.keys, *sheet.alt_keys)
-        key = memo[cells] = row_key(sheet, dict(zip(names, cells, strict=True)))
-    return key
+_KEY_AT: dict[int, tuple[Sheet, tuple[int, ...]]] = {}
 
 
 def compared_columns(sheet: Sheet) -> tuple[str, ...]:
@@ -1068,6 +1046,7 @@ def _latest_per_item(
     names = [c.key for c in sheet.columns]
     at = names.index(sheet.period or "")
     key_at = _key_positions(sheet)
+    keyer = row_keyer(sheet)
     best: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Kept]] = {}
     seen: dict[tuple[Any, ...], int] = {}
     # By submission, then row (stable: the source's order breaks ties).
@@ -1078,7 +1057,7 @@ def _latest_per_item(
             row_period = as_period(row_period)
         # The row's key, its period read as a month (2026-11-01 is 2026-11).
         cells = tuple([row_period if i == at else values[i] for i in key_at])
-        base = _cells_key(sheet, cells) or ("own", (s.partner, s.submission, str(row)))
+        base = keyer.of_cells(cells) or ("own", (s.partner, s.submission, str(row)))
         n = seen.get((s.submission, base), 0)
         seen[(s.submission, base)] = n + 1
         key: tuple[str, tuple[str, ...]] | None = base

@@ -62,7 +62,7 @@ from rmp_workbook.values import (
     key_string,
     key_text,
     norm,
-    row_key,
+    row_keyer,
     to_number,
     to_period,
     to_text,
@@ -276,6 +276,7 @@ def validate_sheet(
     checks = sheet.kind is SheetKind.FIXED or bool(sheet.period and period) or sheet.key == "kpis"
     # The config's KPI ranges, by the KPI's row key: k01 meets the range agreed for K01.
     kpi_ranges = {key_text(k): r for k, r in (ranges or {}).items()}
+    keyer = row_keyer(sheet)
     for raw_row in rs.rows:
         row_findings: list[Finding] = []
         values = {**raw_row.values, **blank}
@@ -315,7 +316,7 @@ def validate_sheet(
             findings.extend(row_findings)
             if any(f.severity is Severity.ERROR for f in row_findings):
                 continue
-        found_key = row_key(sheet, typed)
+        found_key = keyer(typed)
         if found_key is not None and found_key in seen:
             first = sheet.keys[0] if typed.get(sheet.keys[0]) is not None else sheet.alt_keys[0]
             col = sheet.column(first)

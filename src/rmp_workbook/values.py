@@ -516,26 +516,71 @@ def row_key(sheet: Sheet, values: Mapping[str, Any]) -> RowKey | None:
     its alternative keys (a contact without e-mail: the name); None when neither is whole
     or the sheet has no keys.
     """
-    keys, alts = _key_plan(sheet)
-    if not keys:
-        return None
-    parts = _key_parts(keys, values)
-    if parts is not None:
-        return ("keys", parts)
-    if alts:
-        parts = _key_parts(alts, values)
+    return row_keyer(sheet)(values)
+
+
+class RowKeyer:
+    """:func:`row_key` for one sheet, for code that keys rows by the thousand: its key
+    columns are looked up once, and the key of cells holding text is remembered, since
+    partners' rows repeat the same IDs and months (K01 for 2026-11) file after file."""
+
+    KEPT = 200_000
+    """Key cells remembered (then forgotten all at once): bounds the memory."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+        self.keys = tuple((k, sheet.column(k).type) for k in sheet.keys)
+        self.alts = tuple((k, sheet.column(k).type) for k in sheet.alt_keys)
+        self.names = tuple(k for k, _t in (*self.keys, *self.alts))
+        """The key columns, then the alternative keys: the order :meth:`of_cells` takes."""
+        self._memo: dict[tuple[Any, ...], RowKey | None] = {}
+
+    def __call__(self, values: Mapping[str, Any]) -> RowKey | None:
+        if not self.keys:
+            return None
+        get = values.get
+        return self.of_cells(tuple([get(k) for k in self.names]))
+
+    def of_cells(self, cells: tuple[Any, ...]) -> RowKey | None:
+        """The key of a row whose key cells hold ``cells``, in :attr:`names` order."""
+        try:
+            hit = self._memo.get(cells, _UNSEEN)
+        except TypeError:  # an unhashable value: worked out, not remembered
+            hit = None
+        if hit is not _UNSEEN and hit is not None:
+            return hit
+        key = self._work_out(cells)
+        # Only text and blanks are remembered: a text equals only the same text, while
+        # True == 1 although their key texts differ.
+        if hit is _UNSEEN and all(c is None or c.__class__ is str for c in cells):
+            if len(self._memo) >= self.KEPT:
+                self._memo.clear()
+            self._memo[cells] = key
+        return key
+
+    def _work_out(self, cells: tuple[Any, ...]) -> RowKey | None:
+        if not self.keys:
+            return None
+        n = len(self.keys)
+        parts = _key_parts(self.keys, cells[:n])
         if parts is not None:
-            return ("alt", parts)
-    return None
+            return ("keys", parts)
+        if self.alts:
+            parts = _key_parts(self.alts, cells[n:])
+            if parts is not None:
+                return ("alt", parts)
+        return None
 
 
-def _key_parts(plan: _KeyPlan, values: Mapping[str, Any]) -> tuple[str, ...] | None:
+_UNSEEN: Any = object()
+_KeyPlan = tuple[tuple[str, ColType], ...]
+
+
+def _key_parts(plan: _KeyPlan, cells: tuple[Any, ...]) -> tuple[str, ...] | None:
     """The :func:`key_text` of each of these key cells; None when one is blank."""
     parts = []
-    get = values.get
-    for key, col_type in plan:
-        value = get(key)
-        # Called per row of every sheet: text, the common case, without a call more.
+    for (_key, col_type), value in zip(plan, cells, strict=True):
+        # Text, the common case, without a call more.
         if value.__class__ is str and col_type is not ColType.EMAIL:
             text = _key_str(value)
         else:
@@ -544,6 +589,19 @@ def _key_parts(plan: _KeyPlan, values: Mapping[str, Any]) -> tuple[str, ...] | N
             return None
         parts.append(text)
     return tuple(parts)
+
+
+_KEYERS: dict[int, tuple[Sheet, RowKeyer]] = {}
+
+
+def row_keyer(sheet: Sheet) -> RowKeyer:
+    """The sheet's :class:`RowKeyer`, made once (a Sheet holds a dict: not hashable, so
+    it is known by its id)."""
+    hit = _KEYERS.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = (sheet, RowKeyer(sheet))
+        _KEYERS[id(sheet)] = hit
+    return hit[1]
 
 
 KEY_SEPARATOR = "\x1f"
@@ -587,21 +645,3 @@ def item_key_text(item: str, separator: str = " / ") -> str:
     """An item as people write it (``K01``, or ``Helpdesk / First response`` for a line of
     several key cells) as the :func:`item_key` it names."""
     return KEY_SEPARATOR.join(key_text(part) for part in item.split(separator))
-
-
-_KeyPlan = tuple[tuple[str, ColType], ...]
-_KEY_PLANS: dict[int, tuple[Sheet, _KeyPlan, _KeyPlan]] = {}
-
-
-def _key_plan(sheet: Sheet) -> tuple[_KeyPlan, _KeyPlan]:
-    """The sheet's key and alternative key columns with their types, worked out once per
-    sheet (a Sheet holds a dict: not hashable, so it is known by its id)."""
-    hit = _KEY_PLANS.get(id(sheet))
-    if hit is None or hit[0] is not sheet:
-        hit = (
-            sheet,
-            tuple((k, sheet.column(k).type) for k in sheet.keys),
-            tuple((k, sheet.column(k).type) for k in sheet.alt_keys),
-        )
-        _KEY_PLANS[id(sheet)] = hit
-    return hit[1], hit[2]
