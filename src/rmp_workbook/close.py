@@ -120,21 +120,11 @@ class Decision:
 def _config_for(
     led: Ledger, relationship_id: str, period: str, config: RelationshipConfig | None
 ) -> RelationshipConfig | None:
-    """The config given, else the last one the ledger kept up to the month (so a month
+    """The config given, else the one the ledger holds in force for the month (so a month
     republished without --config keeps its expected partners and thresholds)."""
-    if config is not None:
-        return config
-    from pydantic import ValidationError
+    from rmp_workbook.plan import config_in_force
 
-    from rmp_workbook.config import RelationshipConfig
-
-    versions = led.config_versions(relationship_id, period)
-    if not versions:
-        return None
-    try:
-        return RelationshipConfig.model_validate(versions[-1].config)
-    except ValidationError:  # written by an older rmp: the view does without
-        return None
+    return config_in_force(led, relationship_id, period, config)
 
 
 def _build(

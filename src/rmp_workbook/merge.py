@@ -565,11 +565,12 @@ def consolidated_view(
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
 
-    Without ``config``, the last config the ledger stored for a run up to ``period`` says
-    who had left and when workbooks were due, so ``rmp report`` without ``--config``
-    retires the same items and shows the same states as the merge did.
+    Without ``config``, the config the ledger holds in force for ``period``
+    (:func:`rmp_workbook.plan.config_in_force`) gives the thresholds, the expected and
+    former partners, the due day and the agreed KPIs, so ``rmp report`` without
+    ``--config`` colours, ages and retires as the merge did.
     """
-    from rmp_workbook.plan import latest_config, plan_changes_frame
+    from rmp_workbook.plan import config_in_force, plan_changes_frame
     from rmp_workbook.reconcile import consolidate
     from rmp_workbook.values import norm
 
@@ -582,8 +583,8 @@ def consolidated_view(
     upto = upto[~upto["status"].isin(("proposed", "rejected"))]
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
-    plan = config or latest_config(led.config_versions(relationship_id, period))
-    former = plan.former(period) if plan is not None else {}
+    config = config_in_force(led, relationship_id, period, config)
+    former = config.former(period) if config is not None else {}
     if config and config.partners:
         # Partners who joined later or left earlier are not expected for this month.
         expected = [p.name for p in config.members(period)]
@@ -610,7 +611,7 @@ def consolidated_view(
         ),
         as_of=as_of or today,
         former_partners=former,
-        plan_owners=plan.plan_owners() if plan is not None else None,
+        plan_owners=config.plan_owners() if config is not None else None,
     )
     # The partners' agreed values replace the reconciled ones (rmp signoff record).
     from rmp_workbook.signoff import apply_signoff
@@ -621,9 +622,9 @@ def consolidated_view(
         c.data_quality = _with_rows(
             c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)
         )
-    if plan is not None and plan.due is not None:
+    if config is not None and config.due is not None:
         months = {str(p) for p in upto["period"].astype(str)} | {period}
-        c.due_dates = {m: d for m in sorted(months) if (d := plan.due_date(m)) is not None}
+        c.due_dates = {m: d for m in sorted(months) if (d := config.due_date(m)) is not None}
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))

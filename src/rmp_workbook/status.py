@@ -353,12 +353,11 @@ def status(
         if len(rels) != 1:
             raise UsageError("say which relationship with --config or --relationship")
         rel_id = str(rels["relationship_id"].iloc[0])
-    if config is None:
-        # Without --config, the last config the ledger stored for the period: who was a
-        # partner then, and the due day (the states the merge's Dashboard shows).
-        from rmp_workbook.plan import latest_config
+    # Without --config, the config the ledger holds for the period: who was a partner
+    # then, and the due day (the states the merge's Dashboard shows).
+    from rmp_workbook.plan import config_in_force
 
-        config = latest_config(ledger.config_versions(rel_id, period))
+    config = config_in_force(ledger, rel_id, period, config)
     report = StatusReport(rel_id, period, config.due_date(period) if config else None)
 
     subs = ledger.submissions_frame(rel_id)
