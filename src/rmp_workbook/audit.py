@@ -788,7 +788,7 @@ def audit_from_ledger(
     from rmp_workbook.report import relationship_in
 
     with Ledger(ledger, create=False) as lg:
-        rid = relationship_in(lg, relationship_id or (config.id if config else None))
+        rid = relationship_in(lg, relationship_id, config)
         pack = build_audit(lg, rid, first, last, config=config)
     written = [write_audit_workbook(pack, output)]
     if pdf is not None:

@@ -187,7 +187,7 @@ def _publish(
 def _relationship(led: Ledger, config: RelationshipConfig | None, wanted: str | None) -> str:
     from rmp_workbook.report import relationship_in
 
-    return relationship_in(led, wanted or (config.id if config else None))
+    return relationship_in(led, wanted, config)
 
 
 def _user(by: str | None) -> str:

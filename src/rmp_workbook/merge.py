@@ -321,9 +321,10 @@ def merge(
     month is recorded as a proposed restatement either way.
 
     ``period`` defaults to the latest reporting period among the usable
-    workbooks. The relationship comes from ``config``, then ``relationship_id``,
-    then the workbooks themselves. Raises UsageError when nothing can be merged.
+    workbooks. The relationship is ``relationship_id`` or the config's (UsageError when
+    they differ), else the workbooks' own. Raises UsageError when nothing can be merged.
     """
+    from rmp_workbook.config import relationship_wanted
     from rmp_workbook.ledger import Ledger
 
     if period is not None and not _PERIOD.fullmatch(period):
@@ -337,7 +338,7 @@ def merge(
             check_writable(Path(feedback_dir), folder=True)
     except OutputError as exc:
         raise OutputError(f"{exc}; nothing was recorded") from None
-    wanted = (config.id if config else None) or relationship_id
+    wanted = relationship_wanted(relationship_id, config)
     # Safety limits: the config's [limits] raise the defaults; RMP_MAX_* variables win.
     limits = Limits.resolve(config.limits if config else None)
     # Refuse an empty or oversized run before the ledger is opened (or created).

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rmp_workbook.config import RelationshipConfig
+from rmp_workbook.config import RelationshipConfig, relationship_wanted
 from rmp_workbook.findings import (
     SignoffUnknownDiscrepancy,
     SignoffUnknownPartner,
@@ -46,7 +46,7 @@ __all__ = ["RecordReport", "record_signoffs", "write_signoff_templates"]
 
 
 def _relationship(led: Ledger, config: RelationshipConfig | None, wanted: str | None) -> str:
-    rel = (config.id if config else None) or wanted
+    rel = relationship_wanted(wanted, config)
     known = list(led.relationships()["relationship_id"])
     if rel is None:
         if len(known) != 1:

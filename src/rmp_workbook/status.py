@@ -339,7 +339,7 @@ def status(
     validated as ``rmp validate --period --config`` does; files already in the ledger
     are not counted twice. Raises UsageError when the relationship is unknown.
     """
-    from rmp_workbook.config import period_bounds
+    from rmp_workbook.config import period_bounds, relationship_wanted
 
     try:
         period_bounds(period)
@@ -347,7 +347,7 @@ def status(
         raise UsageError(
             f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11"
         ) from None
-    rel_id = (config.id if config else None) or relationship_id
+    rel_id = relationship_wanted(relationship_id, config)
     if not rel_id:
         rels = ledger.relationships()
         if len(rels) != 1:
