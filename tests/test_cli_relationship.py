@@ -89,3 +89,34 @@ def test_relationship_and_config_that_agree_or_stand_alone_work(
             assert "NW-CT" in proc.stdout and NW in proc.stdout and CO in proc.stdout
         else:
             assert (tmp_path / "report" / "summary.pdf").stat().st_size > 0
+
+
+def test_a_restatement_is_accepted_with_its_own_relationships_config_only(
+    tmp_path: Path,
+) -> None:
+    """Accepting publishes the month again: with another relationship's config it would
+    publish that relationship's partners and thresholds, so it stops instead."""
+    rel = Relationship(tmp_path / "rel")
+    for partner in (NW, CO):
+        rel.returned("2026-09", partner, {"KPIs": [{"KPI ID": "K01", "Actual": 96}]})
+    rel.merge("2026-09")
+    ledger = ["--ledger", str(rel.ledger)]
+    closed = run_rmp("close", "--period", "2026-09", *ledger)
+    assert closed.returncode == 0, closed.stdout + closed.stderr
+    rel.returned("2026-09", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 91}]})  # late
+    rel.merge("2026-09")
+    other = tmp_path / "other.toml"
+    other.write_text(OTHER, encoding="utf-8")
+
+    refused = run_rmp("restatement", "accept", "1", *ledger, "--config", str(other))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "relationship NW-CT" in refused.stderr and "NW-FB" in refused.stderr
+    with Ledger(rel.ledger, create=False) as led:
+        assert [p.status for p in led.proposals("NW-CT")] == ["proposed"]
+        assert len(led.publications("NW-CT", "2026-09", latest=False)) == 1
+
+    accepted = run_rmp("restatement", "accept", "1", *ledger, "--config", str(rel.config_path))
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    with Ledger(rel.ledger, create=False) as led:
+        assert [p.status for p in led.proposals("NW-CT")] == ["accepted"]
+        assert len(led.publications("NW-CT", "2026-09", latest=False)) == 2

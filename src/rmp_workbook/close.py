@@ -345,6 +345,7 @@ def decide(
     such proposal or it was decided already.
     """
     from rmp_workbook.ledger import Ledger
+    from rmp_workbook.values import norm
 
     with Ledger(ledger, create=False) as led:
         found = led.proposals(None, proposal_id=proposal_id)
@@ -354,6 +355,12 @@ def decide(
                 "(rmp restatement list shows them)"
             )
         rel = found[0].relationship_id
+        if config is not None and norm(config.id) != norm(rel):
+            # Another relationship's partners and thresholds would be published for it.
+            raise UsageError(
+                f"restatement {proposal_id} is of relationship {rel}, the config's relationship "
+                f"ID is {config.id}: give {rel}'s config, or none"
+            )
         led.decide(proposal_id, accept=accept, by=_user(by), reason=reason)
         proposal = led.proposals(rel, proposal_id=proposal_id)[0]
         if not accept:
