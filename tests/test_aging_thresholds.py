@@ -169,3 +169,58 @@ def test_the_config_thresholds_colour_every_output(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert any("Red" in line and "R01" in line for line in words.splitlines()), words
+
+
+def _rmp(*args: str) -> None:
+    proc = run_rmp(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_without_config_every_command_colours_by_the_config_the_ledger_holds(
+    tmp_path: Path,
+) -> None:
+    """The merge with --config kept risk_score_red = 12; report, audit, a merge again and
+    the library's view, all without --config, colour by it, not by the default 15."""
+    from rmp_workbook.report import consolidated_from_ledger
+
+    rel = Relationship(tmp_path / "rel", STRICT)
+    _month(rel, "2026-09", risk={**R01, "Impact": 2})  # score 6
+    rel.merge("2026-09")
+    _month(rel, "2026-10", risk=R01)  # score 12: Red by the kept config, Amber by default
+    merged = rel.merge("2026-10").output
+    assert merged is not None
+    assert _gap(merged, "risk-high-score")["Severity"] == "Red"
+    rel.config_path.unlink()  # nothing on disk to fall back on
+    ledger = str(rel.ledger)
+
+    view = consolidated_from_ledger(ledger, "2026-10")
+    assert view.thresholds.risk_score_red == 12
+    gaps = [(g.rule, g.severity) for g in view.gaps if g.rule == "risk-high-score"]
+    assert gaps == [("risk-high-score", "Red")]
+
+    again = tmp_path / "again.xlsx"
+    _rmp("merge", str(rel.root / "returned" / "2026-10"), "--ledger", ledger,
+         "--period", "2026-10", "-o", str(again))  # fmt: skip
+    for sheet in ("Gaps", "Dashboard"):
+        assert _timeless(_values(again, sheet)) == _timeless(_values(merged, sheet)), sheet
+
+    audit = tmp_path / "audit.xlsx"
+    _rmp("audit", "--ledger", ledger, "--from", "2026-09", "--to", "2026-10", "-o", str(audit))
+    events = _values(audit, "Risk events")  # a title and a note above the table
+    header = events.index(("Period", "Risk ID", "Risk", "Event", "Score", "Status"))
+    assert [(r[0], r[1], r[3], r[4]) for r in events[header + 1 :]] == [
+        ("2026-09", "R01", "Raised", 6),
+        ("2026-10", "R01", "Escalated to Red", 12),
+    ]
+
+    report = tmp_path / "report"
+    _rmp("report", "--ledger", ledger, "--period", "2026-10", "-o", str(report))
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler's pdftotext is not installed")
+    words = subprocess.run(
+        ["pdftotext", "-layout", str(report / "summary.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert any("Red" in line and "R01" in line for line in words.splitlines()), words

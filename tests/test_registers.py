@@ -173,7 +173,8 @@ def test_registers_carry_forward_and_are_prefilled(tmp_path: Path) -> None:
 
 AGREED = CONFIG.replace(
     'owner = "Northwind Ltd"\n',
-    'owner = "Northwind Ltd"\n',
+    # K01 names both partners (one spelt as people do); K02 below names Northwind only.
+    'owner = "Northwind Ltd"\nreported_by = ["Northwind Ltd", "Contoso PLC"]\n',
 ) + (
     '\n[[relationship.kpis]]\nid = "K02"\nname = "Defects"\nunit = "count"\n'
     'direction = "Lower is better"\ntarget = 5\namber = 8\nowner = "Northwind Ltd"\n'
@@ -183,9 +184,13 @@ AGREED = CONFIG.replace(
 
 def test_the_config_wins_over_last_months_values(tmp_path: Path) -> None:
     rel = Relationship(tmp_path / "rel", AGREED)
+    assert [k.reported_by for k in rel.config.kpis] == [[NW, "Contoso PLC"], [NW]]
+    nw_rows = sheet_rows(rel.templates("2026-09")[NW], "KPIs")
+    assert [r["KPI ID"] for r in nw_rows] == ["K01", "K02"]
     rel.returned("2026-09", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 96},
                                           {"KPI ID": "K02", "Actual": 4}]})  # fmt: skip
-    # Contoso is not asked for K02 (reported_by) and adds a KPI nobody agreed.
+    # Contoso is asked for K01 (named however it is spelt), not for K02, and adds a KPI
+    # nobody agreed.
     co_rows = sheet_rows(rel.templates("2026-09")[CO], "KPIs")
     assert [r["KPI ID"] for r in co_rows] == ["K01"]
     rel.returned("2026-09", CO, {"KPIs": [{"KPI ID": "K01", "Actual": 96},

@@ -126,7 +126,7 @@ def build_audit(
     sections = [
         _trend_section(views, "kpis"),
         _trend_section(views, "sla"),
-        *_risk_sections(views, config),
+        *_risk_sections(views),
         _value_section(views),
         _dated_section(views, "successes", "Successes", "What the partners achieved together."),
         _testimonials_section(views),
@@ -209,12 +209,9 @@ def _trend_section(views: dict[str, Consolidated], key: str) -> Section:
     return Section(title, note, frame)
 
 
-def _risk_sections(
-    views: dict[str, Consolidated], config: RelationshipConfig | None
-) -> list[Section]:
+def _risk_sections(views: dict[str, Consolidated]) -> list[Section]:
     """The register's history: one row per risk, and one row per event (raised, escalated,
     closed) in month order."""
-    red = config.thresholds.risk_score_red if config else 15
     seen: dict[str, dict[str, Any]] = {}
     events: list[dict[str, Any]] = []
     first = next(iter(views))
@@ -252,6 +249,8 @@ def _risk_sections(
             else:
                 if score is not None and (before["Score at end"] or 0) < score:
                     before["Escalated"] += 1
+                    # Red by the thresholds of the month's config (its view's).
+                    red = c.thresholds.risk_score_red
                     what = "Escalated to Red" if score >= red else "Escalated"
                     events.append(_event(period, rid, label, what, score, r.get("status")))
                 if score is not None and score > (before["Highest score"] or 0):
@@ -789,7 +788,7 @@ def audit_from_ledger(
     from rmp_workbook.report import relationship_in
 
     with Ledger(ledger, create=False) as lg:
-        rid = relationship_in(lg, relationship_id or (config.id if config else None))
+        rid = relationship_in(lg, relationship_id, config)
         pack = build_audit(lg, rid, first, last, config=config)
     written = [write_audit_workbook(pack, output)]
     if pdf is not None:

@@ -135,21 +135,11 @@ class Decision:
 def _config_for(
     led: Ledger, relationship_id: str, period: str, config: RelationshipConfig | None
 ) -> RelationshipConfig | None:
-    """The config given, else the last one the ledger kept up to the month (so a month
+    """The config given, else the one the ledger holds in force for the month (so a month
     republished without --config keeps its expected partners and thresholds)."""
-    if config is not None:
-        return config
-    from pydantic import ValidationError
+    from rmp_workbook.plan import config_in_force
 
-    from rmp_workbook.config import RelationshipConfig
-
-    versions = led.config_versions(relationship_id, period)
-    if not versions:
-        return None
-    try:
-        return RelationshipConfig.model_validate(versions[-1].config)
-    except ValidationError:  # written by an older rmp: the view does without
-        return None
+    return config_in_force(led, relationship_id, period, config)
 
 
 def _build(
@@ -252,7 +242,7 @@ def _publish(
 def _relationship(led: Ledger, config: RelationshipConfig | None, wanted: str | None) -> str:
     from rmp_workbook.report import relationship_in
 
-    return relationship_in(led, wanted or (config.id if config else None))
+    return relationship_in(led, wanted, config)
 
 
 def _user(by: str | None) -> str:
@@ -412,6 +402,7 @@ def decide(
     such proposal or it was decided already.
     """
     from rmp_workbook.ledger import Ledger
+    from rmp_workbook.values import norm
 
     with Ledger(ledger, create=False) as led:
         found = led.proposals(None, proposal_id=proposal_id)
@@ -421,6 +412,12 @@ def decide(
                 "(rmp restatement list shows them)"
             )
         rel = found[0].relationship_id
+        if config is not None and norm(config.id) != norm(rel):
+            # Another relationship's partners and thresholds would be published for it.
+            raise UsageError(
+                f"restatement {proposal_id} is of relationship {rel}, the config's relationship "
+                f"ID is {config.id}: give {rel}'s config, or none"
+            )
         led.decide(proposal_id, accept=accept, by=_user(by), reason=reason)
         proposal = led.proposals(rel, proposal_id=proposal_id)[0]
         if not accept:

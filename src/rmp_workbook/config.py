@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from rmp_workbook.findings import ConfigError
+from rmp_workbook.findings import ConfigError, UsageError
 
 
 class _Strict(BaseModel):
@@ -361,6 +361,29 @@ def load_config(path: str | Path) -> RelationshipConfig:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def relationship_wanted(
+    relationship_id: str | None, config: RelationshipConfig | None
+) -> str | None:
+    """The relationship a command was told to work on: ``--relationship`` or the config's
+    ID (they must agree when both are given, ignoring case and spaces; the config's
+    spelling is kept), or None when neither names one.
+
+    Every command that takes both decides here. Both given and different is a UsageError
+    (exit 2) naming the two: which one was meant cannot be guessed, and using either
+    silently would report one relationship with another's partners and thresholds.
+    """
+    from rmp_workbook.values import norm
+
+    if config is None:
+        return relationship_id
+    if relationship_id is not None and norm(relationship_id) != norm(config.id):
+        raise UsageError(
+            f"--relationship {relationship_id} and the config's relationship ID {config.id} "
+            "differ: give the config of that relationship, or leave one of them out"
+        )
+    return config.id
 
 
 _EXAMPLE_HEAD = """\

@@ -323,9 +323,10 @@ def merge(
     month is recorded as a proposed restatement either way.
 
     ``period`` defaults to the latest reporting period among the usable
-    workbooks. The relationship comes from ``config``, then ``relationship_id``,
-    then the workbooks themselves. Raises UsageError when nothing can be merged.
+    workbooks. The relationship is ``relationship_id`` or the config's (UsageError when
+    they differ), else the workbooks' own. Raises UsageError when nothing can be merged.
     """
+    from rmp_workbook.config import relationship_wanted
     from rmp_workbook.ledger import Ledger
 
     if period is not None and not _PERIOD.fullmatch(period):
@@ -339,7 +340,7 @@ def merge(
             check_writable(Path(feedback_dir), folder=True)
     except OutputError as exc:
         raise OutputError(f"{exc}; nothing was recorded") from None
-    wanted = (config.id if config else None) or relationship_id
+    wanted = relationship_wanted(relationship_id, config)
     # Safety limits: the config's [limits] raise the defaults; RMP_MAX_* variables win.
     limits = Limits.resolve(config.limits if config else None)
     # Refuse an empty or oversized run before the ledger is opened (or created).
@@ -567,11 +568,12 @@ def consolidated_view(
     ``skipped`` and ``report`` add this run's files that never reached the ledger
     to the data-quality list.
 
-    Without ``config``, the last config the ledger stored for a run up to ``period`` says
-    who had left and when workbooks were due, so ``rmp report`` without ``--config``
-    retires the same items and shows the same states as the merge did.
+    Without ``config``, the config the ledger holds in force for ``period``
+    (:func:`rmp_workbook.plan.config_in_force`) gives the thresholds, the expected and
+    former partners, the due day and the agreed KPIs, so ``rmp report`` without
+    ``--config`` colours, ages and retires as the merge did.
     """
-    from rmp_workbook.plan import latest_config, plan_changes_frame
+    from rmp_workbook.plan import config_in_force, plan_changes_frame
     from rmp_workbook.reconcile import consolidate
     from rmp_workbook.values import norm
 
@@ -584,8 +586,8 @@ def consolidated_view(
     upto = upto[~upto["status"].isin(("proposed", "rejected"))]
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
-    plan = config or latest_config(led.config_versions(relationship_id, period))
-    former = plan.former(period) if plan is not None else {}
+    config = config_in_force(led, relationship_id, period, config)
+    former = config.former(period) if config is not None else {}
     if config and config.partners:
         # Partners who joined later or left earlier are not expected for this month.
         expected = [p.name for p in config.members(period)]
@@ -612,7 +614,7 @@ def consolidated_view(
         ),
         as_of=as_of or today,
         former_partners=former,
-        plan_owners=plan.plan_owners() if plan is not None else None,
+        plan_owners=config.plan_owners() if config is not None else None,
     )
     # The partners' agreed values replace the reconciled ones (rmp signoff record).
     from rmp_workbook.signoff import apply_signoff
@@ -623,9 +625,9 @@ def consolidated_view(
         c.data_quality = _with_rows(
             c.data_quality, _kpis_not_agreed(led, relationship_id, period, config)
         )
-    if plan is not None and plan.due is not None:
+    if config is not None and config.due is not None:
         months = {str(p) for p in upto["period"].astype(str)} | {period}
-        c.due_dates = {m: d for m in sorted(months) if (d := plan.due_date(m)) is not None}
+        c.due_dates = {m: d for m in sorted(months) if (d := config.due_date(m)) is not None}
     c.ledger = led.url
     c.generated_at = dt.datetime.now(dt.UTC)
     c.plan_changes = plan_changes_frame(led.config_versions(relationship_id, period))

@@ -43,6 +43,8 @@ def clean(value: Any) -> Any:
         return None if value != value else value
     if kind is int or kind is dt.date or value is None:
         return value
+    if value is pd.NaT:  # a blank date: NaT is a datetime too, and compares with no date
+        return None
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.date()
     if isinstance(value, dt.datetime):
@@ -66,9 +68,10 @@ def clean(value: Any) -> Any:
 
 
 def as_date(value: Any) -> dt.date | None:
-    """A cell's date (a date and time gives its day); None when it holds no date."""
+    """A cell's date (a date and time gives its day); None when it holds no date (blank,
+    NaN or NaT, or not a date)."""
     value = clean(value)
-    return value if isinstance(value, dt.date) else None
+    return value if isinstance(value, dt.date) and value is not pd.NaT else None
 
 
 def day_after(day: dt.date) -> str:

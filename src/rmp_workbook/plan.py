@@ -22,11 +22,14 @@ from rmp_workbook.config import RelationshipConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rmp_workbook.ledger import Ledger
+
 __all__ = [
     "PLAN_CHANGE_COLUMNS",
     "PLAN_CHANGE_HEADERS",
     "ConfigVersion",
     "PlanChange",
+    "config_in_force",
     "diff_configs",
     "fingerprint",
     "latest_config",
@@ -72,6 +75,26 @@ def latest_config(versions: Sequence[ConfigVersion]) -> RelationshipConfig | Non
         return RelationshipConfig.model_validate(dict(versions[-1].config))
     except PydanticValidationError:
         return None
+
+
+def config_in_force(
+    led: Ledger,
+    relationship_id: str,
+    period: str,
+    config: RelationshipConfig | None = None,
+) -> RelationshipConfig | None:
+    """The config a command uses for ``relationship_id``'s ``period``: ``config`` when one
+    is given (``--config`` wins), else the version the ledger holds in force for the
+    period (the last one first seen for it or an earlier month, as ``rmp merge --config``
+    kept it), else None (the defaults).
+
+    Every command that reads the ledger decides here, so a report, an audit pack or a
+    status run without ``--config`` colours and ages by the same thresholds, and expects
+    the same partners, as the merge that recorded the month.
+    """
+    if config is not None:
+        return config
+    return latest_config(led.config_versions(relationship_id, period))
 
 
 @dataclass(frozen=True)

@@ -431,8 +431,15 @@ def _clip(text: str, width: int) -> str:
 # ---------------------------------------------------------------- from the ledger
 
 
-def relationship_in(lg: Ledger, wanted: str | None) -> str:
-    """The relationship a command works on: ``wanted``, or the ledger's only one."""
+def relationship_in(
+    lg: Ledger, relationship_id: str | None, config: RelationshipConfig | None = None
+) -> str:
+    """The relationship a command works on: ``--relationship`` or the config's ID
+    (:func:`~rmp_workbook.config.relationship_wanted`), else the ledger's only one;
+    UsageError when the ledger does not hold it."""
+    from rmp_workbook.config import relationship_wanted
+
+    wanted = relationship_wanted(relationship_id, config)
     ids = [str(r) for r in lg.relationships()["relationship_id"]]
     if wanted is None:
         if len(ids) != 1:
@@ -460,14 +467,15 @@ def consolidated_from_ledger(
     """Reconcile what the ledger holds for a relationship up to ``period`` (default: the
     ledger's latest period).
 
-    The relationship is ``relationship_id``, the config's, or the ledger's only one;
-    the expected partners and thresholds come from ``config`` when given.
+    The relationship is ``relationship_id`` or the config's, or the ledger's only one
+    (:func:`relationship_in`); the expected partners and thresholds come from ``config``,
+    else from the config the ledger holds for the period.
     """
     from rmp_workbook.ledger import Ledger
     from rmp_workbook.merge import consolidated_view
 
     with Ledger(ledger, create=False) as lg:
-        wanted = relationship_in(lg, relationship_id or (config.id if config else None))
+        wanted = relationship_in(lg, relationship_id, config)
         c = consolidated_view(
             lg, wanted, period, config=config, as_of=as_of or today, published=not unpublished
         )

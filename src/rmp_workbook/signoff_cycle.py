@@ -49,18 +49,9 @@ __all__ = ["RecordReport", "record_signoffs", "write_signoff_templates"]
 
 
 def _relationship(led: Ledger, config: RelationshipConfig | None, wanted: str | None) -> str:
-    rel = (config.id if config else None) or wanted
-    known = list(led.relationships()["relationship_id"])
-    if rel is None:
-        if len(known) != 1:
-            raise UsageError(
-                "say which relationship with --config or --relationship"
-                + (f" (the ledger holds {', '.join(known)})" if known else "")
-            )
-        return str(known[0])
-    if rel not in known:
-        raise UsageError(f"the ledger {led.url} holds nothing for relationship {rel!r}")
-    return rel
+    from rmp_workbook.report import relationship_in
+
+    return relationship_in(led, wanted, config)
 
 
 def _partners(c: Consolidated, config: RelationshipConfig | None) -> list[str]:

@@ -339,7 +339,7 @@ def status(
     validated as ``rmp validate --period --config`` does; files already in the ledger
     are not counted twice. Raises UsageError when the relationship is unknown.
     """
-    from rmp_workbook.config import period_bounds
+    from rmp_workbook.config import period_bounds, relationship_wanted
 
     try:
         period_bounds(period)
@@ -347,18 +347,17 @@ def status(
         raise UsageError(
             f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11"
         ) from None
-    rel_id = (config.id if config else None) or relationship_id
+    rel_id = relationship_wanted(relationship_id, config)
     if not rel_id:
         rels = ledger.relationships()
         if len(rels) != 1:
             raise UsageError("say which relationship with --config or --relationship")
         rel_id = str(rels["relationship_id"].iloc[0])
-    if config is None:
-        # Without --config, the last config the ledger stored for the period: who was a
-        # partner then, and the due day (the states the merge's Dashboard shows).
-        from rmp_workbook.plan import latest_config
+    # Without --config, the config the ledger holds for the period: who was a partner
+    # then, and the due day (the states the merge's Dashboard shows).
+    from rmp_workbook.plan import config_in_force
 
-        config = latest_config(ledger.config_versions(rel_id, period))
+    config = config_in_force(ledger, rel_id, period, config)
     report = StatusReport(rel_id, period, config.due_date(period) if config else None)
 
     subs = ledger.submissions_frame(rel_id)

@@ -110,7 +110,8 @@ def format_result(result: Any) -> str:
     "--relationship",
     "relationship_id",
     metavar="ID",
-    help="Merge only this relationship's workbooks (default: the config's, or the workbooks').",
+    help="Merge only this relationship's workbooks (default: the config's, or the workbooks'). "
+    "With --config it must be the config's ID (exit 2 otherwise).",
 )
 @feedback_option
 @as_of_option

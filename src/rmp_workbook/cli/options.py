@@ -99,7 +99,7 @@ def relationship_option(fn: F) -> F:
         metavar="ID",
         help="The relationship's ID (its short code in the workbooks and the config), e.g. "
         "NW-CT-2026. Default: the config's ID when one is given, else the ledger's only "
-        "relationship.",
+        "relationship. With --config it must be the config's ID (exit 2 otherwise).",
     )(fn)
 
 

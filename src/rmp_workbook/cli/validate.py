@@ -91,7 +91,8 @@ def format_report(report: Report) -> str:
     "--relationship",
     "relationship_id",
     metavar="ID",
-    help="The relationship ID every workbook must carry (finding wrong-relationship otherwise).",
+    help="The relationship ID every workbook must carry (finding wrong-relationship otherwise). "
+    "Default: the config's ID; with --config it must be the config's ID (exit 2 otherwise).",
 )
 @period_option
 @click.option(
@@ -135,7 +136,7 @@ def validate(
       rmp validate returned/2026-11/ --feedback feedback/2026-11/
     """
     # Only counts and findings are shown: each workbook's rows are dropped once checked.
-    from rmp_workbook.config import load_config, period_bounds
+    from rmp_workbook.config import load_config, period_bounds, relationship_wanted
     from rmp_workbook.expected import check_agreed, check_identity
 
     config = load_config(config_path) if config_path else None
@@ -152,7 +153,7 @@ def validate(
 
     report = validate_paths(
         paths,
-        relationship_id=relationship_id or (config.id if config else None),
+        relationship_id=relationship_wanted(relationship_id, config),
         jobs=jobs,
         keep_records=False,
         each=check,

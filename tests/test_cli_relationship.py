@@ -1,0 +1,122 @@
+"""``--relationship`` and ``--config`` name the relationship the same way in every command.
+
+Either names it alone; both given must agree, or the command stops with exit 2 naming
+the two IDs (one relationship's view with another's partners and thresholds would be
+silently wrong). Real workbooks: templates from the config, typed through openpyxl,
+merged into a ledger.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_rmp
+from months import CO, NW, Relationship, config_text
+
+from rmp_workbook.ledger import Ledger
+
+OTHER = config_text(NW, "Fabrikam Services", id="NW-FB", name="Northwind–Fabrikam")
+"""Another relationship's config: its ID is NW-FB, the ledger's relationship is NW-CT."""
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory: pytest.TempPathFactory) -> Relationship:
+    """NW-CT's September, merged with its config; NW-FB's config beside it."""
+    rel = Relationship(tmp_path_factory.mktemp("rel"))
+    for partner in (NW, CO):
+        rel.returned("2026-09", partner, {"KPIs": [{"KPI ID": "K01", "Actual": 96}]})
+    rel.merge("2026-09")
+    (rel.root / "other.toml").write_text(OTHER, encoding="utf-8")
+    return rel
+
+
+def _commands(rel: Relationship, out: Path) -> dict[str, list[str]]:
+    """Each command that takes both options, run on September, writing under ``out``."""
+    ledger = ["--ledger", str(rel.ledger)]
+    returned = str(rel.root / "returned" / "2026-09")
+    words = {
+        "status": ("status --period 2026-09", None),
+        "report": ("report --period 2026-09", "report"),
+        "audit": ("audit --from 2026-09 --to 2026-09", "audit.xlsx"),
+        "handbook": ("handbook --period 2026-09", "rmp.pdf"),
+        "signoff template": ("signoff template --period 2026-09", "signoff"),
+        "close": ("close --period 2026-09", "closed.xlsx"),
+        "restatement list": ("restatement list", None),
+        "merge": (f"merge {returned} --period 2026-09", "merged.xlsx"),
+    }
+    commands = {
+        name: [*line.split(), *ledger, *(["-o", str(out / target)] if target else [])]
+        for name, (line, target) in words.items()
+    }
+    return {**commands, "validate": ["validate", returned]}
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["status", "report", "audit", "handbook", "signoff template", "close",
+     "restatement list", "merge", "validate"],
+)  # fmt: skip
+def test_relationship_and_config_that_differ_stop_the_command(
+    merged: Relationship, tmp_path: Path, command: str
+) -> None:
+    args = _commands(merged, tmp_path)[command]
+    proc = run_rmp(*args, "--relationship", "NW-CT", "--config", str(merged.root / "other.toml"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--relationship NW-CT" in proc.stderr, proc.stderr
+    assert "relationship ID NW-FB" in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    with Ledger(merged.ledger, create=False) as led:  # nothing recorded or published
+        assert led.publications("NW-CT", "2026-09") == []
+        assert sorted(led.relationships()["relationship_id"]) == ["NW-CT"]
+        assert len(led.submissions_frame("NW-CT")) == 2
+
+
+@pytest.mark.parametrize("command", ["status", "report"])
+def test_relationship_and_config_that_agree_or_stand_alone_work(
+    merged: Relationship, tmp_path: Path, command: str
+) -> None:
+    config = str(merged.config_path)
+    for extra in (
+        ["--relationship", "NW-CT", "--config", config],
+        ["--relationship", "nw-ct", "--config", config],  # IDs compare ignoring case
+        ["--relationship", "NW-CT"],
+        ["--config", config],
+    ):
+        proc = run_rmp(*_commands(merged, tmp_path)[command], *extra)
+        assert proc.returncode == 0, (extra, proc.stdout + proc.stderr)
+        if command == "status":
+            assert "NW-CT" in proc.stdout and NW in proc.stdout and CO in proc.stdout
+        else:
+            assert (tmp_path / "report" / "summary.pdf").stat().st_size > 0
+
+
+def test_a_restatement_is_accepted_with_its_own_relationships_config_only(
+    tmp_path: Path,
+) -> None:
+    """Accepting publishes the month again: with another relationship's config it would
+    publish that relationship's partners and thresholds, so it stops instead."""
+    rel = Relationship(tmp_path / "rel")
+    for partner in (NW, CO):
+        rel.returned("2026-09", partner, {"KPIs": [{"KPI ID": "K01", "Actual": 96}]})
+    rel.merge("2026-09")
+    ledger = ["--ledger", str(rel.ledger)]
+    closed = run_rmp("close", "--period", "2026-09", *ledger)
+    assert closed.returncode == 0, closed.stdout + closed.stderr
+    rel.returned("2026-09", NW, {"KPIs": [{"KPI ID": "K01", "Actual": 91}]})  # late
+    rel.merge("2026-09")
+    other = tmp_path / "other.toml"
+    other.write_text(OTHER, encoding="utf-8")
+
+    refused = run_rmp("restatement", "accept", "1", *ledger, "--config", str(other))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "relationship NW-CT" in refused.stderr and "NW-FB" in refused.stderr
+    with Ledger(rel.ledger, create=False) as led:
+        assert [p.status for p in led.proposals("NW-CT")] == ["proposed"]
+        assert len(led.publications("NW-CT", "2026-09", latest=False)) == 1
+
+    accepted = run_rmp("restatement", "accept", "1", *ledger, "--config", str(rel.config_path))
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    with Ledger(rel.ledger, create=False) as led:
+        assert [p.status for p in led.proposals("NW-CT")] == ["accepted"]
+        assert len(led.publications("NW-CT", "2026-09", latest=False)) == 2
