@@ -708,37 +708,25 @@ def _read_percent_cells(raw: RawWorkbook, info: ContainerInfo, data: bytes | Non
     store 0.91 with a percentage format, which python-calamine does not report. Number
     columns (KPI and SLA figures, targets) hold figures on the scale of their unit, so the
     figure shown (91) is the one meant. Only sheets holding a small fraction in a number
-    column are looked up: in the parts the container check kept, else in the file
-    (``data``, its bytes when already read).
+    column are looked up (an .xlsx: only sheets using a percentage style at all), in the
+    parts the container check kept, else in the file (``data``, its bytes when read).
     """
     if info.kind not in ("xlsx", "xlsm", "ods"):
         return
-    wanted: dict[str, set[tuple[int, int]]] = {}
-    for rs in raw.sheets.values():
-        numbers = [c.key for c in rs.sheet.columns if c.type is ColType.NUMBER]
-        if not numbers:
-            continue
-        cells: set[tuple[int, int]] = set()
-        for raw_row in rs.rows:
-            values = raw_row.values
-            for key in numbers:
-                value = values.get(key)
-                if value.__class__ is float and 0 < abs(value) <= PERCENT_CANDIDATE_MAX:
-                    cells.add(raw_row.cell(key))
-        if cells:
-            wanted[rs.name] = cells
-    if not wanted:
-        return
+    sheets = [rs for rs in raw.sheets.values() if _number_keys(rs)]
     if info.kind == "ods":
+        wanted = {rs.name: cells for rs in sheets if (cells := _percent_candidates(rs))}
+        if not wanted:
+            return
         found = _ods_percent_cells(raw.path if data is None else io.BytesIO(data), wanted)
     else:
         with _Parts(info, raw.path if data is None else data) as parts:
-            found = _xlsx_percent_cells(parts, wanted)
+            found = _xlsx_percent_cells(parts, sheets)
     for rs in raw.sheets.values():
         shown = found.get(rs.name)
         if not shown:
             continue
-        numbers = [c.key for c in rs.sheet.columns if c.type is ColType.NUMBER]
+        numbers = _number_keys(rs)
         for raw_row in rs.rows:
             for key in numbers:
                 if raw_row.cells.get(key) in shown:
@@ -819,10 +807,27 @@ def _styled_cells(data: bytes, styles: Set[int]) -> set[bytes]:
     return found
 
 
-def _xlsx_percent_cells(
-    parts: _Parts, wanted: dict[str, set[tuple[int, int]]]
-) -> dict[str, set[tuple[int, int]]]:
-    """Of the ``wanted`` cells of each sheet, those whose style shows a percentage."""
+def _number_keys(rs: RawSheet) -> list[str]:
+    return [c.key for c in rs.sheet.columns if c.type is ColType.NUMBER]
+
+
+def _percent_candidates(rs: RawSheet) -> set[tuple[int, int]]:
+    """The (row, col) of the sheet's number cells small enough to be a percentage's
+    fraction (0.91 shown as 91%)."""
+    numbers = _number_keys(rs)
+    cells: set[tuple[int, int]] = set()
+    for raw_row in rs.rows:
+        values = raw_row.values
+        for key in numbers:
+            value = values.get(key)
+            if value.__class__ is float and 0 < abs(value) <= PERCENT_CANDIDATE_MAX:
+                cells.add(raw_row.cell(key))
+    return cells
+
+
+def _xlsx_percent_cells(parts: _Parts, sheets: list[RawSheet]) -> dict[str, set[tuple[int, int]]]:
+    """Of the :func:`_percent_candidates` of each sheet, those whose style shows a
+    percentage; a sheet none of whose cells has such a style is not gone through."""
     from rmp_workbook.cells import a1
 
     out: dict[str, set[tuple[int, int]]] = {}
@@ -830,14 +835,14 @@ def _xlsx_percent_cells(
         styles = _xlsx_percent_styles(parts.part(STYLES_PART))
         if not styles:
             return out
-        for name, cells in wanted.items():
-            xml = parts.sheet(name)
+        for rs in sheets:
+            xml = parts.sheet(rs.name)
             styled = _styled_cells(xml, styles) if xml is not None else None
             if not styled:
                 continue
-            hits = {(r, c) for r, c in cells if a1(r, c).encode() in styled}
+            hits = {(r, c) for r, c in _percent_candidates(rs) if a1(r, c).encode() in styled}
             if hits:
-                out.setdefault(name, set()).update(hits)
+                out[rs.name] = hits
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError):
         return out
     return out

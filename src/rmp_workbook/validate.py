@@ -539,21 +539,22 @@ def _guess_kpi_percent(
     actual, target = typed.get("actual"), typed.get("target")
     if actual is None:
         return []
-    col = rs.sheet.column("actual")
     found = raw_row.values.get("actual")
     out: list[Finding] = []
     percent = is_percent_unit(typed.get("unit"))
     if percent and target is not None and 0 < abs(actual) <= 1 < abs(target) <= 100:
+        col = rs.sheet.column("actual")
         actual = typed["actual"] = round(actual * 100, 10)
         out.append(
             _at(GuessedPercent, rs, raw_row, col, file, found, note=f"{actual:g}%",
                 hint=f"The target is {target:g} (%), so type {actual:g} to remove this "
                 "warning.", extra={"used": actual})
         )  # fmt: skip
-    agreed = ranges.get(key_text(typed.get("kpi_id")))
+    agreed = ranges.get(key_text(typed.get("kpi_id"))) if ranges else None
     if agreed is not None:
         lo, hi = agreed
         if (lo is not None and actual < lo) or (hi is not None and actual > hi):
+            col = rs.sheet.column("actual")
             if lo is not None and hi is not None:
                 span = f"from {lo:g} to {hi:g}"
             else:
@@ -565,6 +566,7 @@ def _guess_kpi_percent(
                     "widen the KPI's range.")
             )  # fmt: skip
     elif percent and not 0 <= actual <= 100:
+        col = rs.sheet.column("actual")
         out.append(
             _at(OutOfRange, rs, raw_row, col, file, found,
                 note="from 0 to 100, the KPI's unit is %",
