@@ -152,8 +152,14 @@ class Tables(WriterState):
                 for r, value in enumerate(columns[i], start=first_row)
                 if value.__class__ is str and (len(value) > fits or "\n" in value)
             ]
+            # A word of at most `fits` characters fits the column whatever its letters:
+            # only values holding a longer one are measured word by word.
             widest = max(
-                (textfit.longest_word(v, size, bold=bold) for v in {v for _, v in longer}),
+                (
+                    textfit.longest_word(v, size, bold=bold)
+                    for v in {v for _, v in longer}
+                    if max(map(len, v.split()), default=0) > fits
+                ),
                 default=0.0,
             )
             needed = textfit.column_width(widest + textfit.PADDING)
