@@ -16,7 +16,6 @@ from test_ledger import (
     at,
     kpi,
     ledger,  # noqa: F401  (fixture)
-    ledger_url,  # noqa: F401  (fixture)
     make_submission,
     snapshot,
 )

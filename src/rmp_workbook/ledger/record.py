@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -697,6 +698,42 @@ class Recorder:
         return out
 
 
+_TypedPlan = tuple[Callable[[Mapping[str, Any]], tuple[Any, ...]], "_TypeSignatures", list[int]]
+
+
+class _TypeSignatures(dict[tuple[type, ...], bool]):
+    """Whether a row's value types (a tuple) are each None or its column's exact type
+    (bool is not int, datetime is not date): worked out once per distinct tuple."""
+
+    def __init__(self, exact: list[type]) -> None:
+        super().__init__()
+        self.exact = exact
+
+    def __missing__(self, types: tuple[type, ...]) -> bool:
+        ok = self[types] = len(types) == len(self.exact) and all(
+            t is e or t is type(None) for t, e in zip(types, self.exact, strict=False)
+        )
+        return ok
+
+
+_TYPED_PLANS: dict[int, tuple[list[Any], _TypedPlan]] = {}
+
+
+def _typed_plan(columns: list[Any]) -> _TypedPlan:
+    """For a sheet's ``(key, exact type, coercer, type)`` columns: a getter of the row's
+    values in column order, the accepted type signatures, and the float columns' positions."""
+    hit = _TYPED_PLANS.get(id(columns))
+    if hit is None or hit[0] is not columns:
+        keys = [c[0] for c in columns]
+        get = operator.itemgetter(*keys)
+        take = get if len(keys) > 1 else (lambda values: (get(values),))
+        exact = [c[1] for c in columns]
+        floats = [i for i, e in enumerate(exact) if e is float]
+        hit = (columns, (take, _TypeSignatures(exact), floats))
+        _TYPED_PLANS[id(columns)] = hit
+    return hit[1]
+
+
 class Recording(LedgerEngine):
     """The ledger's recording methods (part of :class:`~rmp_workbook.ledger.Ledger`)."""
 
@@ -735,33 +772,28 @@ class Recording(LedgerEngine):
             sheet = self._sheet[sheet_key]
             keyed = bool(sheet.keys)
             period_at = self._row_period_at.get(sheet_key)
+            take, typed_as, floats = _typed_plan(columns)
             rows: list[list[Any]] = []
             for rec in records:
                 values = rec.values
                 key = rec.key
                 if key is None and keyed:
                     key = stored_key(sheet, values)
-                row: list[Any] = [None, rec.row, key]
-                for key, exact, coerce, col_type in columns:
-                    value = values.get(key)
-                    if value is None:
-                        row.append(None)
-                        continue
-                    kind = type(value)
-                    if kind is exact:
-                        # Exact type: bool is not taken for int, nor datetime for date.
-                        blank = (kind is float and value != value) or (kind is str and not value)
-                        row.append(None if blank else value)
-                    elif is_missing(value) or is_blank(value):
-                        row.append(None)
-                    else:
-                        try:
-                            row.append(coerce(value))
-                        except _Uncoercible:
-                            raise LedgerError(
-                                f"{name}: sheet {sheet_key}, row {rec.row + 1}, column {key}: "
-                                f"{value!r} is not a {col_type.value}"
-                            ) from None
+                # The validator's rows: every value None or of its column's exact type, no
+                # blank text nor NaN. Checked for the whole row at once, then taken as is.
+                try:
+                    cells = take(values)
+                except KeyError:
+                    cells = None
+                if (
+                    cells is not None
+                    and typed_as[tuple(map(type, cells))]
+                    and "" not in cells
+                    and not any(cells[i] != cells[i] for i in floats if cells[i] is not None)
+                ):
+                    row: list[Any] = [None, rec.row, key, *cells]
+                else:
+                    row = [None, rec.row, key, *self._coerced(name, sheet_key, rec, columns)]
                 if period_at is not None and not history:
                     row_period = row[period_at]
                     history = row_period is not None and row_period < period
@@ -769,6 +801,33 @@ class Recording(LedgerEngine):
             if rows:
                 out[sheet_key] = rows
         return out, history
+
+    @staticmethod
+    def _coerced(name: str, sheet_key: str, rec: Any, columns: list[Any]) -> list[Any]:
+        """A record's values coerced one by one to their columns' types."""
+        values = rec.values
+        row: list[Any] = []
+        for key, exact, coerce, col_type in columns:
+            value = values.get(key)
+            if value is None:
+                row.append(None)
+                continue
+            kind = type(value)
+            if kind is exact:
+                # Exact type: bool is not taken for int, nor datetime for date.
+                blank = (kind is float and value != value) or (kind is str and not value)
+                row.append(None if blank else value)
+            elif is_missing(value) or is_blank(value):
+                row.append(None)
+            else:
+                try:
+                    row.append(coerce(value))
+                except _Uncoercible:
+                    raise LedgerError(
+                        f"{name}: sheet {sheet_key}, row {rec.row + 1}, column {key}: "
+                        f"{value!r} is not a {col_type.value}"
+                    ) from None
+        return row
 
     def _insert_rows(self, conn: Connection, sheet: Sheet, rows: list[list[Any]]) -> None:
         """Record rows (as :meth:`_coerce` makes them) in one executemany statement.
