@@ -58,3 +58,66 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.xlsx"]
+
+
+# ------------------------------------------------ an interrupted write keeps the old output
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_an_interrupted_report_pdf_keeps_the_previous_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from consolidated_factory import make_consolidated
+    from matplotlib.figure import Figure
+
+    from rmp_workbook.report import FILES, write_report
+
+    out = tmp_path / "report"
+    write_report(make_consolidated(), out)
+    pdf = out / FILES["summary"]
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert before[pdf.name].startswith(b"%PDF")
+    real = Figure.savefig
+
+    def half_a_pdf(self: Figure, fname: object, *args: object, **kwargs: object) -> None:
+        if str(fname).endswith(".pdf"):
+            Path(str(fname)).write_bytes(b"%PDF-1.4 half")  # the crash comes mid-file
+            raise OSError("disk full")
+        real(self, fname, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Figure, "savefig", half_a_pdf)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(make_consolidated(), out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()}.keys() == before.keys()
+    assert pdf.read_bytes() == before[pdf.name]
+    assert _temporaries(out) == []
+
+
+def test_an_interrupted_rmp_template_keeps_the_previous_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+    from xlsxwriter.workbook import Workbook
+
+    from rmp_workbook.cli import cli
+
+    target = tmp_path / "nw.xlsx"
+    args = ["template", "--relationship", "Alliance", "--partner", "Northwind Ltd",
+            "--period", "2026-11", "-o", str(target)]  # fmt: skip
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    before = target.read_bytes()
+    assert openpyxl.load_workbook(target)["Relationship"]  # a real workbook to lose
+
+    def crash_while_zipping(self: Workbook) -> None:
+        Path(self.filename).write_bytes(before[: len(before) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Workbook, "close", crash_while_zipping)
+    second = CliRunner().invoke(cli, [*args[:-2], "--relationship-id", "other", "-o", str(target)])
+    assert second.exit_code != 0
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["nw.xlsx"]

@@ -1,6 +1,7 @@
 """Write an output file atomically, with the permissions any file the user creates gets.
 
-Every workbook rmp writes for a person (templates, feedback copies) goes through
+Every file rmp writes (templates, feedback copies, sign-off workbooks, the consolidated
+workbook, reports, audit packs, handbooks, mail drafts, configs, docs) goes through
 :func:`atomic_output`: the file is written under a temporary name in the target's
 folder and renamed over the target only when complete, so a reader never sees half
 a workbook and an interrupted run leaves the old file in place. The temporary name
@@ -56,3 +57,19 @@ def atomic_output(target: str | os.PathLike[str], *, suffix: str | None = None) 
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``target`` through :func:`atomic_output`; return the path."""
+    target = Path(target)
+    with atomic_output(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``target`` through :func:`atomic_output`; return the path."""
+    target = Path(target)
+    with atomic_output(target) as tmp:
+        tmp.write_bytes(data)
+    return target

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from rmp_workbook.atomic import atomic_write_bytes
 from rmp_workbook.config import PartnerConfig, RelationshipConfig
 from rmp_workbook.findings import MailError, UsageError
 from rmp_workbook.values import fold_text
@@ -516,9 +517,7 @@ def write_drafts(result: MailResult, outbox: str | os.PathLike[str]) -> list[Pat
             name, n = f"{stem}-{n}.eml", n + 1
         taken.add(name)
         path = out / name
-        tmp = path.with_name(f".~{name}")
-        tmp.write_bytes(draft.message.as_bytes())
-        os.replace(tmp, path)
+        atomic_write_bytes(path, draft.message.as_bytes())
         draft.path = path
     return [d.path for d in result.drafts if d.path is not None]
 

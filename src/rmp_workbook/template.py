@@ -24,7 +24,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from rmp_workbook import schema, textfit
-from rmp_workbook.atomic import atomic_output
+from rmp_workbook.atomic import atomic_output, atomic_write_text
 from rmp_workbook.cells import a1, quote_sheet
 from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
@@ -960,7 +960,7 @@ def regenerate(folder: str | os.PathLike[str]) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "rmp.toml"
-    config_path.write_text(example_config_text(), encoding="utf-8")
+    atomic_write_text(config_path, example_config_text())
     xlsx = write_template(
         out / "rmp-template.xlsx",
         relationship_id="",
