@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,3 +74,34 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     with atomic_output(target) as tmp:
         tmp.write_bytes(data)
     return target
+
+
+# ------------------------------------------------------------------ safe file names
+
+_INVALID = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+"""Characters Windows refuses in a file name (and ``/``, which no system allows)."""
+
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in [*"0123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+"""Windows device names: ``CON`` or ``con.xlsx`` (any case) opens the device, not a file."""
+
+
+def safe_file_name(name: str, *, fallback: str = "file") -> str:
+    """``name`` made safe as one file name on every system rmp's users share folders from.
+
+    Every output name built from a partner, relationship or workbook name ends here.
+    Characters Windows refuses (``<>:"/\\|?*`` and control characters) become ``_``;
+    trailing dots and spaces (which Windows drops, so two names could collide) go; a
+    name whose part before the first dot is a device name (``CON``, ``nul.xlsx``,
+    ``Com1 .txt``) gets ``_`` after that part; ``.``, ``..`` and an empty name become
+    ``fallback``.
+    """
+    text = _INVALID.sub("_", name).rstrip(" .")
+    if not text.strip(" ."):
+        return fallback
+    base, dot, rest = text.partition(".")
+    if base.rstrip(" ").upper() in _RESERVED:
+        text = f"{base.rstrip(' ')}_{dot}{rest}"
+    return text
