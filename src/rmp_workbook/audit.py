@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from rmp_workbook import __version__, summary
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.findings import UsageError
 from rmp_workbook.records import Consolidated
@@ -554,12 +555,17 @@ def _fmt(value: Any) -> str:
 
 def write_audit_workbook(pack: AuditPack, path: str | os.PathLike[str]) -> Path:
     """Write the pack as an Excel workbook: Summary, then one table sheet per section."""
+    path = Path(path)
+    with atomic_output(path, suffix=".xlsx") as tmp:
+        _write_audit_workbook(pack, tmp)
+    return path
+
+
+def _write_audit_workbook(pack: AuditPack, tmp: Path) -> None:
     import xlsxwriter
 
     from rmp_workbook.cells import quote_sheet
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     wb = xlsxwriter.Workbook(
         str(tmp),
         {"remove_timezone": True, "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False,
@@ -619,8 +625,6 @@ def write_audit_workbook(pack: AuditPack, path: str | os.PathLike[str]) -> Path:
             sheet.set_column(j, j, min(max(width + 2, 9), 60))
         sheet.freeze_panes(first + 1, 0)
     wb.close()
-    os.replace(tmp, path)
-    return path
 
 
 def _shown_len(value: Any) -> int:
@@ -644,15 +648,13 @@ def write_audit_pdf(pack: AuditPack, path: str | os.PathLike[str]) -> Path:
     from rmp_workbook.report import _figure
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with PdfPages(tmp, metadata={"Title": f"{pack.relationship_name} audit pack",
-                                 "Creator": f"rmp {__version__}"}) as pdf:  # fmt: skip
+    metadata = {"Title": f"{pack.relationship_name} audit pack", "Creator": f"rmp {__version__}"}
+    with atomic_output(path) as tmp, PdfPages(tmp, metadata=metadata) as pdf:
         pdf.savefig(_headline_page(pack, _figure(11.69, 8.27)))
         fig = _figure(11.69, 8.27)
         if _kpi_page(pack, fig):
             pdf.savefig(fig)
         pdf.savefig(_health_stage_page(pack, _figure(11.69, 8.27)))
-    os.replace(tmp, path)
     return path
 
 

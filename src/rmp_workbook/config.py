@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from rmp_workbook.atomic import atomic_write_text
 from rmp_workbook.findings import ConfigError, UsageError
 
 
@@ -518,5 +519,4 @@ def write_example_config(folder: str | Path, *, overwrite: bool = False) -> Path
     if path.exists() and not overwrite:
         raise ConfigError(f"{path} already exists; edit it, or pass --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(example_config_text(), encoding="utf-8")
-    return path
+    return atomic_write_text(path, example_config_text())

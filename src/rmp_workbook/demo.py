@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rmp_workbook.atomic import atomic_write_text
 from rmp_workbook.merge import MergeResult
 from rmp_workbook.status import PartnerStatus
 from rmp_workbook.validate import Report
@@ -106,7 +107,7 @@ def run_demo(
     written = write_sample(returned_dir, seed)
     config_path = out / "rmp.toml"
     written[0].unlink()
-    config_path.write_text(config_toml(config), encoding="utf-8")
+    atomic_write_text(config_path, config_toml(config))
     returned = written[1:]
 
     say("3/9 validate: every cell of every workbook")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rmp_workbook.atomic import atomic_write_text
 from rmp_workbook.findings import Finding, Severity
 from rmp_workbook.schema import SCHEMA_VERSION, SHEETS, ColType, Column, Sheet, SheetKind
 
@@ -109,7 +110,7 @@ def write_docs(folder: str | Path) -> list[Path]:
     out = []
     for name, make in PAGES.items():
         path = Path(folder) / name
-        path.write_text(make(), encoding="utf-8")
+        atomic_write_text(path, make())
         out.append(path)
     return out
 

@@ -36,7 +36,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rmp_workbook.atomic import atomic_output
+from rmp_workbook.atomic import atomic_output, safe_file_name
 from rmp_workbook.cells import a1, quote_sheet, safe_sheet_name
 from rmp_workbook.container import Limits, check_container
 from rmp_workbook.findings import Finding, Severity, UsageError
@@ -70,14 +70,14 @@ def feedback_path(path: str | os.PathLike[str], out_dir: str | os.PathLike[str])
 
     A non-xlsx input keeps its type in the name (``plan-ods.feedback.xlsx``) so
     ``plan.ods`` and ``plan.xlsx`` in one folder do not share a feedback file.
-    Characters a file system may refuse become ``_``.
+    Characters a file system may refuse become ``_``; a device name (``CON``) gets a ``_``.
     """
     path = Path(path)
     stem = re.sub(r"[^\w\-. ()&+,]+", "_", path.stem).strip(" .") or "workbook"
     suffix = path.suffix.lower().lstrip(".")
     if suffix and suffix != "xlsx":
         stem = f"{stem[:100]}-{re.sub(r'[^a-z0-9]', '', suffix)[:8]}"
-    return Path(out_dir) / f"{stem[:110]}{FEEDBACK_SUFFIX}"
+    return Path(out_dir) / safe_file_name(f"{stem[:110]}{FEEDBACK_SUFFIX}")
 
 
 def _unique(out: Path, taken: set[str]) -> Path:

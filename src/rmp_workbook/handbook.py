@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rmp_workbook import __version__, summary
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.plain import format_value
 from rmp_workbook.records import Consolidated
@@ -191,9 +192,11 @@ def write_handbook_pdf(c: Consolidated, path: str | os.PathLike[str]) -> Path:
     from rmp_workbook.report import _figure
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     title = f"{c.relationship_name or c.relationship_id} handbook"
-    with PdfPages(tmp, metadata={"Title": title, "Creator": f"rmp {__version__}"}) as pdf:
+    with (
+        atomic_output(path) as tmp,
+        PdfPages(tmp, metadata={"Title": title, "Creator": f"rmp {__version__}"}) as pdf,
+    ):
         fig, y, page = None, _TOP, 0
         for block in handbook_blocks(c):
             for text, style, height in _lines(block):
@@ -210,7 +213,6 @@ def write_handbook_pdf(c: Consolidated, path: str | os.PathLike[str]) -> Path:
                     fig.text(_LEFT, y, text, va="bottom", **style)
         if fig is not None:
             pdf.savefig(fig)
-    os.replace(tmp, path)
     return path
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from rmp_workbook.atomic import atomic_write_bytes, safe_file_name
 from rmp_workbook.config import PartnerConfig, RelationshipConfig
 from rmp_workbook.findings import MailError, UsageError
 from rmp_workbook.values import fold_text
@@ -499,7 +500,7 @@ def draft_file_name(partner: str, period: str, kind: Kind) -> str:
     from rmp_workbook.template import template_file_name
 
     stem = template_file_name(partner, period).removesuffix(".xlsx")
-    return f"{stem}-{kind}.eml"
+    return safe_file_name(f"{stem}-{kind}.eml")
 
 
 def write_drafts(result: MailResult, outbox: str | os.PathLike[str]) -> list[Path]:
@@ -516,9 +517,7 @@ def write_drafts(result: MailResult, outbox: str | os.PathLike[str]) -> list[Pat
             name, n = f"{stem}-{n}.eml", n + 1
         taken.add(name)
         path = out / name
-        tmp = path.with_name(f".~{name}")
-        tmp.write_bytes(draft.message.as_bytes())
-        os.replace(tmp, path)
+        atomic_write_bytes(path, draft.message.as_bytes())
         draft.path = path
     return [d.path for d in result.drafts if d.path is not None]
 

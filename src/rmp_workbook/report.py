@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rmp_workbook import __version__, summary
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig, Thresholds
 from rmp_workbook.findings import UsageError
 from rmp_workbook.rag import NAVY, SERIES_COLOURS, SLATE, ZONE_FILLS, heat_zone, risk_legend
@@ -99,15 +99,11 @@ def _figure(width: float, height: float) -> Figure:
 
 def _save(fig: Figure, path: Path) -> Path:
     """Save atomically: a reader never sees half an image."""
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
-    try:
-        metadata: dict[str, Any] = {"Creator": f"rmp {__version__}"}
-        if path.suffix == ".pdf":
-            metadata["Title"] = path.stem
+    metadata: dict[str, Any] = {"Creator": f"rmp {__version__}"}
+    if path.suffix == ".pdf":
+        metadata["Title"] = path.stem
+    with atomic_output(path) as tmp:
         fig.savefig(tmp, metadata=metadata, facecolor="white")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -31,7 +31,7 @@ from xlsxwriter.workbook import Workbook
 from rmp_workbook import schema
 from rmp_workbook.agreed import column_of as _column
 from rmp_workbook.agreed import value_from_text, value_text
-from rmp_workbook.atomic import atomic_output
+from rmp_workbook.atomic import atomic_output, safe_file_name
 from rmp_workbook.cells import a1
 from rmp_workbook.findings import (
     Finding,
@@ -50,7 +50,7 @@ from rmp_workbook.reconcile import DISCREPANCY_COLUMNS, period_end
 from rmp_workbook.records import Consolidated, SignoffState, StoredAgreement, StoredSignoff
 from rmp_workbook.rows import type_cell
 from rmp_workbook.schema import SCHEMA, SHEETS, ColType, Column, Sheet
-from rmp_workbook.template import _NUMBER_FORMATS, _validation, slugify
+from rmp_workbook.template import _NUMBER_FORMATS, _validation, partner_file_stem
 from rmp_workbook.values import to_choice, to_date, to_text
 
 __all__ = [
@@ -250,7 +250,7 @@ def discrepancy_refs(c: Consolidated) -> list[DiscrepancyRef]:
 
 def signoff_file_name(partner: str, period: str) -> str:
     """``Northwind Ltd``, ``2026-11`` -> ``signoff-northwind-ltd-2026-11.xlsx``."""
-    return f"signoff-{slugify(partner)[:80].rstrip('-') or 'partner'}-{period}.xlsx"
+    return safe_file_name(f"signoff-{partner_file_stem(partner)}-{period}.xlsx")
 
 
 def _clip(text: str, limit: int) -> str:

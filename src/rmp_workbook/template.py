@@ -24,7 +24,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from rmp_workbook import schema, textfit
-from rmp_workbook.atomic import atomic_output
+from rmp_workbook.atomic import atomic_output, atomic_write_text, safe_file_name
 from rmp_workbook.cells import a1, quote_sheet
 from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
@@ -34,6 +34,7 @@ from rmp_workbook.values import fold_text, row_key
 
 __all__ = [
     "check_period",
+    "partner_file_stem",
     "partner_template_paths",
     "refuse_existing",
     "regenerate",
@@ -874,11 +875,17 @@ FILE_STEM_MAX = 80
 def template_file_name(partner: str, period: str) -> str:
     """``Northwind Ltd``, ``2026-11`` -> ``northwind-ltd-2026-11.xlsx`` (safe on every system).
 
-    Partner text never escapes the folder (no ``/``, ``..``, ``:``) and the name stays well
-    under file-system limits, temporary-file prefix included.
+    Partner text never escapes the folder (no ``/``, ``..``, ``:``), never names a
+    Windows device (``CON``, ``nul``) and the name stays well under file-system limits,
+    temporary-file prefix included.
     """
-    stem = slugify(partner)[:FILE_STEM_MAX].rstrip("-") or "partner"
-    return f"{stem}-{period}.xlsx" if period else f"{stem}.xlsx"
+    stem = partner_file_stem(partner)
+    return safe_file_name(f"{stem}-{period}.xlsx" if period else f"{stem}.xlsx")
+
+
+def partner_file_stem(partner: str) -> str:
+    """The part of every per-partner output file name that comes from the partner's name."""
+    return slugify(partner)[:FILE_STEM_MAX].rstrip("-") or "partner"
 
 
 def partner_template_paths(
@@ -960,7 +967,7 @@ def regenerate(folder: str | os.PathLike[str]) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "rmp.toml"
-    config_path.write_text(example_config_text(), encoding="utf-8")
+    atomic_write_text(config_path, example_config_text())
     xlsx = write_template(
         out / "rmp-template.xlsx",
         relationship_id="",

@@ -6,10 +6,10 @@ Regenerate with ``python -m rmp_workbook.cli.reference docs/cli.md``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
+from rmp_workbook.atomic import atomic_write_text
 from rmp_workbook.cli import COMMANDS, cli
 
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     text = render_cli_reference()
     if args:
-        Path(args[0]).write_text(text, encoding="utf-8")
+        atomic_write_text(args[0], text)
     else:
         sys.stdout.write(text)
 

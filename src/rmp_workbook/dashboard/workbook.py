@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 import gc
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import xlsxwriter
 
 from rmp_workbook import __version__
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import Thresholds
 from rmp_workbook.dashboard.cells import (
     NAVY,
@@ -57,15 +57,10 @@ def write_consolidated(
     """Write the consolidated workbook to ``path`` atomically and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp.xlsx")
-    try:
-        with _collector_paused():
-            workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-            _Writer(workbook, c, thresholds or c.thresholds).write()
-            workbook.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path, suffix=".xlsx") as tmp, _collector_paused():
+        workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        _Writer(workbook, c, thresholds or c.thresholds).write()
+        workbook.close()
     return path
 
 

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from rmp_workbook.atomic import atomic_write_text
 from rmp_workbook.config import KpiConfig, PartnerConfig, RelationshipConfig
 from rmp_workbook.sample.fill import fill_workbook
 from rmp_workbook.sample.folder import template_time
@@ -290,7 +291,7 @@ def fill_many(
     plist = [period_add(end_period, i - periods + 1) for i in range(periods)]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "rmp.toml").write_text(config_toml(config), encoding="utf-8")
+    atomic_write_text(out / "rmp.toml", config_toml(config))
     when = template_time(end_period)
     stamp = when.isoformat(timespec="seconds")
     paths = []

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from rmp_workbook.atomic import atomic_write_text
 from rmp_workbook.sample.fill import fill_workbook
 from rmp_workbook.sample.story import (
     UTC,
@@ -54,7 +55,7 @@ def write_sample(out_dir: str | os.PathLike[str], seed: int = 2026) -> list[Path
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "rmp.toml"
-    config_path.write_text(config_toml(sample.config), encoding="utf-8")
+    atomic_write_text(config_path, config_toml(sample.config))
     paths = [config_path]
     with tempfile.TemporaryDirectory() as tmp:
         for wb in sample.workbooks:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.signoff import AGREED, APPROVAL_DATE, APPROVE, APPROVED_BY, REASON, REF
 from rmp_workbook.signoff_cycle import RecordReport, record_signoffs, write_signoff_templates
@@ -48,7 +49,8 @@ def fill_signoff(
             ws.cell(r, 4).value = typed[ws.cell(r, 3).value]
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
+    with atomic_output(target, suffix=".xlsx") as tmp:
+        wb.save(tmp)
     return target
 
 
