@@ -214,26 +214,10 @@ def test_values_not_of_their_columns_type_are_coerced_or_blank(ledger: Ledger) -
     a float, a date-time a date, and True is never read as 1."""
     typed = kpi("K01", "2026-11", 91.5)
     odd = kpi("K02", "2026-11", float("nan"), target=95, unit="")
-    result = ledger.record(
-        [
-            make_submission(
-                kpis=[typed, odd],
-                risks=[
-                    {
-                        "risk_id": "R01",
-                        "risk": "Key engineer leaves",
-                        "category": "People",
-                        "likelihood": 3,
-                        "impact": 4,
-                        "score": 12,
-                        "owner": NORTH,
-                        "status": "Open",
-                        "raised_on": dt.datetime(2026, 9, 1, 0, 0),
-                    },
-                ],
-            )
-        ]  # fmt: skip
-    )
+    risk = {"risk_id": "R01", "risk": "Key engineer leaves", "category": "People",
+            "likelihood": 3, "impact": 4, "score": 12, "owner": NORTH, "status": "Open",
+            "raised_on": dt.datetime(2026, 9, 1, 0, 0)}  # fmt: skip
+    result = ledger.record([make_submission(kpis=[typed, odd], risks=[risk])])
     assert result.recorded[0].status == "current"
     kpis = ledger.frames(REL, "2026-11")["kpis"].set_index("kpi_id")
     assert kpis.loc["K01", "actual"] == 91.5 and kpis.loc["K01", "unit"] == "%"
@@ -245,13 +229,12 @@ def test_values_not_of_their_columns_type_are_coerced_or_blank(ledger: Ledger) -
             text("SELECT actual IS NULL, unit IS NULL FROM rec_kpis WHERE kpi_id = 'K02'")
         ).one()
     assert tuple(stored) == (True, True)
-    risk = ledger.frames(REL, "2026-11")["risks"].iloc[0]
-    assert risk["raised_on"] == dt.date(2026, 9, 1) and risk["score"] == 12.0
+    stored_risk = ledger.frames(REL, "2026-11")["risks"].iloc[0]
+    assert stored_risk["raised_on"] == dt.date(2026, 9, 1) and stored_risk["score"] == 12.0
+    boolean = {"risk_id": "R02", "risk": "Price rise", "likelihood": True, "impact": 2,
+               "owner": NORTH, "status": "Open"}  # fmt: skip
     with pytest.raises(LedgerError, match="likelihood"):
-        ledger.record([make_submission(salt="b", risks=[
-            {"risk_id": "R02", "risk": "Price rise", "likelihood": True, "impact": 2,
-             "owner": NORTH, "status": "Open"},
-        ])])  # fmt: skip
+        ledger.record([make_submission(salt="b", risks=[boolean])])
 
 
 def test_record_stores_typed_rows_with_provenance(ledger: Ledger) -> None:
