@@ -24,6 +24,7 @@ from conftest import SRC
 from python_calamine import CalamineWorkbook
 
 from rmp_workbook import merge as merge_module
+from rmp_workbook.atomic import TEMP_PREFIX
 from rmp_workbook.config import load_config
 from rmp_workbook.findings import OutputError
 from rmp_workbook.merge import merge
@@ -165,7 +166,7 @@ def test_merge_killed_midway_leaves_all_or_nothing(bench, tmp_path: Path, delay:
             assert zf.testzip() is None
     # A half-written temporary file is never taken for the workbook, nor for an input.
     leftovers = [p for p in out.parent.iterdir() if p != out]
-    assert all(p.name.startswith(".") and p.name.endswith(".tmp.xlsx") for p in leftovers)
+    assert all(p.name.startswith(TEMP_PREFIX) and p.suffix == ".xlsx" for p in leftovers)
 
     # The next merge finishes the job: the same ledger as one clean run, a readable workbook.
     again = run(
@@ -195,7 +196,7 @@ def test_merge_killed_while_writing_the_workbook_keeps_the_previous_one(
     try:
         end = time.monotonic() + 120
         while not temps and child.poll() is None and time.monotonic() < end:
-            temps = list(out.parent.glob(".consolidated.*.tmp.xlsx"))
+            temps = list(out.parent.glob(f"{TEMP_PREFIX}*.xlsx"))
             time.sleep(0.001)
         child.send_signal(signal.SIGKILL)
     finally:
@@ -206,7 +207,7 @@ def test_merge_killed_while_writing_the_workbook_keeps_the_previous_one(
     assert counts(ledger) == bench["after"]  # recording had committed before the write
     # The half-written file is a hidden temporary file; the next merge skips it, says so.
     leftovers = [p for p in out.parent.iterdir() if p != out]
-    assert all(p.name.startswith(".consolidated.") for p in leftovers)
+    assert all(p.name.startswith(TEMP_PREFIX) for p in leftovers)
     again = run(
         "merge", str(bench["base"] / "in"), *map(str, leftovers), "--config",
         str(bench["config"]), "--ledger", str(ledger), "-o", str(out),
