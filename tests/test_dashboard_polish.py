@@ -217,6 +217,42 @@ def test_sla_bars_start_at_zero_and_percent_axes_end_at_100(book):
     assert percent and all('<c:max val="100"/>' in x for x in percent)
 
 
+def test_sla_bar_figures_sit_inside_the_bars_foot_clear_of_the_target_line(book):
+    sla = [x for x in _chart_xml(book) if "barChart" in x and "lineChart" in x]
+    assert sla
+    for xml in sla:
+        bars = re.search(r"<c:barChart>.*</c:barChart>", xml, re.S)
+        line = re.search(r"<c:lineChart>.*</c:lineChart>", xml, re.S)
+        assert bars and line
+        labels = re.findall(r"<c:dLbls>.*?</c:dLbls>", bars.group(0), re.S)
+        assert labels, "the bars lost their figures"
+        # At the foot, white on the navy bar: above the bar a figure near its target
+        # would sit on the dashed target line.
+        assert all('<c:dLblPos val="inBase"/>' in lb for lb in labels)
+        assert all('<a:srgbClr val="FFFFFF"/>' in lb for lb in labels)
+        assert "<c:dLbls>" not in line.group(0)
+
+
+def test_stage_progress_bars_sit_beside_their_figure_not_under_it(book):
+    xml = sheet_xml(book, DASHBOARD)
+    bars = re.findall(
+        r'<conditionalFormatting sqref="([A-Z]+)(\d+):([A-Z]+)(\d+)">'
+        r'<cfRule type="dataBar"[^>]*><dataBar([^>]*)>',
+        xml,
+    )
+    assert len(bars) == 1
+    col, first, last_col, last, attrs = bars[0]
+    assert col == last_col == "F"
+    assert 'showValue="0"' in attrs  # the bar only: its figure is in E beside it
+    ws, cached = load(book)[DASHBOARD], load(book, data_only=True)[DASHBOARD]
+    stages = range(int(first), int(last) + 1)
+    assert all(isinstance(cached[f"E{n}"].value, (int, float)) for n in stages)
+    for n in stages:
+        # The bar's cell reads the figure (cached for viewers that do not recalculate).
+        assert ws[f"F{n}"].value == f"=E{n}"
+        assert cached[f"F{n}"].value == pytest.approx(cached[f"E{n}"].value)
+
+
 def test_a_first_month_draws_bars_not_lone_dots(tmp_path):
     c = make_consolidated()
     c.kpi_history = c.kpi_history[c.kpi_history["period"] == c.period]

@@ -176,8 +176,14 @@ class Charts(WriterState):
                 "values": self._series_ref(rows["Actual"], fc, lc),
                 "fill": {"color": NAVY},
                 "gap": 80,
-                # From zero a dip is short: its figure says how short.
-                "data_labels": {"value": True, "font": {"size": 7}},
+                # From zero a dip is short: its figure says how short. Written inside the
+                # bar's foot, white on navy: above the bar it would sit on the target line
+                # whenever the figure is near its target, the usual case.
+                "data_labels": {
+                    "value": True,
+                    "position": "inside_base",
+                    "font": {"size": 7, "bold": True, "color": "#FFFFFF"},
+                },
             }
         )
         if "Target" not in rows:

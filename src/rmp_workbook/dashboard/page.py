@@ -430,11 +430,14 @@ class _Dashboard:
             self._merged(row, _C, _D, status or "–", cell)
             if progress is None:
                 ws.write_string(row, _E, "–", cell)
+                ws.write_blank(row, _F, None, cell)
             else:
                 ws.write_number(
                     row, _E, progress, f.cell(font_size=9, num_format="0%", valign="vcenter")
                 )
-            ws.write_blank(row, _F, None, cell)
+                # The bar sits in its own cell beside the figure: drawn under the figure, a
+                # bar ending mid-number cuts it in two (LibreOffice).
+                ws.write_formula(row, _F, f"={a1(row, _E)}", cell, progress)
             step = next_steps.get(stage, "")
             step_pts = _points(_G, _I)
             self._height(row, max(16, textfit.height_for(step, step_pts, 8)))
@@ -448,13 +451,14 @@ class _Dashboard:
             row += 1
         ws.conditional_format(
             first,
-            _E,
+            _F,
             row - 1,
-            _E,
+            _F,
             {
                 "type": "data_bar",
                 "bar_color": "#5B9BD5",
                 "bar_solid": True,
+                "bar_only": True,
                 "min_type": "num",
                 "min_value": 0,
                 "max_type": "num",
