@@ -8,11 +8,12 @@ merged into a ledger.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from conftest import run_rmp
-from months import CO, NW, Relationship, config_text
+from months import CO, FAB, NW, Relationship, config_text
 
 from rmp_workbook.ledger import Ledger
 
@@ -120,3 +121,51 @@ def test_a_restatement_is_accepted_with_its_own_relationships_config_only(
     with Ledger(rel.ledger, create=False) as led:
         assert [p.status for p in led.proposals("NW-CT")] == ["accepted"]
         assert len(led.publications("NW-CT", "2026-09", latest=False)) == 2
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> tuple[Relationship, Relationship]:
+    """One ledger holding two relationships' September: NW-CT's, then NW-FB's."""
+    root = tmp_path_factory.mktemp("two")
+    ct = Relationship(root / "ct")
+    fb = Relationship(root / "fb", config=OTHER, ledger=str(ct.ledger))
+    for rel, partner, actual in ((ct, NW, 96), (ct, CO, 93), (fb, NW, 81), (fb, FAB, 82)):
+        rel.returned("2026-09", partner, {"KPIs": [{"KPI ID": "K01", "Actual": actual}]})
+    ct.merge("2026-09")
+    fb.merge("2026-09")
+    return ct, fb
+
+
+def test_history_picks_the_relationship_as_every_command_does(
+    two: tuple[Relationship, Relationship], merged: Relationship
+) -> None:
+    """``rmp history`` on a ledger of two relationships names them and stops, in the same
+    words as ``rmp status``; named, or the ledger's only one, it shows that one's figures."""
+    ledger = ["--ledger", str(two[0].ledger)]
+    history = run_rmp("history", *ledger, "--kpi", "K01")
+    status = run_rmp("status", *ledger, "--period", "2026-09")
+    for proc in (history, status):
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert proc.stdout == ""
+        assert "holds 2 relationships (NW-CT, NW-FB)" in proc.stderr, proc.stderr
+        assert "--relationship" in proc.stderr
+    assert history.stderr == status.stderr  # one rule, one message
+
+    for named in ("NW-FB", "nw-fb"):  # IDs compare ignoring case, as with --config
+        proc = run_rmp("history", *ledger, "--json", "--relationship", named)
+        assert proc.returncode == 0, (named, proc.stderr)
+        data = json.loads(proc.stdout)
+        assert data["relationship_id"] == "NW-FB"
+        figures = {(f["partner"], f["actual"]) for f in data["figures"]}
+        assert figures == {(NW, 81), (FAB, 82)}
+
+    unknown = run_rmp("history", *ledger, "--relationship", "NW-XX")
+    assert unknown.returncode == 2
+    assert "has no relationship 'NW-XX' (it has NW-CT, NW-FB)" in unknown.stderr
+
+    only = run_rmp("history", "--ledger", str(merged.ledger), "--kpi", "K01")  # the only one
+    assert only.returncode == 0, only.stderr
+    assert "Relationship: NW-CT" in only.stdout
+    assert [
+        line.split() for line in only.stdout.splitlines() if line.strip().startswith("2026-09")
+    ] == [["2026-09", "96", "96"]]

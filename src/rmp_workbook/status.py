@@ -340,6 +340,7 @@ def status(
     are not counted twice. Raises UsageError when the relationship is unknown.
     """
     from rmp_workbook.config import period_bounds, relationship_wanted
+    from rmp_workbook.ledger import relationship_in
 
     try:
         period_bounds(period)
@@ -347,12 +348,8 @@ def status(
         raise UsageError(
             f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11"
         ) from None
-    rel_id = relationship_wanted(relationship_id, config)
-    if not rel_id:
-        rels = ledger.relationships()
-        if len(rels) != 1:
-            raise UsageError("say which relationship with --config or --relationship")
-        rel_id = str(rels["relationship_id"].iloc[0])
+    # A named relationship need not be in the ledger yet: status works before the first merge.
+    rel_id = relationship_wanted(relationship_id, config) or relationship_in(ledger, None)
     # Without --config, the config the ledger holds for the period: who was a partner
     # then, and the due day (the states the merge's Dashboard shows).
     from rmp_workbook.plan import config_in_force
