@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import run_rmp
-from months import CO, FAB, NW, Relationship, config_text
+from months import CO, FAB, NW, Relationship, config_text, form_values, type_into
 
 from rmp_workbook.ledger import Ledger
+from rmp_workbook.template import template_file_name
 
 OTHER = config_text(NW, "Fabrikam Services", id="NW-FB", name="Northwind–Fabrikam")
 """Another relationship's config: its ID is NW-FB, the ledger's relationship is NW-CT."""
@@ -169,3 +170,31 @@ def test_history_picks_the_relationship_as_every_command_does(
     assert [
         line.split() for line in only.stdout.splitlines() if line.strip().startswith("2026-09")
     ] == [["2026-09", "96", "96"]]
+
+
+@pytest.mark.parametrize("target", ["--partner", "--all"])
+def test_template_relationship_id_must_be_the_configs(
+    merged: Relationship, tmp_path: Path, target: str
+) -> None:
+    """A workbook with another relationship's ID on this config's KPIs would be merged under
+    the wrong relationship: ``rmp template`` stops and writes nothing; the config's ID (in
+    any case) writes a workbook that carries the config's spelling and merges as NW-CT."""
+    which = ["--partner", NW] if target == "--partner" else ["--all"]
+    out = tmp_path / "out"
+    base = ["template", "--config", str(merged.config_path), *which, "--period", "2026-10"]
+    refused = run_rmp(*base, "--relationship-id", "NW-FB", "-o", str(out) + "/")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--relationship-id NW-FB" in refused.stderr, refused.stderr
+    assert "relationship ID NW-CT" in refused.stderr, refused.stderr
+    assert not out.exists()
+
+    written = run_rmp(*base, "--relationship-id", "nw-ct", "-o", str(out) + "/")
+    assert written.returncode == 0, written.stdout + written.stderr
+    workbook = out / template_file_name(NW, "2026-10")
+    assert form_values(workbook)["Relationship ID"] == "NW-CT"
+    if target == "--partner":
+        assert [p.name for p in out.iterdir()] == [workbook.name]
+        filled = type_into(workbook, tmp_path / workbook.name, rows={"KPIs": [
+            {"KPI ID": "K01", "Actual": 97}]})  # fmt: skip
+        checked = run_rmp("validate", str(filled), "--config", str(merged.config_path))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
