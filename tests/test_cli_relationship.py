@@ -198,3 +198,35 @@ def test_template_relationship_id_must_be_the_configs(
             {"KPI ID": "K01", "Actual": 97}]})  # fmt: skip
         checked = run_rmp("validate", str(filled), "--config", str(merged.config_path))
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_status_says_once_that_the_ledger_holds_nothing_for_the_relationship_yet(
+    merged: Relationship,
+) -> None:
+    """Status works before a relationship's first merge (every partner missing), and says
+    why in one line; a relationship the ledger holds gets no such line."""
+    ledger = ["--ledger", str(merged.ledger)]
+    other = run_rmp("status", "--period", "2026-09", *ledger, "--config",
+                    str(merged.root / "other.toml"))  # fmt: skip
+    assert other.returncode == 1, other.stdout + other.stderr
+    lines = other.stdout.splitlines()
+    assert lines[0].startswith("Relationship NW-FB, period 2026-09")
+    assert lines[1].strip() == (
+        "The ledger holds nothing for NW-FB yet: no workbook of it has been merged, "
+        "so every partner not in --returned shows as missing."
+    )
+    assert [line.split()[-1] for line in lines[2:4]] == ["missing", "missing"]
+    assert {NW, FAB} == {line.rsplit("missing", 1)[0].strip() for line in lines[2:4]}
+    assert sum("holds nothing" in line for line in lines) == 1
+    assert lines[-1].startswith("0 of 2 partners in; 2 missing")
+    as_json = run_rmp("status", "--period", "2026-09", *ledger, "--json", "--config",
+                      str(merged.root / "other.toml"))  # fmt: skip
+    assert json.loads(as_json.stdout)["in_ledger"] is False
+
+    held = run_rmp("status", "--period", "2026-09", *ledger, "--config", str(merged.config_path))
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "holds nothing" not in held.stdout
+    assert (
+        json.loads(run_rmp("status", "--period", "2026-09", *ledger, "--json").stdout)["in_ledger"]
+        is True
+    )

@@ -123,6 +123,9 @@ class StatusReport:
     wrong_period: list[StrayFile] = field(default_factory=list)
     unknown_sender: list[StrayFile] = field(default_factory=list)
     unreadable: list[StrayFile] = field(default_factory=list)
+    in_ledger: bool = True
+    """False when the ledger holds no workbook of this relationship yet (before its first
+    merge): every partner is then missing, which the text says once."""
 
     def count(self, state: str) -> int:
         return sum(p.state == state for p in self.partners)
@@ -146,6 +149,7 @@ class StatusReport:
             "relationship_id": self.relationship_id,
             "period": self.period,
             "due": self.due.isoformat() if self.due else None,
+            "in_ledger": self.in_ledger,
             "partners": [p.to_dict() for p in self.partners],
             "wrong_period": [s.to_dict() for s in self.wrong_period],
             "unknown_sender": [s.to_dict() for s in self.unknown_sender],
@@ -358,6 +362,7 @@ def status(
     report = StatusReport(rel_id, period, config.due_date(period) if config else None)
 
     subs = ledger.submissions_frame(rel_id)
+    report.in_ledger = len(subs) > 0
     # A file that came after the month was closed (rmp close) is a proposed restatement,
     # not the month's return: the month's returns are the published ones.
     subs = subs[~subs["status"].isin(("proposed", "rejected"))] if len(subs) else subs
@@ -444,6 +449,11 @@ def format_status(report: StatusReport) -> str:
     """The text ``rmp status`` prints: one line per expected partner, then the strays."""
     due = f", due {report.due.isoformat()}" if report.due else ""
     lines = [f"Relationship {report.relationship_id}, period {report.period}{due}"]
+    if not report.in_ledger:
+        lines.append(
+            f"  The ledger holds nothing for {report.relationship_id} yet: no workbook of it "
+            "has been merged, so every partner not in --returned shows as missing."
+        )
     width = max((len(p.partner) for p in report.partners), default=0)
     for p in report.partners:
         if p.state == MISSING:
