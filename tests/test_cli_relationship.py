@@ -223,9 +223,11 @@ def test_status_says_once_that_the_ledger_holds_nothing_for_the_relationship_yet
                       str(merged.root / "other.toml"))  # fmt: skip
     assert json.loads(as_json.stdout)["in_ledger"] is False
 
-    held = run_rmp("status", "--period", "2026-09", *ledger, "--config", str(merged.config_path))
-    assert held.returncode == 0, held.stdout + held.stderr
-    assert "holds nothing" not in held.stdout
+    for named in (["--config", str(merged.config_path)], ["--relationship", "nw-ct"]):
+        held = run_rmp("status", "--period", "2026-09", *ledger, *named)
+        assert held.returncode == 0, held.stdout + held.stderr
+        assert held.stdout.startswith("Relationship NW-CT, period 2026-09")  # the ledger's ID
+        assert "holds nothing" not in held.stdout
     assert (
         json.loads(run_rmp("status", "--period", "2026-09", *ledger, "--json").stdout)["in_ledger"]
         is True

@@ -352,8 +352,14 @@ def status(
         raise UsageError(
             f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11"
         ) from None
-    # A named relationship need not be in the ledger yet: status works before the first merge.
-    rel_id = relationship_wanted(relationship_id, config) or relationship_in(ledger, None)
+    # The ledger's relationship (in its spelling) as every command picks it; but a named
+    # one need not be in the ledger yet: status works before the first merge.
+    rel_id = relationship_wanted(relationship_id, config)
+    try:
+        rel_id = relationship_in(ledger, relationship_id, config)
+    except UsageError:
+        if rel_id is None:
+            raise
     # Without --config, the config the ledger holds for the period: who was a partner
     # then, and the due day (the states the merge's Dashboard shows).
     from rmp_workbook.plan import config_in_force
