@@ -225,6 +225,58 @@ def latest_publication_id(
     return None if found is None else int(found)
 
 
+def insert_proposal(
+    conn: Connection,
+    tables: Any,
+    *,
+    kind: str,
+    relationship_id: str,
+    period: str,
+    partner: str,
+    file: str,
+    submission_id: int | None,
+    previous_submission_id: int | None,
+    previous_file: str | None,
+    publication_id: int,
+    changes: list[FigureChange],
+    now: dt.datetime,
+    by: str,
+) -> Proposal:
+    """Record a proposed restatement of a closed month (a late workbook's, a later
+    workbook's restated figures, or a sign-off's agreed values) and return it."""
+    rp = tables["restatement_proposals"]
+    row = {
+        "relationship_id": relationship_id,
+        "period": period,
+        "partner": partner,
+        "kind": kind,
+        "submission_id": submission_id,
+        "previous_submission_id": previous_submission_id,
+        "publication_id": publication_id,
+        "changes": json.dumps([c.to_dict() for c in changes], default=str),
+        "status": PROPOSED,
+        "proposed_at": now,
+        "proposed_by": by,
+    }
+    new_id = conn.execute(insert(rp).returning(rp.c.id), row).scalar_one()
+    return Proposal(
+        id=int(new_id),
+        relationship_id=relationship_id,
+        period=period,
+        partner=partner,
+        submission_id=submission_id,
+        file=file,
+        previous_submission_id=previous_submission_id,
+        previous_file=previous_file,
+        publication_id=publication_id,
+        status=PROPOSED,
+        proposed_at=now,
+        proposed_by=by,
+        changes=list(changes),
+        kind=kind,
+    )
+
+
 def propose(
     conn: Connection,
     tables: Any,
@@ -253,40 +305,15 @@ def propose(
         ).first()
         file_name = conn.execute(select(st.c.file_name).where(st.c.id == sub_id)).scalar_one()
         changes = _changes(conn, tables, sheets, sub_id, partner, period, figures)
-        row = {
-            "relationship_id": rel,
-            "period": period,
-            "partner": partner,
-            "kind": "workbook",
-            "submission_id": sub_id,
-            "previous_submission_id": previous.id if previous else None,
-            "publication_id": pub_id,
-            "changes": json.dumps([c.to_dict() for c in changes]),
-            "status": PROPOSED,
-            "proposed_at": now,
-            "proposed_by": by,
-        }
-        new_id = conn.execute(
-            insert(tables["restatement_proposals"]).returning(tables["restatement_proposals"].c.id),
-            row,
-        ).scalar_one()
         out.append(
-            Proposal(
-                id=new_id,
-                relationship_id=rel,
-                period=period,
-                partner=partner,
-                submission_id=sub_id,
-                file=file_name,
+            insert_proposal(
+                conn, tables, kind="workbook", relationship_id=rel, period=period,
+                partner=partner, file=file_name, submission_id=sub_id,
                 previous_submission_id=previous.id if previous else None,
                 previous_file=previous.file_name if previous else None,
-                publication_id=pub_id,
-                status=PROPOSED,
-                proposed_at=now,
-                proposed_by=by,
-                changes=changes,
+                publication_id=pub_id, changes=changes, now=now, by=by,
             )
-        )
+        )  # fmt: skip
     return out
 
 
@@ -315,7 +342,6 @@ def propose_restated(
             key = (r.relationship_id, r.period, r.partner, r.submission_id, pub_id)
             groups.setdefault(key, []).append(r)
     pub: Table = tables["publications"]
-    rp: Table = tables["restatement_proposals"]
     out = []
     for (rel, period, partner, sub_id, pub_id), found in groups.items():
         figures = json.loads(
@@ -332,38 +358,15 @@ def propose_restated(
             changes.append(FigureChange(r.sheet, r.item, r.column, old, new))
         if not changes:
             continue
-        row = {
-            "relationship_id": rel,
-            "period": period,
-            "partner": partner,
-            "kind": RESTATED_KIND,
-            "submission_id": sub_id,
-            "previous_submission_id": found[0].previous_submission_id,
-            "publication_id": pub_id,
-            "changes": json.dumps([c.to_dict() for c in changes]),
-            "status": PROPOSED,
-            "proposed_at": now,
-            "proposed_by": by,
-        }
-        new_id = conn.execute(insert(rp).returning(rp.c.id), row).scalar_one()
         out.append(
-            Proposal(
-                id=new_id,
-                relationship_id=rel,
-                period=period,
-                partner=partner,
-                submission_id=sub_id,
-                file=found[0].file,
+            insert_proposal(
+                conn, tables, kind=RESTATED_KIND, relationship_id=rel, period=period,
+                partner=partner, file=found[0].file, submission_id=sub_id,
                 previous_submission_id=found[0].previous_submission_id,
-                previous_file=found[0].previous_file,
-                publication_id=pub_id,
-                status=PROPOSED,
-                proposed_at=now,
-                proposed_by=by,
-                changes=changes,
-                kind=RESTATED_KIND,
+                previous_file=found[0].previous_file, publication_id=pub_id,
+                changes=changes, now=now, by=by,
             )
-        )
+        )  # fmt: skip
     return out
 
 

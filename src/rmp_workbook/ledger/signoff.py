@@ -28,6 +28,7 @@ from rmp_workbook.ledger.publish import (
     SIGNOFF_KIND,
     FigureChange,
     Proposal,
+    insert_proposal,
     latest_publication_id,
 )
 from rmp_workbook.ledger.tables import PROPOSED
@@ -143,7 +144,7 @@ class SignoffStore(LedgerEngine):
         ``equal`` and count; else they become one proposed restatement (returned) of
         ``changes``, and count once it is accepted. Sign-offs another run concluded
         meanwhile are left alone."""
-        so, rp = self.tables["signoffs"], self.tables["restatement_proposals"]
+        so = self.tables["signoffs"]
         now = _now()
         with self.transaction() as conn:
             rows = conn.execute(
@@ -161,42 +162,19 @@ class SignoffStore(LedgerEngine):
             if pub_id is None:  # not closed after all: nothing to restate
                 conn.execute(update(so).where(so.c.id.in_(mine)).values(after_close=None))
                 return None
-            partners = ", ".join(dict.fromkeys(r.partner for r in rows))
-            new_id = conn.execute(
-                insert(rp).returning(rp.c.id),
-                {
-                    "relationship_id": relationship_id,
-                    "period": period,
-                    "partner": partners,
-                    "kind": SIGNOFF_KIND,
-                    "submission_id": None,
-                    "previous_submission_id": None,
-                    "publication_id": pub_id,
-                    "changes": json.dumps([c.to_dict() for c in changes], default=str),
-                    "status": PROPOSED,
-                    "proposed_at": now,
-                    "proposed_by": by,
-                },
-            ).scalar_one()
+            proposal = insert_proposal(
+                conn, self.tables, kind=SIGNOFF_KIND, relationship_id=relationship_id,
+                period=period, partner=", ".join(dict.fromkeys(r.partner for r in rows)),
+                file=", ".join(r.file_name for r in rows), submission_id=None,
+                previous_submission_id=None, previous_file=None, publication_id=pub_id,
+                changes=list(changes), now=now, by=by,
+            )  # fmt: skip
             conn.execute(
-                update(so).where(so.c.id.in_(mine)).values(after_close=PROPOSED, proposal_id=new_id)
+                update(so)
+                .where(so.c.id.in_(mine))
+                .values(after_close=PROPOSED, proposal_id=proposal.id)
             )
-        return Proposal(
-            id=int(new_id),
-            relationship_id=relationship_id,
-            period=period,
-            partner=partners,
-            submission_id=None,
-            file=", ".join(r.file_name for r in rows),
-            previous_submission_id=None,
-            previous_file=None,
-            publication_id=pub_id,
-            status=PROPOSED,
-            proposed_at=now,
-            proposed_by=by,
-            changes=list(changes),
-            kind=SIGNOFF_KIND,
-        )
+        return proposal
 
     def signoffs(self, relationship_id: str, period: str | None = None) -> list[StoredSignoff]:
         """Each partner's latest sign-off of each month (of ``period`` only, when given)."""
