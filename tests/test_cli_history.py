@@ -79,7 +79,7 @@ def test_history_json_carries_provenance(ledger_path: Path) -> None:
     ("args", "message"),
     [
         (["--kpi", "K99"], "no KPI 'K99' in ACME-2026; known KPIs: K01, K02"),
-        (["--relationship", "NOPE"], "no relationship 'NOPE' in the ledger; it holds ACME-2026"),
+        (["--relationship", "NOPE"], "has no relationship 'NOPE' (it has ACME-2026)"),
         (["--partner", "Fabrikam"], "no partner 'Fabrikam' reported KPIs"),
     ],
 )

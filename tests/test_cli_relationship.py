@@ -8,13 +8,15 @@ merged into a ledger.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from conftest import run_rmp
-from months import CO, NW, Relationship, config_text
+from months import CO, FAB, NW, Relationship, config_text, form_values, type_into
 
 from rmp_workbook.ledger import Ledger
+from rmp_workbook.template import template_file_name
 
 OTHER = config_text(NW, "Fabrikam Services", id="NW-FB", name="Northwind–Fabrikam")
 """Another relationship's config: its ID is NW-FB, the ledger's relationship is NW-CT."""
@@ -120,3 +122,113 @@ def test_a_restatement_is_accepted_with_its_own_relationships_config_only(
     with Ledger(rel.ledger, create=False) as led:
         assert [p.status for p in led.proposals("NW-CT")] == ["accepted"]
         assert len(led.publications("NW-CT", "2026-09", latest=False)) == 2
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> tuple[Relationship, Relationship]:
+    """One ledger holding two relationships' September: NW-CT's, then NW-FB's."""
+    root = tmp_path_factory.mktemp("two")
+    ct = Relationship(root / "ct")
+    fb = Relationship(root / "fb", config=OTHER, ledger=str(ct.ledger))
+    for rel, partner, actual in ((ct, NW, 96), (ct, CO, 93), (fb, NW, 81), (fb, FAB, 82)):
+        rel.returned("2026-09", partner, {"KPIs": [{"KPI ID": "K01", "Actual": actual}]})
+    ct.merge("2026-09")
+    fb.merge("2026-09")
+    return ct, fb
+
+
+def test_history_picks_the_relationship_as_every_command_does(
+    two: tuple[Relationship, Relationship], merged: Relationship
+) -> None:
+    """``rmp history`` on a ledger of two relationships names them and stops, in the same
+    words as ``rmp status``; named, or the ledger's only one, it shows that one's figures."""
+    ledger = ["--ledger", str(two[0].ledger)]
+    history = run_rmp("history", *ledger, "--kpi", "K01")
+    status = run_rmp("status", *ledger, "--period", "2026-09")
+    for proc in (history, status):
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert proc.stdout == ""
+        assert "holds 2 relationships (NW-CT, NW-FB)" in proc.stderr, proc.stderr
+        assert "--relationship" in proc.stderr
+    assert history.stderr == status.stderr  # one rule, one message
+
+    for named in ("NW-FB", "nw-fb"):  # IDs compare ignoring case, as with --config
+        proc = run_rmp("history", *ledger, "--json", "--relationship", named)
+        assert proc.returncode == 0, (named, proc.stderr)
+        data = json.loads(proc.stdout)
+        assert data["relationship_id"] == "NW-FB"
+        figures = {(f["partner"], f["actual"]) for f in data["figures"]}
+        assert figures == {(NW, 81), (FAB, 82)}
+
+    unknown = run_rmp("history", *ledger, "--relationship", "NW-XX")
+    assert unknown.returncode == 2
+    assert "has no relationship 'NW-XX' (it has NW-CT, NW-FB)" in unknown.stderr
+
+    only = run_rmp("history", "--ledger", str(merged.ledger), "--kpi", "K01")  # the only one
+    assert only.returncode == 0, only.stderr
+    assert "Relationship: NW-CT" in only.stdout
+    assert [
+        line.split() for line in only.stdout.splitlines() if line.strip().startswith("2026-09")
+    ] == [["2026-09", "96", "96"]]
+
+
+@pytest.mark.parametrize("target", ["--partner", "--all"])
+def test_template_relationship_id_must_be_the_configs(
+    merged: Relationship, tmp_path: Path, target: str
+) -> None:
+    """A workbook with another relationship's ID on this config's KPIs would be merged under
+    the wrong relationship: ``rmp template`` stops and writes nothing; the config's ID (in
+    any case) writes a workbook that carries the config's spelling and merges as NW-CT."""
+    which = ["--partner", NW] if target == "--partner" else ["--all"]
+    out = tmp_path / "out"
+    base = ["template", "--config", str(merged.config_path), *which, "--period", "2026-10"]
+    refused = run_rmp(*base, "--relationship-id", "NW-FB", "-o", str(out) + "/")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--relationship-id NW-FB" in refused.stderr, refused.stderr
+    assert "relationship ID NW-CT" in refused.stderr, refused.stderr
+    assert not out.exists()
+
+    written = run_rmp(*base, "--relationship-id", "nw-ct", "-o", str(out) + "/")
+    assert written.returncode == 0, written.stdout + written.stderr
+    workbook = out / template_file_name(NW, "2026-10")
+    assert form_values(workbook)["Relationship ID"] == "NW-CT"
+    if target == "--partner":
+        assert [p.name for p in out.iterdir()] == [workbook.name]
+        filled = type_into(workbook, tmp_path / workbook.name, rows={"KPIs": [
+            {"KPI ID": "K01", "Actual": 97}]})  # fmt: skip
+        checked = run_rmp("validate", str(filled), "--config", str(merged.config_path))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_status_says_once_that_the_ledger_holds_nothing_for_the_relationship_yet(
+    merged: Relationship,
+) -> None:
+    """Status works before a relationship's first merge (every partner missing), and says
+    why in one line; a relationship the ledger holds gets no such line."""
+    ledger = ["--ledger", str(merged.ledger)]
+    other = run_rmp("status", "--period", "2026-09", *ledger, "--config",
+                    str(merged.root / "other.toml"))  # fmt: skip
+    assert other.returncode == 1, other.stdout + other.stderr
+    lines = other.stdout.splitlines()
+    assert lines[0].startswith("Relationship NW-FB, period 2026-09")
+    assert lines[1].strip() == (
+        "The ledger holds nothing for NW-FB yet: no workbook of it has been merged, "
+        "so every partner not in --returned shows as missing."
+    )
+    assert [line.split()[-1] for line in lines[2:4]] == ["missing", "missing"]
+    assert {NW, FAB} == {line.rsplit("missing", 1)[0].strip() for line in lines[2:4]}
+    assert sum("holds nothing" in line for line in lines) == 1
+    assert lines[-1].startswith("0 of 2 partners in; 2 missing")
+    as_json = run_rmp("status", "--period", "2026-09", *ledger, "--json", "--config",
+                      str(merged.root / "other.toml"))  # fmt: skip
+    assert json.loads(as_json.stdout)["in_ledger"] is False
+
+    for named in (["--config", str(merged.config_path)], ["--relationship", "nw-ct"]):
+        held = run_rmp("status", "--period", "2026-09", *ledger, *named)
+        assert held.returncode == 0, held.stdout + held.stderr
+        assert held.stdout.startswith("Relationship NW-CT, period 2026-09")  # the ledger's ID
+        assert "holds nothing" not in held.stdout
+    assert (
+        json.loads(run_rmp("status", "--period", "2026-09", *ledger, "--json").stdout)["in_ledger"]
+        is True
+    )

@@ -786,8 +786,7 @@ def audit_from_ledger(
     pdf: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """Build the audit pack from the ledger and write the workbook (and the PDF when asked)."""
-    from rmp_workbook.ledger import Ledger
-    from rmp_workbook.report import relationship_in
+    from rmp_workbook.ledger import Ledger, relationship_in
 
     with Ledger(ledger, create=False) as lg:
         rid = relationship_in(lg, relationship_id, config)

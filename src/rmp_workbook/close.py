@@ -240,7 +240,7 @@ def _publish(
 
 
 def _relationship(led: Ledger, config: RelationshipConfig | None, wanted: str | None) -> str:
-    from rmp_workbook.report import relationship_in
+    from rmp_workbook.ledger import relationship_in
 
     return relationship_in(led, wanted, config)
 

@@ -365,7 +365,10 @@ def load_config(path: str | Path) -> RelationshipConfig:
 
 
 def relationship_wanted(
-    relationship_id: str | None, config: RelationshipConfig | None
+    relationship_id: str | None,
+    config: RelationshipConfig | None,
+    *,
+    option: str = "--relationship",
 ) -> str | None:
     """The relationship a command was told to work on: ``--relationship`` or the config's
     ID (they must agree when both are given, ignoring case and spaces; the config's
@@ -374,6 +377,7 @@ def relationship_wanted(
     Every command that takes both decides here. Both given and different is a UsageError
     (exit 2) naming the two: which one was meant cannot be guessed, and using either
     silently would report one relationship with another's partners and thresholds.
+    ``option`` is how the command spells the ID's option in that message.
     """
     from rmp_workbook.values import norm
 
@@ -381,7 +385,7 @@ def relationship_wanted(
         return relationship_id
     if relationship_id is not None and norm(relationship_id) != norm(config.id):
         raise UsageError(
-            f"--relationship {relationship_id} and the config's relationship ID {config.id} "
+            f"{option} {relationship_id} and the config's relationship ID {config.id} "
             "differ: give the config of that relationship, or leave one of them out"
         )
     return config.id

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from rmp_workbook import __version__, summary
 from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig, Thresholds
-from rmp_workbook.findings import UsageError
 from rmp_workbook.rag import NAVY, SERIES_COLOURS, SLATE, ZONE_FILLS, heat_zone, risk_legend
 from rmp_workbook.records import Consolidated
 from rmp_workbook.summary import Tile
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from rmp_workbook.ledger import Ledger
 
 SERIES = SERIES_COLOURS
 ZONES = ZONE_FILLS
@@ -427,29 +425,6 @@ def _clip(text: str, width: int) -> str:
 # ---------------------------------------------------------------- from the ledger
 
 
-def relationship_in(
-    lg: Ledger, relationship_id: str | None, config: RelationshipConfig | None = None
-) -> str:
-    """The relationship a command works on: ``--relationship`` or the config's ID
-    (:func:`~rmp_workbook.config.relationship_wanted`), else the ledger's only one;
-    UsageError when the ledger does not hold it."""
-    from rmp_workbook.config import relationship_wanted
-
-    wanted = relationship_wanted(relationship_id, config)
-    ids = [str(r) for r in lg.relationships()["relationship_id"]]
-    if wanted is None:
-        if len(ids) != 1:
-            listed = ", ".join(ids) or "none"
-            raise UsageError(
-                f"{lg.url} holds {len(ids)} relationships ({listed}): "
-                "name one with --relationship ID"
-            )
-        return ids[0]
-    if wanted not in ids:
-        raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
-    return wanted
-
-
 def consolidated_from_ledger(
     ledger: str | os.PathLike[str],
     period: str | None,
@@ -464,10 +439,10 @@ def consolidated_from_ledger(
     ledger's latest period).
 
     The relationship is ``relationship_id`` or the config's, or the ledger's only one
-    (:func:`relationship_in`); the expected partners and thresholds come from ``config``,
-    else from the config the ledger holds for the period.
+    (:func:`~rmp_workbook.ledger.relationship_in`); the expected partners and thresholds
+    come from ``config``, else from the config the ledger holds for the period.
     """
-    from rmp_workbook.ledger import Ledger
+    from rmp_workbook.ledger import Ledger, relationship_in
     from rmp_workbook.merge import consolidated_view
 
     with Ledger(ledger, create=False) as lg:

@@ -123,6 +123,9 @@ class StatusReport:
     wrong_period: list[StrayFile] = field(default_factory=list)
     unknown_sender: list[StrayFile] = field(default_factory=list)
     unreadable: list[StrayFile] = field(default_factory=list)
+    in_ledger: bool = True
+    """False when the ledger holds no workbook of this relationship yet (before its first
+    merge): every partner is then missing, which the text says once."""
 
     def count(self, state: str) -> int:
         return sum(p.state == state for p in self.partners)
@@ -146,6 +149,7 @@ class StatusReport:
             "relationship_id": self.relationship_id,
             "period": self.period,
             "due": self.due.isoformat() if self.due else None,
+            "in_ledger": self.in_ledger,
             "partners": [p.to_dict() for p in self.partners],
             "wrong_period": [s.to_dict() for s in self.wrong_period],
             "unknown_sender": [s.to_dict() for s in self.unknown_sender],
@@ -340,6 +344,7 @@ def status(
     are not counted twice. Raises UsageError when the relationship is unknown.
     """
     from rmp_workbook.config import period_bounds, relationship_wanted
+    from rmp_workbook.ledger import relationship_in
 
     try:
         period_bounds(period)
@@ -347,12 +352,14 @@ def status(
         raise UsageError(
             f"--period {period!r} is not a month written YYYY-MM, e.g. 2026-11"
         ) from None
+    # The ledger's relationship (in its spelling) as every command picks it; but a named
+    # one need not be in the ledger yet: status works before the first merge.
     rel_id = relationship_wanted(relationship_id, config)
-    if not rel_id:
-        rels = ledger.relationships()
-        if len(rels) != 1:
-            raise UsageError("say which relationship with --config or --relationship")
-        rel_id = str(rels["relationship_id"].iloc[0])
+    try:
+        rel_id = relationship_in(ledger, relationship_id, config)
+    except UsageError:
+        if rel_id is None:
+            raise
     # Without --config, the config the ledger holds for the period: who was a partner
     # then, and the due day (the states the merge's Dashboard shows).
     from rmp_workbook.plan import config_in_force
@@ -361,6 +368,7 @@ def status(
     report = StatusReport(rel_id, period, config.due_date(period) if config else None)
 
     subs = ledger.submissions_frame(rel_id)
+    report.in_ledger = len(subs) > 0
     # A file that came after the month was closed (rmp close) is a proposed restatement,
     # not the month's return: the month's returns are the published ones.
     subs = subs[~subs["status"].isin(("proposed", "rejected"))] if len(subs) else subs
@@ -447,6 +455,11 @@ def format_status(report: StatusReport) -> str:
     """The text ``rmp status`` prints: one line per expected partner, then the strays."""
     due = f", due {report.due.isoformat()}" if report.due else ""
     lines = [f"Relationship {report.relationship_id}, period {report.period}{due}"]
+    if not report.in_ledger:
+        lines.append(
+            f"  The ledger holds nothing for {report.relationship_id} yet: no workbook of it "
+            "has been merged, so every partner not in --returned shows as missing."
+        )
     width = max((len(p.partner) for p in report.partners), default=0)
     for p in report.partners:
         if p.state == MISSING:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 @click.option(
     "--relationship-id",
     metavar="ID",
-    help="The short code of the relationship; default: the config's id, or a slug of NAME.",
+    help="The short code of the relationship; default: the config's id, or a slug of NAME. "
+    "With --config it must be the config's id (exit 2 otherwise).",
 )
 @click.option("--partner", metavar="ORG", help="The organisation that fills in this workbook.")
 @period_option
@@ -82,7 +83,7 @@ def template(
       rmp template --config rmp.toml --all --period 2026-12 --ledger rmp-ledger.sqlite \\
           -o workbooks/
     """
-    from rmp_workbook.config import load_config
+    from rmp_workbook.config import load_config, relationship_wanted
     from rmp_workbook.template import (
         check_period,
         refuse_existing,
@@ -98,6 +99,12 @@ def template(
             raise click.UsageError("--period is required, e.g. --period 2026-11")
         period = check_period(period)
         config = load_config(config_path) if config_path else None
+        if config is not None and relationship_id is not None:
+            # Another relationship's ID on this config's KPIs and partners would make a
+            # workbook the merge files under the wrong relationship: stop, write nothing.
+            relationship_id = relationship_wanted(
+                relationship_id, config, option="--relationship-id"
+            )
 
         if all_partners:
             if config is None:

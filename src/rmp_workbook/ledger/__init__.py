@@ -30,7 +30,7 @@ from rmp_workbook.ledger.record import (
     Restatement,
     Supersession,
 )
-from rmp_workbook.ledger.store import HistoryReport, Ledger, kpi_history
+from rmp_workbook.ledger.store import HistoryReport, Ledger, kpi_history, relationship_in
 from rmp_workbook.ledger.tables import (
     CURRENT,
     LEDGER_VERSION,
@@ -67,4 +67,5 @@ __all__ = [
     "build_metadata",
     "kpi_history",
     "record_table_name",
+    "relationship_in",
 ]

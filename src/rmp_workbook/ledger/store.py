@@ -1,4 +1,5 @@
-"""The :class:`Ledger` (engine, recording and queries together) and ``kpi_history``."""
+"""The :class:`Ledger` (engine, recording and queries together), ``relationship_in``
+and ``kpi_history``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rmp_workbook.findings import LedgerError
 from rmp_workbook.ledger.publish import Publishing
 from rmp_workbook.ledger.queries import Queries
 from rmp_workbook.ledger.record import Recording
@@ -16,6 +16,8 @@ from rmp_workbook.values import item_key_text
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from rmp_workbook.config import RelationshipConfig
 
 
 class Ledger(Recording, Queries, ConfigVersions, Publishing, SignoffStore):
@@ -28,6 +30,39 @@ class Ledger(Recording, Queries, ConfigVersions, Publishing, SignoffStore):
     ``busy_timeout`` (default: ``RMP_LEDGER_WAIT`` or 30 s) is how long a writer
     waits for another run's write lock before LedgerBusy.
     """
+
+
+def relationship_in(
+    lg: Ledger, relationship_id: str | None, config: RelationshipConfig | None = None
+) -> str:
+    """The relationship a command works on in ``lg``: ``--relationship`` or the config's ID
+    (:func:`~rmp_workbook.config.relationship_wanted`), else the ledger's only one.
+
+    The ledger's spelling of the ID is returned (IDs compare ignoring case and spaces,
+    as ``relationship_wanted`` compares them). UsageError (exit 2) when the ledger holds
+    none, holds several and none is named, or does not hold the one named.
+    """
+    from rmp_workbook.config import relationship_wanted
+    from rmp_workbook.findings import UsageError
+    from rmp_workbook.values import norm
+
+    wanted = relationship_wanted(relationship_id, config)
+    ids = [str(r) for r in lg.relationships()["relationship_id"]]
+    if not ids:
+        raise UsageError(f"{lg.url} holds no submissions yet (run `rmp merge` first)")
+    if wanted is None:
+        if len(ids) != 1:
+            raise UsageError(
+                f"{lg.url} holds {len(ids)} relationships ({', '.join(ids)}): "
+                "name one with --relationship ID"
+            )
+        return ids[0]
+    if wanted in ids:
+        return wanted
+    same = [i for i in ids if norm(i) == norm(wanted)]
+    if len(same) == 1:
+        return same[0]
+    raise UsageError(f"{lg.url} has no relationship {wanted!r} (it has {', '.join(ids)})")
 
 
 @dataclass
@@ -51,27 +86,14 @@ def kpi_history(
 ) -> HistoryReport:
     """Open an existing ledger and gather a relationship's KPI history.
 
-    Without ``relationship_id`` the ledger's only relationship is used. Unknown
-    relationships, KPIs and partners raise UsageError naming the known ones.
+    The relationship is chosen by :func:`relationship_in`. Unknown relationships,
+    KPIs and partners raise UsageError naming the known ones.
     """
     from rmp_workbook.findings import UsageError
 
     with Ledger(url_or_path, create=False) as ledger:
+        relationship_id = relationship_in(ledger, relationship_id)
         rels = ledger.relationships()
-        known = list(rels["relationship_id"])
-        if not known:
-            raise LedgerError(f"{ledger.url}: the ledger holds no submissions yet")
-        if relationship_id is None:
-            if len(known) > 1:
-                raise UsageError(
-                    "the ledger holds several relationships; choose one with --relationship: "
-                    + ", ".join(known)
-                )
-            relationship_id = known[0]
-        elif relationship_id not in known:
-            raise UsageError(
-                f"no relationship {relationship_id!r} in the ledger; it holds " + ", ".join(known)
-            )
         name = rels.loc[rels["relationship_id"] == relationship_id, "name"].iloc[0] or ""
         everything = ledger.history(relationship_id)
         known_kpis = {item_key_text(str(k)) for k in everything["kpi_id"]}
