@@ -110,6 +110,35 @@ def test_wrong_period_is_refused_and_ledger_untouched(
     assert len(c.expected_partners) == 3
 
 
+def test_a_relationship_id_retyped_in_other_case_merges_under_the_configs_id(
+    config: RelationshipConfig, tmp_path: Path
+) -> None:
+    """A partner who retypes the Relationship ID in lower case, with spaces, is still of
+    this relationship: `rmp validate` accepts it, so the merge does too, and the ledger
+    records the workbook under the config's spelling (never a second relationship)."""
+    june = tmp_path / "2026-06"
+    for p in (NORTH, CONTOSO, FABRIKAM):
+        workbook(june, p, "2026-06")
+    retyped = june / "northwind-2026-06.xlsx"
+    wb = openpyxl.load_workbook(retyped)
+    ws = wb["Relationship"]
+    (cell,) = [
+        row[1] for row in ws.iter_rows(min_row=1, max_col=2) if row[0].value == "Relationship ID"
+    ]
+    cell.value = f"  {RELATIONSHIP_ID.lower()} "
+    wb.save(retyped)
+    result = merge([june], ledger=tmp_path / "l.sqlite", output=tmp_path / "c.xlsx",
+                   period="2026-06", config=config, today=TODAY)  # fmt: skip
+    assert not result.skipped, result.to_dict()["skipped"]
+    assert sorted(Path(p).name for p in result.merged) == sorted(
+        p.name for p in june.glob("[!.]*.xlsx")
+    )
+    with Ledger(tmp_path / "l.sqlite") as led:
+        subs = led.submissions_frame(RELATIONSHIP_ID, "2026-06")
+        assert sorted(subs["partner"]) == sorted([NORTH, CONTOSO, FABRIKAM])
+        assert led.relationships()["relationship_id"].tolist() == [RELATIONSHIP_ID]
+
+
 def test_unknown_and_departed_partners_are_refused(
     config: RelationshipConfig, tmp_path: Path
 ) -> None:
