@@ -46,6 +46,7 @@ def _commands(rel: Relationship, out: Path) -> dict[str, list[str]]:
         "close": ("close --period 2026-09", "closed.xlsx"),
         "restatement list": ("restatement list", None),
         "merge": (f"merge {returned} --period 2026-09", "merged.xlsx"),
+        "history": ("history --kpi K01", None),
     }
     commands = {
         name: [*line.split(), *ledger, *(["-o", str(out / target)] if target else [])]
@@ -57,7 +58,7 @@ def _commands(rel: Relationship, out: Path) -> dict[str, list[str]]:
 @pytest.mark.parametrize(
     "command",
     ["status", "report", "audit", "handbook", "signoff template", "close",
-     "restatement list", "merge", "validate"],
+     "restatement list", "merge", "validate", "history"],
 )  # fmt: skip
 def test_relationship_and_config_that_differ_stop_the_command(
     merged: Relationship, tmp_path: Path, command: str
@@ -170,6 +171,38 @@ def test_history_picks_the_relationship_as_every_command_does(
     assert [
         line.split() for line in only.stdout.splitlines() if line.strip().startswith("2026-09")
     ] == [["2026-09", "96", "96"]]
+
+
+def test_history_takes_the_config_and_picks_its_relationship(
+    two: tuple[Relationship, Relationship],
+) -> None:
+    """``rmp history --config`` names the relationship as every command that reads the
+    ledger does: the config's ID alone picks it out of two; with ``--relationship`` both
+    must agree (ignoring case), else exit 2 naming both and nothing printed."""
+    ct, fb = two
+    ledger = ["--ledger", str(ct.ledger)]
+    for rel, figures in ((ct, {(NW, 96), (CO, 93)}), (fb, {(NW, 81), (FAB, 82)})):
+        config = ["--config", str(rel.config_path)]
+        rel_id = rel.config.id
+        for extra in ([], ["--relationship", rel_id], ["--relationship", rel_id.lower()]):
+            proc = run_rmp("history", *ledger, *config, *extra, "--json")
+            assert proc.returncode == 0, (rel_id, extra, proc.stderr)
+            data = json.loads(proc.stdout)
+            assert data["relationship_id"] == rel_id
+            assert {(f["partner"], f["actual"]) for f in data["figures"]} == figures
+        text = run_rmp("history", *ledger, *config, "--kpi", "K01")
+        assert text.returncode == 0, text.stderr
+        assert f"Relationship: {rel_id}" in text.stdout
+
+    differ = run_rmp("history", *ledger, "--config", str(fb.config_path),
+                     "--relationship", "NW-CT")  # fmt: skip
+    assert differ.returncode == 2, differ.stdout + differ.stderr
+    assert differ.stdout == ""
+    assert "--relationship NW-CT" in differ.stderr, differ.stderr
+    assert "relationship ID NW-FB" in differ.stderr, differ.stderr
+    status = run_rmp("status", *ledger, "--period", "2026-09", "--config", str(fb.config_path),
+                     "--relationship", "NW-CT")  # fmt: skip
+    assert differ.stderr == status.stderr  # one rule, one message
 
 
 @pytest.mark.parametrize("target", ["--partner", "--all"])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rmp_workbook.cli.options import (
+    config_option,
     echo_json,
     handle_errors,
     json_option,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @ledger_option
+@config_option
 @relationship_option
 @click.option("--kpi", "kpi_id", metavar="ID", help="Only this KPI, e.g. K01.")
 @click.option("--partner", metavar="ORG", help="Only this partner organisation's figures.")
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 @handle_errors
 def history(
     ledger: str,
+    config_path: str | None,
     relationship_id: str | None,
     kpi_id: str | None,
     partner: str | None,
@@ -45,12 +48,14 @@ def history(
 
     \b
     Example:
-      rmp history --ledger rmp-ledger.sqlite --kpi K01
+      rmp history --ledger rmp-ledger.sqlite --config rmp.toml --kpi K01
       rmp history --ledger postgresql://rmp@db/rmp --relationship ACME-2026 --json
     """
+    from rmp_workbook.config import load_config
     from rmp_workbook.ledger import kpi_history
 
-    report = kpi_history(ledger, relationship_id, kpi_id, partner)
+    config = load_config(config_path) if config_path else None
+    report = kpi_history(ledger, relationship_id, kpi_id, partner, config=config)
     if as_json:
         echo_json(
             {

@@ -83,16 +83,18 @@ def kpi_history(
     relationship_id: str | None = None,
     kpi_id: str | None = None,
     partner: str | None = None,
+    config: RelationshipConfig | None = None,
 ) -> HistoryReport:
     """Open an existing ledger and gather a relationship's KPI history.
 
-    The relationship is chosen by :func:`relationship_in`. Unknown relationships,
-    KPIs and partners raise UsageError naming the known ones.
+    The relationship is chosen by :func:`relationship_in` from ``relationship_id`` and
+    ``config``. Unknown relationships, KPIs and partners raise UsageError naming the
+    known ones.
     """
     from rmp_workbook.findings import UsageError
 
     with Ledger(url_or_path, create=False) as ledger:
-        relationship_id = relationship_in(ledger, relationship_id)
+        relationship_id = relationship_in(ledger, relationship_id, config)
         rels = ledger.relationships()
         name = rels.loc[rels["relationship_id"] == relationship_id, "name"].iloc[0] or ""
         everything = ledger.history(relationship_id)
