@@ -233,6 +233,30 @@ def test_template_relationship_id_must_be_the_configs(
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_template_named_with_a_config_keeps_the_configs_id(
+    merged: Relationship, tmp_path: Path
+) -> None:
+    """``--relationship NAME`` with ``--config`` only renames the relationship on the
+    sheets: the workbook carries the config's ID (not a slug of NAME), so it validates
+    against that config and merges under its relationship."""
+    name = "Northwind and Contoso, renamed"
+    out = tmp_path / "out"
+    written = run_rmp("template", "--config", str(merged.config_path), "--relationship", name,
+                      "--partner", NW, "--period", "2026-10", "-o", str(out) + "/")  # fmt: skip
+    assert written.returncode == 0, written.stdout + written.stderr
+    workbook = out / template_file_name(NW, "2026-10")
+    form = form_values(workbook)
+    assert form["Relationship ID"] == "NW-CT"
+    assert form["Relationship name"] == name
+    filled = type_into(workbook, tmp_path / workbook.name, rows={"KPIs": [
+        {"KPI ID": "K01", "Actual": 97}]})  # fmt: skip
+    checked = run_rmp("validate", str(filled), "--config", str(merged.config_path))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    other = run_rmp("validate", str(filled), "--config", str(merged.root / "other.toml"))
+    assert other.returncode == 1  # the ID is checked: another relationship's config refuses it
+    assert "[wrong-relationship]" in other.stdout and "'NW-CT', not 'NW-FB'" in other.stdout
+
+
 def test_status_says_once_that_the_ledger_holds_nothing_for_the_relationship_yet(
     merged: Relationship,
 ) -> None:

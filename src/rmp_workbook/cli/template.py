@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     "--relationship",
     "relationship_name",
     metavar="NAME",
-    help="The relationship's full name (taken from --config when left out).",
+    help="The relationship's full name shown on the sheets; default: the config's name. "
+    "With --config it never changes the ID, and --all always shows the config's name.",
 )
 @click.option(
     "--relationship-id",
     metavar="ID",
-    help="The short code of the relationship; default: the config's id, or a slug of NAME. "
+    help="The short code of the relationship; default: the config's id, else a slug of NAME. "
     "With --config it must be the config's id (exit 2 otherwise).",
 )
 @click.option("--partner", metavar="ORG", help="The organisation that fills in this workbook.")
@@ -124,9 +125,10 @@ def template(
         name = relationship_name or (config.name if config else None)
         if not name:
             raise click.UsageError("--relationship is required when there is no --config")
-        rel_id = relationship_id or (
-            config.id if config and not relationship_name else slugify(name)
-        )
+        # With a config the ID is always the config's: --relationship only renames the
+        # relationship on the sheets; a slug of that name would file the workbook under a
+        # relationship the config (and rmp validate/merge --config) does not know.
+        rel_id = relationship_id or (config.id if config else slugify(name))
         if not rel_id:
             raise click.UsageError("cannot make an id from that name: give --relationship-id")
         if config and config.partners:
