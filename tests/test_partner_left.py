@@ -207,3 +207,74 @@ def test_a_view_rebuilt_without_the_config_retires_the_same(tmp_path: Path) -> N
     assert sorted(r.item for r in again.retired) == sorted(r.item for r in april.retired)
     assert again.due == dt.date(2026, 5, 10)
     assert "R07" in _ids(march, "risks", "risk_id") and not march.retired
+
+
+def _noted(path: Path, sheet: str, key: str) -> dict[str, tuple[Any, str | None]]:
+    """A register's rows read back with openpyxl: key -> (Owner, the Owner cell's note)."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    cols = {c.value: c.column for c in ws[1]}
+    out = {}
+    for r in range(2, ws.max_row + 1):
+        ident = ws.cell(r, cols[key]).value
+        if ident is not None:
+            owner = ws.cell(r, cols["Owner"])
+            out[str(ident)] = (owner.value, owner.comment.text if owner.comment else None)
+    return out
+
+
+def test_current_partners_templates_carry_the_departed_partners_open_items(
+    tmp_path: Path,
+) -> None:
+    """The month after Fabrikam left, the others' templates carry its open risk and action
+    (owner still Fabrikam, a note asks to reassign); closed items are not. Once
+    Northwind returns the risk as its own, the gap no longer lists it and it is current."""
+    from rmp_workbook.prefill import REASSIGN
+
+    rel = Relationship(tmp_path / "rel", _config(k02_owner=CO))
+    closed = {**RISK_R07, "Risk ID": "R08", "Risk": "Old lease", "Status": "Closed"}
+    done = {**ACTION_A03, "Action ID": "A04", "Action": "Return the badges", "Status": "Done"}
+    rel.returned("2026-02", NW, {"KPIs": _kpis(96, 1.5), "Risks": [RISK_R01]})
+    rel.returned("2026-02", CO, {"KPIs": _kpis(96, 1.5)})
+    rel.returned("2026-02", FAB, {"KPIs": _kpis(95, 3), "Risks": [RISK_R07, closed],
+                                  "Actions": [ACTION_A03, done]})  # fmt: skip
+    _view(rel.merge("2026-02"))
+    for partner in (NW, CO):
+        rel.returned("2026-03", partner, {"KPIs": _kpis(96, 1.5)})
+    march = _view(rel.merge("2026-03"))
+    assert "R07" in _ids(march, "risks", "risk_id") and not march.retired
+
+    # April's templates (rmp template --all --ledger), read back with openpyxl.
+    templates = rel.templates("2026-04")
+    assert not templates[FAB].exists()  # Fabrikam is no longer sent one
+    for partner in (NW, CO):
+        risks = _noted(templates[partner], "Risks", "Risk ID")
+        assert risks["R07"] == (FAB, REASSIGN)
+        # A closed item is not carried for reassignment: the joint register shows R08
+        # Closed, as every closed risk, without a note; the closed action is not there.
+        assert risks["R08"] == (FAB, None)
+        assert "A04" not in _noted(templates[partner], "Actions", "Action ID")
+        assert risks.get("R01", (NW, None)) == (NW, None)  # a current partner's: no note
+        assert _noted(templates[partner], "Actions", "Action ID")["A03"] == (FAB, REASSIGN)
+
+    # Returned untouched, they are still retired and listed by the gap.
+    rel.returned("2026-04", CO, {"KPIs": _kpis(97, 1.0)})
+    rel.returned("2026-04", NW, {"KPIs": _kpis(97, 1.0)})
+    april = _view(rel.merge("2026-04"))
+    ((_item, value),) = _left_gap(april)
+    assert sorted(value.split(", ")) == ["A03 Hand over the depot keys", "R07 Depot lease ends"]
+    assert "R07" not in _ids(april, "risks", "risk_id")
+
+    # Northwind names itself owner of R07 on the pre-filled row: the gap lists only A03.
+    rel.returned("2026-04", NW, {"KPIs": _kpis(97, 1.0), "Risks": [{"Risk ID": "R07",
+                                                                    "Owner": NW}]})  # fmt: skip
+    april = _view(rel.merge("2026-04"))
+    ((_item, value),) = _left_gap(april)
+    assert value == "A03 Hand over the depot keys"
+    risks = april.tables["risks"]
+    assert dict(zip(risks["risk_id"], risks["owner"], strict=True))["R07"] == NW
+    out = rel.root / "consolidated-2026-04.xlsx"
+    assert {r["Risk ID"]: r["Owner"] for r in sheet_rows(out, "Risks")}["R07"] == NW
+    # May's template carries the reassigned risk without a note, A03 still with one.
+    may = rel.templates("2026-05")[CO]
+    assert _noted(may, "Risks", "Risk ID")["R07"] == (NW, None)
+    assert _noted(may, "Actions", "Action ID")["A03"] == (FAB, REASSIGN)

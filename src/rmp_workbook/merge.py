@@ -556,8 +556,12 @@ def consolidated_view(
     today: dt.date | None = None,
     as_of: dt.date | None = None,
     published: bool = True,
+    members_as_of: str | None = None,
 ) -> Consolidated:
     """The reconciled view of ``period`` (default: the ledger's latest) from the ledger.
+
+    ``members_as_of``: the month whose membership says who has left (default ``period``);
+    the next month's templates are pre-filled from the view with the next month's members.
 
     Closed months (``rmp close``) show their published figures unless ``published`` is
     False (:func:`rmp_workbook.published.apply_published`).
@@ -587,10 +591,11 @@ def consolidated_view(
     rels = led.relationships()
     rel = rels[rels["relationship_id"] == relationship_id]
     config = config_in_force(led, relationship_id, period, config)
-    former = config.former(period) if config is not None else {}
+    members = members_as_of or period
+    former = config.former(members) if config is not None else {}
     if config and config.partners:
         # Partners who joined later or left earlier are not expected for this month.
-        expected = [p.name for p in config.members(period)]
+        expected = [p.name for p in config.members(members)]
     else:  # the partners in the order the ledger first heard from them
         listed = str(rel["partners"].iloc[0] or "") if len(rel) else ""
         expected = [p.strip() for p in listed.split(",") if p.strip()]

@@ -14,6 +14,11 @@ reported, so nothing vanishes between months:
 - ``relationship``: the partner's own last scope, drivers, contracts, systems and structure;
 - ``health``: the partner's own last scores.
 
+Open risks, bottlenecks and actions a partner who has left by ``next_period`` owns or
+alone reported (``Consolidated.retired``) are carried into every current partner's
+template, owner unchanged, with the note :data:`REASSIGN` on the Owner cell, so the
+partner names a new owner; closed ones are not carried.
+
 With a config, the agreed fields of a KPI or SLA line (name, unit, direction, target,
 amber, owner) come from the config, which wins over anything pre-filled; a KPI the config
 does not list is pre-filled only for a partner that reported it itself, and a KPI with
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from rmp_workbook.plain import clean, norm_key, norm_text
 from rmp_workbook.schema import SCHEMA
+from rmp_workbook.template import PREFILL_NOTE
+from rmp_workbook.values import row_key
 
 if TYPE_CHECKING:
     from rmp_workbook.config import RelationshipConfig
@@ -33,6 +40,13 @@ if TYPE_CHECKING:
     from rmp_workbook.records import Consolidated
 
 Prefill = dict[str, list[dict[str, Any]]]
+
+REASSIGN = "Owner left the relationship: reassign"
+"""The note on the Owner cell of an open item carried from a partner who has left."""
+
+REASSIGNED = ("risks", "bottlenecks", "actions")
+"""Registers whose retired open items are carried for reassignment (KPI and SLA owners
+are reassigned in the config)."""
 
 RELATIONSHIP_TEXTS = ("scope", "drivers", "contracts", "shared_systems", "management_structure")
 """The Relationship fields carried into the next month (identity and sign-off are not)."""
@@ -67,7 +81,14 @@ def prefill_rows(
     known = led.submissions_frame(relationship_id)
     before = sorted({str(p) for p in known["period"]} if len(known) else set())
     before = [p for p in before if p < next_period]
-    view = consolidated_view(led, relationship_id, before[-1], config=config) if before else None
+    # The last month's view with next month's members: who has left by then is retired.
+    view = (
+        consolidated_view(
+            led, relationship_id, before[-1], config=config, members_as_of=next_period
+        )
+        if before
+        else None
+    )
 
     if config is not None and config.kpis and "kpis" in out:
         agreed = {norm_key(k.id) for k in config.kpis}
@@ -109,4 +130,22 @@ def prefill_rows(
             and clean(s) is not None
         ]
         out["health"] = scores
+    _left_behind(out, view)
     return out
+
+
+def _left_behind(out: Prefill, view: Consolidated) -> None:
+    """Add the open register items of partners who have left, noted for reassignment (a
+    row the partner already has keeps its values and gets the note)."""
+    for item in view.retired:
+        if item.sheet not in REASSIGNED or not item.row:
+            continue
+        sheet = SCHEMA[item.sheet]
+        row = _inputs(item.sheet, dict(item.row))
+        rows = out.setdefault(item.sheet, [])
+        key = row_key(sheet, row)
+        same = next((r for r in rows if key is not None and row_key(sheet, r) == key), None)
+        if same is None:
+            rows.append({**row, PREFILL_NOTE: REASSIGN})
+        else:
+            same[PREFILL_NOTE] = REASSIGN

@@ -879,7 +879,9 @@ class _Leavers:
 
     def _retire(self, sheet: Sheet, row: Mapping[str, Any], partner: str, why: str) -> None:
         self.retired.append(
-            Retired(sheet.key, item_label(sheet, row), partner, why, item_key(sheet, row))
+            Retired(
+                sheet.key, item_label(sheet, row), partner, why, item_key(sheet, row), dict(row)
+            )
         )
 
     def retire_owned(self, sheet: Sheet, row: dict[str, Any]) -> bool:

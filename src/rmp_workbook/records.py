@@ -8,7 +8,7 @@ which the dashboard writes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +146,9 @@ class Retired:
     """``owner`` (it names the partner as owner) or ``reported`` (only it reported it)."""
     key: tuple[str, ...] = ()
     """The item's identity on its sheet (KPI ID; SLA service and measure; register ID)."""
+    row: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """The reconciled row of a register item (risk, bottleneck, action), so the current
+    partners' next templates can carry it for reassignment; empty for KPIs and SLA lines."""
 
 
 @dataclass

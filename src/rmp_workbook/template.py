@@ -179,6 +179,11 @@ def write_template(
     return target
 
 
+PREFILL_NOTE = "_note"
+"""A pre-filled row may carry this key: its text is written as a note on the row's Owner
+cell (its first cell on a sheet without one), e.g. ``Owner left the relationship: reassign``."""
+
+
 def _check_prefill(prefill: Mapping[str, Sequence[Mapping[str, object]]]) -> None:
     for key, rows in prefill.items():
         if key not in schema.SCHEMA:
@@ -188,7 +193,7 @@ def _check_prefill(prefill: Mapping[str, Sequence[Mapping[str, object]]]) -> Non
         sheet = schema.SCHEMA[key]
         known = {c.key for c in sheet.columns}
         for row in rows:
-            unknown = set(row) - known
+            unknown = set(row) - known - {PREFILL_NOTE}
             if unknown:
                 raise UsageError(
                     f"prefill for {sheet.name} has unknown columns {', '.join(sorted(unknown))}"
@@ -621,6 +626,11 @@ class _Writer:
                     )
                 else:
                     self.value(ws, r, j, col, values.get(col.key), cell_fmt)
+            note = values.get(PREFILL_NOTE)
+            if note:
+                keys = [c.key for c in sheet.columns]
+                at = keys.index(sheet.owner) if sheet.owner in keys else 0
+                ws.write_comment(r, at, str(note), {"visible": False, "author": "rmp"})
         if not rows:
             for j, col in enumerate(sheet.columns):
                 if col.formula:
