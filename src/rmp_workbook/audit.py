@@ -28,6 +28,7 @@ from rmp_workbook import __version__, summary
 from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.findings import UsageError
+from rmp_workbook.rag import NAVY, SLATE
 from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import BEHAVIOURS, SCHEMA, STAGES
 
@@ -571,9 +572,9 @@ def _write_audit_workbook(pack: AuditPack, tmp: Path) -> None:
         {"remove_timezone": True, "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False,
          "strings_to_formulas": False},
     )  # fmt: skip
-    title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"})
+    title = wb.add_format({"bold": True, "font_size": 14, "font_color": NAVY})
     bold = wb.add_format({"bold": True})
-    note = wb.add_format({"italic": True, "font_color": "#44546A"})
+    note = wb.add_format({"italic": True, "font_color": SLATE})
     formats = {
         fmt: wb.add_format({"num_format": fmt})
         for fmt in sorted({f for s in pack.sections for f in s.number_formats.values()})
@@ -658,14 +659,11 @@ def write_audit_pdf(pack: AuditPack, path: str | os.PathLike[str]) -> Path:
     return path
 
 
-NAVY = "#1F3864"
-
-
 def _headline_page(pack: AuditPack, fig: Any) -> Any:
     fig.text(0.05, 0.93, f"{pack.relationship_name}: audit pack", fontsize=18, color=NAVY,
              fontweight="bold")  # fmt: skip
     fig.text(0.05, 0.89, f"{pack.periods[0]} to {pack.periods[-1]} · from the ledger · "
-             f"generated {pack.generated_at:%Y-%m-%d}", fontsize=10, color="#44546A")  # fmt: skip
+             f"generated {pack.generated_at:%Y-%m-%d}", fontsize=10, color=SLATE)  # fmt: skip
     y = 0.82
     for label, value in pack.headline:
         fig.text(0.07, y, label, fontsize=11, fontweight="bold")
@@ -694,7 +692,7 @@ def _headline_page(pack: AuditPack, fig: Any) -> Any:
         if keep < len(lines):
             keep = max(0, keep - 1)  # the line that says how many are left out
             fig.text(0.62, y, f"… {len(lines) - keep} earlier on the {sheet} sheet",
-                     fontsize=8, color="#44546A", style="italic")  # fmt: skip
+                     fontsize=8, color=SLATE, style="italic")  # fmt: skip
             y -= step
             room -= 1
         for line in lines[len(lines) - keep :]:

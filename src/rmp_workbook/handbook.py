@@ -22,11 +22,9 @@ from rmp_workbook import __version__, summary
 from rmp_workbook.atomic import atomic_output
 from rmp_workbook.config import RelationshipConfig
 from rmp_workbook.plain import format_value
+from rmp_workbook.rag import NAVY, SLATE
 from rmp_workbook.records import Consolidated
 from rmp_workbook.schema import SCHEMA
-
-NAVY = "#1F3864"
-SLATE = "#44546A"
 
 
 @dataclass(frozen=True)

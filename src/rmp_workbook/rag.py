@@ -31,6 +31,10 @@ ZONE_FILLS = {RED: "#F28B82", AMBER: "#FDD663", GREEN: "#A8DAB5"}
 """The lighter fills of the risk heat map's zones (text stays readable on them)."""
 NAVY = "#1F3864"
 SLATE = "#44546A"
+BLUE = "#2F5597"
+GREY = "#E7E6E6"
+PALE_BLUE = "#D9E1F2"
+"""Headings, rules and table headers of every workbook, image and PDF rmp writes."""
 SERIES_COLOURS = ("#1F77B4", "#FF7F0E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#17BECF")
 """One line colour per partner in the charts, in partner order."""
 

@@ -46,6 +46,7 @@ from rmp_workbook.findings import (
 from rmp_workbook.formulas import compute_row
 from rmp_workbook.gaps import find_gaps
 from rmp_workbook.plain import clean, format_value, item_label, norm_key, norm_text
+from rmp_workbook.rag import BLUE, GREY, NAVY, SLATE
 from rmp_workbook.reconcile import DISCREPANCY_COLUMNS, period_end
 from rmp_workbook.records import Consolidated, SignoffState, StoredAgreement, StoredSignoff
 from rmp_workbook.rows import type_cell
@@ -88,7 +89,6 @@ _META_KEYS = (
     "period",
     "generated_at",
 )
-_NAVY, _BLUE, _SLATE, _GREY, _PALE = "#1F3864", "#2F5597", "#44546A", "#E7E6E6", "#D9E1F2"
 _INPUT = "#FFF2CC"
 """Pale yellow: the cells a partner types in (the rest is locked)."""
 _PROTECTION = {
@@ -525,17 +525,17 @@ class _Formats:
         self._by_col: dict[tuple[Any, ...], Any] = {}
         base = {"valign": "top", "font_size": 10}
         self.title = wb.add_format(
-            {"bold": True, "font_size": 16, "font_color": "#FFFFFF", "bg_color": _NAVY,
+            {"bold": True, "font_size": 16, "font_color": "#FFFFFF", "bg_color": NAVY,
              "valign": "vcenter", "indent": 1}
         )  # fmt: skip
         self.subtitle = wb.add_format(
-            {"font_size": 9, "font_color": "#FFFFFF", "bg_color": _SLATE, "valign": "vcenter",
+            {"font_size": 9, "font_color": "#FFFFFF", "bg_color": SLATE, "valign": "vcenter",
              "indent": 1}
         )  # fmt: skip
         self.steps = wb.add_format({**base, "text_wrap": True, "italic": True,
-                                    "font_color": _SLATE})  # fmt: skip
+                                    "font_color": SLATE})  # fmt: skip
         self.header = wb.add_format(
-            {"bold": True, "font_color": "#FFFFFF", "bg_color": _BLUE, "text_wrap": True,
+            {"bold": True, "font_color": "#FFFFFF", "bg_color": BLUE, "text_wrap": True,
              "valign": "vcenter"}
         )  # fmt: skip
         self.locked = wb.add_format({**base, "text_wrap": True, "locked": True})
@@ -544,11 +544,11 @@ class _Formats:
         self.reason = wb.add_format({**base, "locked": False, "bg_color": _INPUT, "border": 1,
                                      "border_color": "#BFBFBF", "text_wrap": True})  # fmt: skip
         self.section = wb.add_format(
-            {"bold": True, "font_size": 11, "font_color": _NAVY, "bottom": 2,
-             "bottom_color": _NAVY, "valign": "bottom"}
+            {"bold": True, "font_size": 11, "font_color": NAVY, "bottom": 2,
+             "bottom_color": NAVY, "valign": "bottom"}
         )  # fmt: skip
         self.label = wb.add_format({**base, "bold": True, "align": "right", "valign": "vcenter",
-                                    "bg_color": _GREY})  # fmt: skip
+                                    "bg_color": GREY})  # fmt: skip
         self.input_text = wb.add_format(
             {"locked": False, "bg_color": _INPUT, "border": 1, "border_color": "#BFBFBF",
              "valign": "vcenter", "num_format": "@"}

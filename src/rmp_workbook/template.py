@@ -29,6 +29,7 @@ from rmp_workbook.cells import a1, quote_sheet
 from rmp_workbook.config import RelationshipConfig, example_config_text
 from rmp_workbook.findings import UsageError
 from rmp_workbook.formulas import compute, excel_at
+from rmp_workbook.rag import BLUE, GREY, NAVY, PALE_BLUE
 from rmp_workbook.schema import ColType, Column, Sheet, SheetKind
 from rmp_workbook.values import fold_text, row_key
 
@@ -73,10 +74,6 @@ PROTECTION = {
 }
 """Sheet protection without a password: it guards headers and formulas from slips, not people."""
 
-_NAVY = "#1F3864"
-_BLUE = "#2F5597"
-_GREY = "#E7E6E6"
-_PALE_BLUE = "#D9E1F2"
 _LOCKED_TEXT = "#404040"
 _FONT_SIZE = 11
 """The workbook's font size (xlsxwriter's default, Calibri 11). Text is measured with
@@ -456,7 +453,7 @@ class _Writer:
             {
                 "bold": True,
                 "font_color": "#FFFFFF",
-                "bg_color": _BLUE,
+                "bg_color": BLUE,
                 "text_wrap": True,
                 "valign": "vcenter",
                 "border": 1,
@@ -488,7 +485,7 @@ class _Writer:
             elif col.type in (ColType.SCORE, ColType.FORMULA, ColType.PERIOD):
                 props["align"] = "center"
             if locked:
-                props.update({"bg_color": _GREY, "font_color": _LOCKED_TEXT})
+                props.update({"bg_color": GREY, "font_color": _LOCKED_TEXT})
             if col.type is ColType.FORMULA:
                 props["italic"] = True
             if fixed:
@@ -557,9 +554,7 @@ class _Writer:
         ws.set_row(0, 22)
         for col_num, text in enumerate(schema.FORM_HEADERS):
             ws.write_string(0, col_num, text, self.header)
-        label = self.plain(
-            bold=True, bg_color=_GREY, valign="top", border=1, border_color="#BFBFBF"
-        )
+        label = self.plain(bold=True, bg_color=GREY, valign="top", border=1, border_color="#BFBFBF")
         helpf = self.plain(
             italic=True, font_color="#595959", text_wrap=True, valign="top", font_size=9
         )
@@ -687,22 +682,22 @@ class _Writer:
             bold=True,
             font_size=18,
             font_color="#FFFFFF",
-            bg_color=_NAVY,
+            bg_color=NAVY,
             valign="vcenter",
             indent=1,
         )
-        sub = self.plain(font_size=11, font_color="#FFFFFF", bg_color=_NAVY, valign="top", indent=1)
+        sub = self.plain(font_size=11, font_color="#FFFFFF", bg_color=NAVY, valign="top", indent=1)
         heading = self.plain(
-            bold=True, font_size=13, font_color=_NAVY, bottom=2, bottom_color=_NAVY, valign="bottom"
+            bold=True, font_size=13, font_color=NAVY, bottom=2, bottom_color=NAVY, valign="bottom"
         )
         sheet_heading = self.plain(
-            bold=True, font_size=11, font_color=_NAVY, bg_color=_PALE_BLUE, valign="vcenter"
+            bold=True, font_size=11, font_color=NAVY, bg_color=PALE_BLUE, valign="vcenter"
         )
         link = self.plain(
             bold=True,
             font_size=11,
             font_color="#0563C1",
-            bg_color=_PALE_BLUE,
+            bg_color=PALE_BLUE,
             underline=1,
             valign="vcenter",
         )
@@ -741,7 +736,7 @@ class _Writer:
         lines = len(textfit.wrap(title, room, size, bold=True))
         if size != 18 or lines > 1:
             banner = self.plain(
-                bold=True, font_size=size, font_color="#FFFFFF", bg_color=_NAVY,
+                bold=True, font_size=size, font_color="#FFFFFF", bg_color=NAVY,
                 valign="vcenter", indent=1, text_wrap=lines > 1,
             )  # fmt: skip
         ws.merge_range(row, 0, row, 2, title, banner)
