@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from rmp_workbook import forked
 from rmp_workbook.config import Thresholds
 from rmp_workbook.findings import UsageError
 from rmp_workbook.formulas import compute_row
@@ -224,6 +225,11 @@ class RecordSource(Protocol):
         """
         ...
 
+    def reopen(self) -> None:
+        """Called in a forked copy of the process before it reads (:mod:`rmp_workbook.forked`):
+        open what it reads from afresh, never using what the parent holds open."""
+        ...
+
 
 @dataclass(slots=True, eq=False)
 class _Row:
@@ -354,6 +360,9 @@ class FrameSource:
 
     def submissions(self) -> Sequence[SourceSubmission]:
         return self._subs
+
+    def reopen(self) -> None:
+        """Nothing to open: the frames are in memory, the copy's own."""
 
     def records(
         self, sheet: Sheet, submission_ids: Sequence[Any]
@@ -750,53 +759,41 @@ def consolidate(
     )
     partner_columns = len(discrepancy_partners) <= MAX_PARTNER_COLUMNS
     discrepancy_columns = [*DISCREPANCY_COLUMNS, *(discrepancy_partners if partner_columns else ())]
-    tables: dict[str, pd.DataFrame] = {}
-    # Tuples, not dicts: a thousand partners disagree on tens of thousands of values.
-    all_discrepancies: list[tuple[Any, ...]] = []
-    histories = {
-        "kpis": _History(SCHEMA["kpis"], KPI_HISTORY_COLUMNS),
-        "sla": _History(SCHEMA["sla"], SLA_HISTORY_COLUMNS),
-    }
-    history_frames: dict[str, pd.DataFrame] = {}
+    # The per-period sheets' rows and histories (a third of the work at 200 partners) go
+    # to a forked copy of the process while the other sheets are reconciled here.
+    per_period = [s for s in SHEETS if s.period]
+    held = sum(1 for s in listed for sheet in per_period if sheet.key in s.sheets)
+    work = functools.partial(_per_period_work, per_period, source, subs, period)
+    done: dict[str, tuple[pd.DataFrame, list[tuple[Any, ...]], list[Retired]]] = {}
     health_rows: list[_Row] = []
-    # Sheet by sheet: build the rows that count, reconcile them, keep the table, drop them.
-    for sheet in SHEETS:
-        if sheet.period:
-            history = histories.pop(sheet.key, None)
-            now = _per_period_rows(sheet, source, subs, period, history)
-            if history is not None:  # complete: its working lists can go now
-                history_frames[sheet.key] = history.frame()
-                del history
-        elif sheet.key in CARRIED_FORWARD:
-            ids = [s.id for s in listed if sheet.key in s.sheets]
-            latest_subs = {str(i) for i in latest_ids}
-            now = _carry_forward(sheet, _build_rows(sheet, source, subs, ids), latest_subs)
-        else:
-            ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
-            now = _build_rows(sheet, source, subs, ids)
-        gone: list[_Row] = []
-        if leavers:  # a partner who has left no longer speaks for the current view
-            now, gone = leavers.split(now)
-        out_rows = []
-        groups = match(sheet, now, partners)
-        for group in groups:
-            row, found = _reconcile_group(
-                sheet, group, partners, thresholds.numeric_tolerance, partner_columns
-            )
-            if _removed(row):
-                continue  # taken off the register on purpose (the latest word is Remove)
-            if leavers and leavers.retire_owned(sheet, row):
-                continue
-            out_rows.append(row)
-            all_discrepancies.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
-        tables[sheet.key] = _frame(
-            out_rows, [*(c.key for c in sheet.columns), "partners", "source"]
-        )
-        if gone:
-            leavers.retire_unreported(sheet, gone, {g.key for g in groups})
-        if sheet.key == "health":
-            health_rows = now
-        del now, out_rows, gone
+    wanted = held >= BACKGROUND_SUBMISSIONS
+    with forked.Pending(work, prepare=source.reopen, wanted=wanted) as pending:
+        # Sheet by sheet: build the rows that count, reconcile them, keep the table, drop them.
+        for sheet in [s for s in SHEETS if not s.period] + per_period:
+            if sheet.period:
+                now = pending.result()[sheet.key][0]
+            elif sheet.key in CARRIED_FORWARD:
+                ids = [s.id for s in listed if sheet.key in s.sheets]
+                latest_subs = {str(i) for i in latest_ids}
+                now = _carry_forward(sheet, _build_rows(sheet, source, subs, ids), latest_subs)
+            else:
+                ids = [s.id for s in listed if s.id in latest_ids and sheet.key in s.sheets]
+                now = _build_rows(sheet, source, subs, ids)
+            gone: list[_Row] = []
+            if leavers:  # a partner who has left no longer speaks for the current view
+                now, gone = leavers.split(now)
+            done[sheet.key] = _reconcile_sheet(
+                sheet, now, gone, partners, leavers, thresholds, discrepancy_columns,
+                partner_columns,
+            )  # fmt: skip
+            if sheet.key == "health":
+                health_rows = now
+            del now, gone
+        history_frames = {k: v[1] for k, v in pending.result().items() if v[1] is not None}
+    # In the schema's order, whichever order they were worked out in.
+    tables = {key: done[key][0] for key in (s.key for s in SHEETS)}
+    all_discrepancies = [d for s in SHEETS for d in done[s.key][1]]
+    leavers.retired.extend(r for s in SHEETS for r in done[s.key][2])
 
     rank = partners.rank
     behaviour, score = (_at(SCHEMA["health"])[k] for k in ("behaviour", "score"))
@@ -837,6 +834,63 @@ def consolidate(
         leavers.retire_history(result)
     result.gaps = find_gaps(result, thresholds, as_of)
     return result
+
+
+BACKGROUND_SUBMISSIONS = 240
+"""From this many submissions holding per-period sheets (20 partners for a year), their
+rows and histories are worked out by a forked copy of the process (:mod:`rmp_workbook.forked`)
+while the other sheets are reconciled: below it, forking costs more than it saves."""
+
+_HISTORY_COLUMNS = {"kpis": KPI_HISTORY_COLUMNS, "sla": SLA_HISTORY_COLUMNS}
+
+
+def _per_period_work(
+    sheets: Sequence[Sheet], source: RecordSource, subs: Mapping[Any, _Sub], period: str
+) -> dict[str, tuple[list[_Row], pd.DataFrame | None]]:
+    """Each per-period sheet's rows for ``period`` and its history (None for a sheet
+    without one), a sheet at a time."""
+    out: dict[str, tuple[list[_Row], pd.DataFrame | None]] = {}
+    for sheet in sheets:
+        columns = _HISTORY_COLUMNS.get(sheet.key)
+        history = _History(sheet, columns) if columns is not None else None
+        now = _per_period_rows(sheet, source, subs, period, history)
+        out[sheet.key] = (now, history.frame() if history is not None else None)
+    return out
+
+
+def _reconcile_sheet(
+    sheet: Sheet,
+    now: list[_Row],
+    gone: list[_Row],
+    partners: PartnerNames,
+    leavers: _Leavers,
+    thresholds: Thresholds,
+    discrepancy_columns: Sequence[str],
+    partner_columns: bool,
+) -> tuple[pd.DataFrame, list[tuple[Any, ...]], list[Retired]]:
+    """One sheet's reconciled table, its discrepancies (tuples in ``discrepancy_columns``
+    order) and the open items it retires; ``gone`` are the rows of partners who have left."""
+    start = len(leavers.retired)
+    out_rows = []
+    # Tuples, not dicts: a thousand partners disagree on tens of thousands of values.
+    found_all: list[tuple[Any, ...]] = []
+    groups = match(sheet, now, partners)
+    for group in groups:
+        row, found = _reconcile_group(
+            sheet, group, partners, thresholds.numeric_tolerance, partner_columns
+        )
+        if _removed(row):
+            continue  # taken off the register on purpose (the latest word is Remove)
+        if leavers and leavers.retire_owned(sheet, row):
+            continue
+        out_rows.append(row)
+        found_all.extend(tuple(d.get(c) for c in discrepancy_columns) for d in found)
+    table = _frame(out_rows, [*(c.key for c in sheet.columns), "partners", "source"])
+    if gone:
+        leavers.retire_unreported(sheet, gone, {g.key for g in groups})
+    retired = leavers.retired[start:]
+    del leavers.retired[start:]
+    return table, found_all, retired
 
 
 class _Leavers:

@@ -89,6 +89,10 @@ def _busy(exc: BaseException) -> bool:
     return "database is locked" in msg or "database is busy" in msg
 
 
+_INHERITED: list[Engine] = []
+"""Engines a forked copy inherited (:meth:`LedgerEngine.reopen`): held, so never closed there."""
+
+
 def _wal(cur: Any, wait: float) -> None:
     """Put a SQLite ledger in WAL mode (once: it stays so), waiting like a writer would.
 
@@ -206,6 +210,7 @@ class LedgerEngine:
             if not path.parent.is_dir():
                 raise LedgerError(f"{path}: the folder {path.parent} does not exist")
         self.dialect_name = url.get_backend_name()
+        self._engine_url = url
         try:
             self.engine = self._make_engine(url)
         except ImportError as exc:
@@ -299,6 +304,15 @@ class LedgerEngine:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def reopen(self) -> None:
+        """Connections of its own, in a forked copy of this process (:mod:`rmp_workbook.forked`).
+
+        The inherited engine stays referenced and is never used again: closing its
+        connections here would close the parent's (the socket of a PostgreSQL connection,
+        the file of a SQLite one, are shared with it)."""
+        _INHERITED.append(self.engine)
+        self.engine = self._make_engine(self._engine_url)
 
     def __enter__(self) -> Self:
         return self

@@ -542,6 +542,10 @@ class LedgerSource:
             ]
         return self._submissions
 
+    def reopen(self) -> None:
+        """Connections of its own for a forked copy of the process (:meth:`Ledger.reopen`)."""
+        self.ledger.reopen()
+
     def records(
         self,
         sheet: Sheet,
