@@ -82,3 +82,18 @@ def test_width_for_holds_the_widest():
     width = textfit.width_for(["a", "contoso-engineering-plc_2026-11.xlsx"], 8)
     points = textfit.column_points(width)
     assert points >= textfit.text_width("contoso-engineering-plc_2026-11.xlsx", 8) + 3
+
+
+def test_remembered_widths_start_afresh_and_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widths are remembered per size and weight, a bounded number of texts at a time."""
+    monkeypatch.setattr(textfit, "REMEMBERED", 3)
+    textfit._widths.cache_clear()
+    first = [textfit.text_width(t, 11, bold=True) for t in SAMPLES]
+    assert len(textfit._widths(11, True)) <= 3
+    again = [textfit.text_width(t, 11, bold=True) for t in reversed(SAMPLES)]
+    assert again[::-1] == first
+    table = textfit.BOLD
+    for text, width in zip(SAMPLES, first, strict=True):
+        assert width == sum(table.get(ch, textfit.OTHER) for ch in text) * 11 / 1000
+    assert textfit.text_width(SAMPLES[0], 11) < first[0]  # regular is narrower than bold
+    textfit._widths.cache_clear()

@@ -12,6 +12,7 @@ fits here fits in both.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 _CHARS = "".join(chr(i) for i in range(32, 127)) + "–—…×→↓“”‘’£€·°±≥≤•"
@@ -47,15 +48,38 @@ ROW_PADDING = 2.0
 """Points a row keeps above and below its lines, together."""
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def text_width(text: str, size: float = 10, *, bold: bool = False) -> float:
-    """The printed width of one line of ``text`` in points at ``size`` points.
+REMEMBERED = 1 << 16
+"""Texts whose width is remembered, per font size and weight; then it starts afresh."""
 
-    Remembered: a consolidated workbook measures the same words (names, statuses)
-    hundreds of thousands of times."""
-    table = BOLD if bold else REGULAR
-    get = table.get
-    return sum(get(ch, OTHER) for ch in text) * size / 1000
+
+class _Widths(dict[str, float]):
+    """Printed widths at one font size and weight, worked out on first use: a
+    consolidated workbook measures the same words (names, statuses) hundreds of
+    thousands of times."""
+
+    __slots__ = ("size", "table")
+
+    def __init__(self, size: float, bold: bool) -> None:
+        super().__init__()
+        self.size = size
+        self.table = BOLD if bold else REGULAR
+
+    def __missing__(self, text: str) -> float:
+        if len(self) >= REMEMBERED:
+            self.clear()
+        width = sum(map(self.table.get, text, itertools.repeat(OTHER, len(text))))
+        self[text] = measured = width * self.size / 1000
+        return measured
+
+
+@functools.lru_cache(maxsize=64)
+def _widths(size: float, bold: bool) -> _Widths:
+    return _Widths(size, bold)
+
+
+def text_width(text: str, size: float = 10, *, bold: bool = False) -> float:
+    """The printed width of one line of ``text`` in points at ``size`` points."""
+    return _widths(size, bold)[text]
 
 
 def column_points(width: float) -> float:
@@ -78,26 +102,25 @@ def wrap(text: str, points: float, size: float = 10, *, bold: bool = False) -> l
     """``text`` broken into lines at spaces as a spreadsheet wraps a cell ``points`` wide
     (a word longer than a line is broken between letters, as spreadsheets do)."""
     room = points - PADDING
-    if "\n" not in text and text_width(text, size, bold=bold) <= room:
+    width = _widths(size, bold)
+    if "\n" not in text and width[text] <= room:
         return [text]  # the whole text fits: no break can be needed
-    space = text_width(" ", size, bold=bold)
+    space = width[" "]
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line, used = "", 0.0
         for word in paragraph.split(" "):
-            w = text_width(word, size, bold=bold)
+            w = width[word]
             while w > room and len(word) > 1:
                 if line:
                     lines.append(line)
                     line, used = "", 0.0
                 cut = len(word) - 1
-                while cut > 1 and text_width(word[:cut], size, bold=bold) > room:
-                    cut = max(
-                        1, min(cut - 1, int(cut * room / text_width(word[:cut], size, bold=bold)))
-                    )
+                while cut > 1 and width[word[:cut]] > room:
+                    cut = max(1, min(cut - 1, int(cut * room / width[word[:cut]])))
                 lines.append(word[:cut])
                 word = word[cut:]
-                w = text_width(word, size, bold=bold)
+                w = width[word]
             if line and used + space + w > room:
                 lines.append(line)
                 line, used = word, w

@@ -168,17 +168,18 @@ class Tables(WriterState):
                 sure = textfit.column_points(widths[i]) - textfit.PADDING
                 fits = int(sure / (size * 1.02))
             points = textfit.column_points(widths[i])
-            measured: dict[str, int] = {}  # a column repeats its values (partners, statuses)
+            # Value -> the row height it needs, 0 for one line: a column repeats its values.
+            measured: dict[str, float] = {}
             for r, value in longer:
                 if len(value) <= fits and "\n" not in value:
                     continue
-                lines = measured.get(value)
-                if lines is None:
-                    lines = measured[value] = len(textfit.wrap(value, points, size, bold=bold))
-                if lines > 1:
-                    height = textfit.row_height(min(lines, 15), size)
-                    if height > heights.get(r, 0):
-                        heights[r] = height
+                height = measured.get(value)
+                if height is None:
+                    lines = len(textfit.wrap(value, points, size, bold=bold))
+                    height = textfit.row_height(min(lines, 15), size) if lines > 1 else 0.0
+                    measured[value] = height
+                if height > heights.get(r, 0):
+                    heights[r] = height
         for r in sorted(heights):
             ws.set_row(r, heights[r])
         return widths
